@@ -1,0 +1,367 @@
+//! Access control: permissions, roles, data scope and THE policy.
+//!
+//! A role is a set of permissions plus one data scope (全部 / 本级及下级 / 本级 / 本人). A user
+//! may hold several roles; for each permission the widest scope among the roles that grant
+//! it wins. [`Principal::filter`] turns (user, permission) into a [`ScopeFilter`]; the same
+//! filter decides single records in [`authorize`] (via [`ScopeFilter::matches`]) and is
+//! rendered to SQL by the store for every list, search, export and report. There is no
+//! second place where access is decided. Anything not granted is denied.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::org::OrgPath;
+use crate::{OrgId, UserId};
+
+/// How far a permission reaches, relative to the user's own org node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataScope {
+    /// 本人: records the user owns (created or is assigned).
+    Own,
+    /// 本级: records of the user's own org node only.
+    Org,
+    /// 本级及下级: the user's node and everything below it.
+    Subtree,
+    /// 全部: every record of the installation.
+    All,
+}
+
+impl DataScope {
+    pub const ALL: [DataScope; 4] = [DataScope::All, DataScope::Subtree, DataScope::Org, DataScope::Own];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DataScope::All => "all",
+            DataScope::Subtree => "subtree",
+            DataScope::Org => "org",
+            DataScope::Own => "own",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DataScope::All => "全部",
+            DataScope::Subtree => "本级及下级",
+            DataScope::Org => "本级",
+            DataScope::Own => "本人",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// A permission code from [`PERMISSIONS`]. Only catalogued codes can be constructed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Permission(&'static str);
+
+impl Permission {
+    pub fn code(self) -> &'static str {
+        self.0
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        PERMISSIONS.iter().find(|p| p.code.0 == code).map(|p| p.code)
+    }
+
+    pub fn def(self) -> &'static PermissionDef {
+        PERMISSIONS.iter().find(|p| p.code == self).expect("constructed only from the catalogue")
+    }
+
+    pub fn label(self) -> &'static str {
+        self.def().label
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// A catalogued permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PermissionDef {
+    pub code: Permission,
+    pub module: &'static str,
+    pub label: &'static str,
+    /// Read-only permissions are the only ones a 督查 (inspection) role gets.
+    pub read_only: bool,
+}
+
+macro_rules! permissions {
+    ($($konst:ident = $code:literal, $module:literal, $label:literal, $ro:literal;)*) => {
+        $(pub const $konst: Permission = Permission($code);)*
+        /// Every permission of the platform. Modules add theirs here as they arrive.
+        pub const PERMISSIONS: &[PermissionDef] = &[
+            $(PermissionDef { code: $konst, module: $module, label: $label, read_only: $ro },)*
+        ];
+    };
+}
+
+permissions! {
+    ORG_READ = "org.read", "org", "查看组织机构", true;
+    ORG_MANAGE = "org.manage", "org", "管理组织机构", false;
+    USER_READ = "user.read", "org", "查看用户", true;
+    USER_MANAGE = "user.manage", "org", "管理用户（新建、停用、重置密码、分配角色）", false;
+    ROLE_READ = "role.read", "org", "查看角色", true;
+    ROLE_MANAGE = "role.manage", "org", "管理角色", false;
+    TOKEN_MANAGE = "token.manage", "org", "管理接口令牌", false;
+    AUDIT_READ = "audit.read", "org", "查看登录审计", true;
+    ENFORCEMENT_READ = "enforcement.read", "enforcement", "查看行政执法", true;
+    ENFORCEMENT_HANDLE = "enforcement.handle", "enforcement", "办理执法案件", false;
+    ENFORCEMENT_DECIDE = "enforcement.decide", "enforcement", "审批执法决定", false;
+    LEGAL_REVIEW = "enforcement.review", "enforcement", "法制审核", false;
+    PETITION_READ = "petitions.read", "petitions", "查看信访调解", true;
+    PETITION_HANDLE = "petitions.handle", "petitions", "办理信访与调解", false;
+    SAFETY_READ = "safety.read", "safety", "查看安全隐患", true;
+    SAFETY_HANDLE = "safety.handle", "safety", "排查整改安全隐患", false;
+    ACTIVITY_READ = "activities.read", "activities", "查看学法普法", true;
+    ACTIVITY_HANDLE = "activities.handle", "activities", "登记学法普法活动", false;
+    DECISION_READ = "decisions.read", "decisions", "查看重大决策", true;
+    DECISION_HANDLE = "decisions.handle", "decisions", "办理重大决策", false;
+    DECISION_APPROVE = "decisions.approve", "decisions", "审定重大决策", false;
+    COUNSEL_TASK = "decisions.counsel", "decisions", "办理法律顾问审查任务", false;
+    LITIGATION_READ = "litigation.read", "litigation", "查看诉讼复议", true;
+    LITIGATION_HANDLE = "litigation.handle", "litigation", "办理诉讼复议", false;
+    DISCLOSURE_READ = "disclosure.read", "disclosure", "查看信息公开", true;
+    DISCLOSURE_HANDLE = "disclosure.handle", "disclosure", "办理信息公开", false;
+    REPORT_READ = "report.read", "report", "查看指标与年度报告", true;
+    REPORT_EDIT = "report.edit", "report", "编制年度报告", false;
+    REPORT_SIGN = "report.sign", "report", "签发年度报告", false;
+    SETTINGS_MANAGE = "settings.manage", "org", "系统设置（日历、备份）", false;
+}
+
+/// A role as the policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoleGrant {
+    pub permissions: BTreeSet<Permission>,
+    pub scope: DataScope,
+}
+
+/// A built-in role, created at install time and not editable.
+#[derive(Debug, Clone)]
+pub struct BuiltinRole {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub scope: DataScope,
+    pub permissions: Vec<Permission>,
+}
+
+/// The roles of PRODUCT.md "Who uses it".
+pub fn builtin_roles() -> Vec<BuiltinRole> {
+    let all_read: Vec<Permission> = PERMISSIONS.iter().filter(|p| p.read_only).map(|p| p.code).collect();
+    let with = |extra: &[Permission]| -> Vec<Permission> {
+        let mut v = all_read.clone();
+        v.extend_from_slice(extra);
+        v
+    };
+    vec![
+        BuiltinRole {
+            code: "admin",
+            name: "管理员",
+            description: "维护组织机构、用户、角色、接口令牌和系统设置",
+            scope: DataScope::Subtree,
+            permissions: vec![
+                ORG_READ, ORG_MANAGE, USER_READ, USER_MANAGE, ROLE_READ, ROLE_MANAGE, TOKEN_MANAGE, AUDIT_READ,
+                SETTINGS_MANAGE,
+            ],
+        },
+        BuiltinRole {
+            code: "principal",
+            name: "街道主要负责人",
+            description: "主任/书记：查看全部工作，审定重大决策，签发年度报告",
+            scope: DataScope::Subtree,
+            permissions: with(&[DECISION_APPROVE, REPORT_SIGN, ENFORCEMENT_DECIDE]),
+        },
+        BuiltinRole {
+            code: "deputy",
+            name: "分管领导",
+            description: "审批执法决定，督办分管领域的超期事项",
+            scope: DataScope::Subtree,
+            permissions: with(&[ENFORCEMENT_DECIDE]),
+        },
+        BuiltinRole {
+            code: "legal_reviewer",
+            name: "法制审核员",
+            description: "司法所/法制办：重大执法决定法制审核、决策合法性审查、规范性文件审核",
+            scope: DataScope::Subtree,
+            permissions: vec![
+                ORG_READ, USER_READ, ENFORCEMENT_READ, LEGAL_REVIEW, DECISION_READ, DECISION_HANDLE,
+                LITIGATION_READ, LITIGATION_HANDLE, REPORT_READ, REPORT_EDIT,
+            ],
+        },
+        BuiltinRole {
+            code: "enforcement_officer",
+            name: "执法人员",
+            description: "综合执法大队：检查、立案、取证、文书、送达、公示",
+            scope: DataScope::Org,
+            permissions: vec![ORG_READ, ENFORCEMENT_READ, ENFORCEMENT_HANDLE, SAFETY_READ],
+        },
+        BuiltinRole {
+            code: "petition_worker",
+            name: "信访调解工作人员",
+            description: "信访受理办理、人民调解、领导接访安排",
+            scope: DataScope::Org,
+            permissions: vec![ORG_READ, PETITION_READ, PETITION_HANDLE],
+        },
+        BuiltinRole {
+            code: "community_worker",
+            name: "安全员/网格员/社区工作者",
+            description: "现场发现隐患、跟踪整改，登记社区活动",
+            scope: DataScope::Subtree,
+            permissions: vec![ORG_READ, SAFETY_READ, SAFETY_HANDLE, ACTIVITY_READ, ACTIVITY_HANDLE, PETITION_READ],
+        },
+        BuiltinRole {
+            code: "legal_counsel",
+            name: "法律顾问",
+            description: "只处理指派给本人的审查任务",
+            scope: DataScope::Own,
+            permissions: vec![COUNSEL_TASK, DECISION_READ],
+        },
+        BuiltinRole {
+            code: "district_inspector",
+            name: "区级督查",
+            description: "只读查看本区各街道的全部工作并横向比较",
+            scope: DataScope::Subtree,
+            permissions: all_read,
+        },
+    ]
+}
+
+/// The acting user as the policy sees them: who, where, and what each permission reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub org_path: OrgPath,
+    grants: BTreeMap<Permission, DataScope>,
+}
+
+impl Principal {
+    /// Builds the principal from all the user's roles: per permission, the widest scope wins.
+    pub fn new<'a>(
+        user_id: UserId,
+        org_id: OrgId,
+        org_path: OrgPath,
+        roles: impl IntoIterator<Item = &'a RoleGrant>,
+    ) -> Self {
+        let mut grants = BTreeMap::new();
+        for role in roles {
+            for p in &role.permissions {
+                grants
+                    .entry(*p)
+                    .and_modify(|s: &mut DataScope| *s = (*s).max(role.scope))
+                    .or_insert(role.scope);
+            }
+        }
+        Self { user_id, org_id, org_path, grants }
+    }
+
+    /// The scope this principal has for `perm`, if any.
+    pub fn scope_of(&self, perm: Permission) -> Option<DataScope> {
+        self.grants.get(&perm).copied()
+    }
+
+    pub fn has(&self, perm: Permission) -> bool {
+        self.grants.contains_key(&perm)
+    }
+
+    pub fn permissions(&self) -> impl Iterator<Item = (Permission, DataScope)> + '_ {
+        self.grants.iter().map(|(p, s)| (*p, *s))
+    }
+
+    /// The record filter for `perm`: `None` when the permission is not held at all.
+    pub fn filter(&self, perm: Permission) -> Option<ScopeFilter> {
+        Some(match self.scope_of(perm)? {
+            DataScope::All => ScopeFilter::All,
+            DataScope::Subtree => ScopeFilter::Subtree(self.org_path.clone()),
+            DataScope::Org => ScopeFilter::Org(self.org_id),
+            DataScope::Own => ScopeFilter::Owner(self.user_id),
+        })
+    }
+}
+
+/// What the policy needs to know of a record: the org node that owns it and the user
+/// who owns it (creator or assignee), if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    pub org_id: OrgId,
+    pub org_path: OrgPath,
+    pub owner: Option<UserId>,
+}
+
+/// The set of records a principal may touch with one permission. The store renders it to a
+/// SQL predicate; [`ScopeFilter::matches`] is the same predicate in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeFilter {
+    All,
+    /// Records whose org path lies within this path.
+    Subtree(OrgPath),
+    /// Records of exactly this org node.
+    Org(OrgId),
+    /// Records owned by this user.
+    Owner(UserId),
+}
+
+impl ScopeFilter {
+    pub fn matches(&self, r: &RecordRef) -> bool {
+        match self {
+            ScopeFilter::All => true,
+            ScopeFilter::Subtree(p) => r.org_path.is_within(p),
+            ScopeFilter::Org(id) => r.org_id == *id,
+            ScopeFilter::Owner(u) => r.owner == Some(*u),
+        }
+    }
+}
+
+/// Why the policy said no.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DenyReason {
+    #[error("没有「{}」的权限", .0.label())]
+    NoPermission(Permission),
+    #[error("该记录不在您的数据范围（{}）内", .0.label())]
+    OutOfScope(DataScope),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(DenyReason),
+}
+
+impl Decision {
+    pub fn into_result(self) -> Result<(), DenyReason> {
+        match self {
+            Decision::Allow => Ok(()),
+            Decision::Deny(r) => Err(r),
+        }
+    }
+}
+
+/// THE policy: may `who` do `action` on `record`? Deny unless a role grants the permission
+/// and the record lies within that permission's scope.
+pub fn authorize(who: &Principal, action: Permission, record: &RecordRef) -> Decision {
+    let Some(scope) = who.scope_of(action) else {
+        return Decision::Deny(DenyReason::NoPermission(action));
+    };
+    let filter = who.filter(action).expect("scope present");
+    if filter.matches(record) { Decision::Allow } else { Decision::Deny(DenyReason::OutOfScope(scope)) }
+}
+
+/// May `granter` hand out a role of this scope? Nobody grants more reach than they hold
+/// for managing users: a street admin (本级及下级) cannot create or assign a 全部 role.
+pub fn may_grant(granter: &Principal, scope: DataScope) -> Result<(), DenyReason> {
+    match granter.scope_of(USER_MANAGE).or(granter.scope_of(ROLE_MANAGE)) {
+        None => Err(DenyReason::NoPermission(USER_MANAGE)),
+        Some(s) if s >= scope => Ok(()),
+        Some(s) => Err(DenyReason::OutOfScope(s)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,18 @@
+//! Pure rules of fazhi (法治).
+//!
+//! This crate knows the organisation tree, roles and the data-scope policy, validation of
+//! what people type, the password rules and the injected clock. It performs no IO, has no
+//! async code and knows nothing of SQL or HTTP: `.ci/run` fails if `cargo tree -p
+//! fazhi-domain` shows sqlx, axum, tokio or hyper. Everything here is tested without a
+//! database.
+
+pub mod access;
+pub mod clock;
+pub mod ids;
+pub mod org;
+pub mod security;
+pub mod user;
+pub mod validation;
+
+pub use ids::{OrgId, RoleId, TokenId, UserId};
+pub use validation::{FieldError, FieldErrors};

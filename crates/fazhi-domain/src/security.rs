@@ -1,0 +1,67 @@
+//! Login security rules (等保 2.0 level-3 habits): lockout after repeated failures and the
+//! idle timeout of a session. All numbers are configuration with these defaults.
+
+use crate::clock::{MINUTE_MS, Millis};
+
+/// The security settings of an installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityPolicy {
+    /// Failed attempts (per account and, separately, per source address) that lock it.
+    pub max_failures: u32,
+    /// How long a lock lasts, and the window in which failures are counted, in minutes.
+    pub lockout_minutes: u32,
+    /// A session unused this long is over, in minutes.
+    pub idle_timeout_minutes: u32,
+}
+
+impl Default for SecurityPolicy {
+    fn default() -> Self {
+        Self { max_failures: 5, lockout_minutes: 15, idle_timeout_minutes: 30 }
+    }
+}
+
+impl SecurityPolicy {
+    pub fn lockout_ms(&self) -> Millis {
+        Millis::from(self.lockout_minutes) * MINUTE_MS
+    }
+
+    pub fn idle_timeout_ms(&self) -> Millis {
+        Millis::from(self.idle_timeout_minutes) * MINUTE_MS
+    }
+
+    /// Given the failures recorded for one key (account or address) within the last
+    /// `lockout_ms`, until when is it locked? `None` when it is not locked.
+    pub fn locked_until(&self, recent_failures: i64, last_failure_at: Option<Millis>, now: Millis) -> Option<Millis> {
+        let last = last_failure_at?;
+        let until = last + self.lockout_ms();
+        (recent_failures >= i64::from(self.max_failures) && until > now).then_some(until)
+    }
+
+    /// Is a session last used at `last_seen` still alive at `now`?
+    pub fn session_alive(&self, last_seen: Millis, now: Millis) -> bool {
+        now - last_seen < self.idle_timeout_ms()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_after_five_for_fifteen_minutes() {
+        let p = SecurityPolicy::default();
+        let t = 1_000_000;
+        assert_eq!(p.locked_until(4, Some(t), t), None);
+        assert_eq!(p.locked_until(5, Some(t), t), Some(t + 15 * MINUTE_MS));
+        assert_eq!(p.locked_until(5, Some(t), t + 15 * MINUTE_MS), None);
+        assert_eq!(p.locked_until(0, None, t), None);
+    }
+
+    #[test]
+    fn idle_timeout() {
+        let p = SecurityPolicy::default();
+        assert!(p.session_alive(0, 29 * MINUTE_MS));
+        assert!(!p.session_alive(0, 30 * MINUTE_MS));
+    }
+}
