@@ -1,1 +1,102 @@
-//! placeholder
+//! Application services of fazhi: one function per use case.
+//!
+//! Each service checks permission and data scope through the domain's one policy,
+//! validates, runs the domain rule, and writes in ONE transaction. Web handlers, the JSON
+//! API, the CLI and the demo generator all come in through here; none of them touches the
+//! store directly for a change.
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod org;
+pub mod roles;
+pub mod secrets;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+use fazhi_domain::access::{DenyReason, Permission, Principal, RecordRef, authorize};
+use fazhi_domain::clock::{Clock, Millis};
+use fazhi_domain::security::SecurityPolicy;
+use fazhi_domain::{FieldErrors, UserId};
+use fazhi_store::{Store, StoreError, roles as role_store, users as user_store};
+
+/// Everything a use case needs: the store, the one clock and the settings.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub security: SecurityPolicy,
+}
+
+/// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
+/// fit to show; `Internal` is logged and shown only as a generic message.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input broke field rules; nothing was changed.
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    /// The policy said no.
+    #[error("{0}")]
+    Forbidden(DenyReason),
+    /// The record does not exist (or is not visible at all).
+    #[error("{0}不存在")]
+    NotFound(&'static str),
+    /// A business rule refused the change (e.g. deleting a node that still has users).
+    #[error("{0}")]
+    Refused(String),
+    /// Not logged in, wrong credentials, locked, session over.
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("内部错误：{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<DenyReason> for AppError {
+    fn from(e: DenyReason) -> Self {
+        AppError::Forbidden(e)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, security: SecurityPolicy) -> Self {
+        Self { store, clock, security }
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    /// The principal of a user: their node and the union of their roles.
+    pub async fn principal(&self, user: UserId) -> AppResult<Principal> {
+        let u = user_store::get_user(&self.store.read, user).await?.ok_or(AppError::NotFound("用户"))?;
+        let roles = role_store::roles_of_user(&self.store.read, user).await?;
+        let grants: Vec<_> = roles.iter().map(|r| r.grant()).collect();
+        Ok(Principal::new(u.user_id(), fazhi_domain::OrgId(u.org_id), u.path(), &grants))
+    }
+}
+
+/// The policy check every service calls before touching a record.
+pub(crate) fn check(who: &Principal, action: Permission, record: &RecordRef) -> AppResult<()> {
+    authorize(who, action, record).into_result().map_err(AppError::Forbidden)
+}
+
+/// Requires a permission regardless of record (for pages that list).
+pub(crate) fn require(who: &Principal, action: Permission) -> AppResult<()> {
+    if who.has(action) { Ok(()) } else { Err(AppError::Forbidden(DenyReason::NoPermission(action))) }
+}

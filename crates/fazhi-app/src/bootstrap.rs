@@ -1,0 +1,169 @@
+//! Bringing an installation to life: built-in kinds and roles, the first district, street
+//! and administrator, and the demo data set.
+
+use std::collections::BTreeSet;
+
+use fazhi_domain::access::builtin_roles;
+use fazhi_domain::org::{OrgInput, OrgPath, builtin_kinds};
+use fazhi_domain::user::NewUser;
+use fazhi_domain::{OrgId, RoleId};
+use fazhi_store::roles::{self as role_store, RoleFields};
+use fazhi_store::{org as org_store, users as user_store, Tx};
+
+use crate::secrets::{hash_password, one_time_password};
+use crate::{App, AppResult};
+
+/// The password of every demo account. Demo data only: printed at every demo start.
+pub const DEMO_PASSWORD: &str = "Fazhi@demo2026";
+
+/// The first administrator created by [`App::initialize`].
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    pub username: String,
+    pub one_time_password: String,
+}
+
+/// One demo account.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub role_name: &'static str,
+    pub org_name: &'static str,
+}
+
+impl App {
+    /// Seeds built-in org kinds (kept if an admin edited them) and built-in roles (always
+    /// brought in line with the code, since they are defined by it). Runs at every start.
+    pub async fn ensure_builtins(&self) -> AppResult<()> {
+        let mut tx = self.store.begin().await?;
+        for k in builtin_kinds() {
+            org_store::ensure_kind(&mut tx, &k).await?;
+        }
+        let now = self.now();
+        for r in builtin_roles() {
+            let perms: BTreeSet<_> = r.permissions.iter().copied().collect();
+            let f = RoleFields { code: r.code, name: r.name, description: r.description, scope: r.scope, builtin: true };
+            match role_store::role_id_by_code(&mut tx, r.code).await? {
+                Some(id) => role_store::update_role(&mut tx, id, &f, &perms, now).await?,
+                None => {
+                    role_store::insert_role(&mut tx, &f, &perms, now).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the installation has its org tree yet.
+    pub async fn is_initialized(&self) -> AppResult<bool> {
+        Ok(org_store::count_nodes(&self.store.read).await? > 0)
+    }
+
+    /// Creates the district, the street and the administrator of a new installation.
+    /// Returns `None` when the installation already has an org tree.
+    pub async fn initialize(&self, district: &str, street: &str, admin: &str) -> AppResult<Option<FirstAdmin>> {
+        self.ensure_builtins().await?;
+        if self.is_initialized().await? {
+            return Ok(None);
+        }
+        let password = one_time_password();
+        let hash = hash_password(password.clone()).await?;
+        let mut tx = self.store.begin().await?;
+        let d = insert(&mut tx, district, "district", None, self.now()).await?;
+        insert(&mut tx, street, "street", Some(&d), self.now()).await?;
+        let admin_role = role_store::role_id_by_code(&mut tx, "admin").await?;
+        let username = fazhi_domain::user::username(admin).map_err(|e| crate::AppError::Invalid(fazhi_domain::FieldErrors(vec![e])))?;
+        let u = NewUser { username: username.clone(), display_name: "系统管理员".into(), mobile: None, org_id: d.0 };
+        let id = user_store::insert_user(&mut tx, &u, &hash, true, self.now()).await?;
+        user_store::set_roles(&mut tx, id, &admin_role.into_iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(Some(FirstAdmin { username, one_time_password: password }))
+    }
+
+    /// Creates the demo district with two streets, departments, communities and grids, and
+    /// one account per built-in role (password [`DEMO_PASSWORD`], no forced change).
+    /// Does nothing when the installation already has an org tree.
+    pub async fn seed_demo(&self) -> AppResult<Vec<DemoAccount>> {
+        self.ensure_builtins().await?;
+        let accounts = demo_accounts();
+        if self.is_initialized().await? {
+            return Ok(accounts);
+        }
+        let now = self.now();
+        let hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
+        let mut tx = self.store.begin().await?;
+        let mut nodes: Vec<(&str, (OrgId, OrgPath))> = Vec::new();
+        let district = insert(&mut tx, "南开区（演示）", "district", None, now).await?;
+        nodes.push(("南开区（演示）", district.clone()));
+        // (name, kind, parent name)
+        let plan: &[(&'static str, &str, &'static str)] = &[
+            ("万兴街道", "street", "南开区（演示）"),
+            ("学府街道", "street", "南开区（演示）"),
+            ("党政办公室", "department", "万兴街道"),
+            ("综合执法大队", "department", "万兴街道"),
+            ("司法所", "department", "万兴街道"),
+            ("信访办", "department", "万兴街道"),
+            ("平安建设办公室", "department", "万兴街道"),
+            ("万兴里社区", "community", "万兴街道"),
+            ("兴南社区", "community", "万兴街道"),
+            ("德庄社区", "community", "万兴街道"),
+            ("万兴里第一网格", "grid", "万兴里社区"),
+            ("万兴里第二网格", "grid", "万兴里社区"),
+            ("兴南第一网格", "grid", "兴南社区"),
+            ("学府街道司法所", "department", "学府街道"),
+            ("学府花园社区", "community", "学府街道"),
+            ("学府花园第一网格", "grid", "学府花园社区"),
+        ];
+        for (name, kind, parent) in plan {
+            let p = nodes.iter().find(|(n, _)| n == parent).map(|(_, v)| v.clone());
+            let created = insert(&mut tx, name, kind, p.as_ref(), now).await?;
+            nodes.push((name, created));
+        }
+        let people: &[(&str, &str, &str)] = &[
+            ("admin", "王管理", "admin"),
+            ("zhuren", "李主任", "principal"),
+            ("fenguan", "赵分管", "deputy"),
+            ("shenhe", "孙审核", "legal_reviewer"),
+            ("zhifa", "周执法", "enforcement_officer"),
+            ("xinfang", "吴信访", "petition_worker"),
+            ("wangge", "郑网格", "community_worker"),
+            ("guwen", "钱顾问", "legal_counsel"),
+            ("ducha", "冯督查", "district_inspector"),
+        ];
+        for ((username, display, role), acct) in people.iter().zip(&accounts) {
+            let org = nodes.iter().find(|(n, _)| *n == acct.org_name).map(|(_, v)| v.0).unwrap_or(district.0);
+            let u = NewUser { username: (*username).into(), display_name: (*display).into(), mobile: None, org_id: org };
+            let id = user_store::insert_user(&mut tx, &u, &hash, false, now).await?;
+            let rid: Option<RoleId> = role_store::role_id_by_code(&mut tx, role).await?;
+            user_store::set_roles(&mut tx, id, &rid.into_iter().collect::<Vec<_>>()).await?;
+        }
+        tx.commit().await?;
+        Ok(accounts)
+    }
+}
+
+/// The demo accounts, one per built-in role, and where they sit.
+pub fn demo_accounts() -> Vec<DemoAccount> {
+    let a = |username, role_name, org_name| DemoAccount { username, role_name, org_name };
+    vec![
+        a("admin", "管理员", "万兴街道"),
+        a("zhuren", "街道主要负责人", "万兴街道"),
+        a("fenguan", "分管领导", "万兴街道"),
+        a("shenhe", "法制审核员", "万兴街道"),
+        a("zhifa", "执法人员", "综合执法大队"),
+        a("xinfang", "信访调解工作人员", "信访办"),
+        a("wangge", "安全员/网格员/社区工作者", "万兴里社区"),
+        a("guwen", "法律顾问", "万兴街道"),
+        a("ducha", "区级督查", "南开区（演示）"),
+    ]
+}
+
+async fn insert(tx: &mut Tx, name: &str, kind: &str, parent: Option<&(OrgId, OrgPath)>, now: i64) -> AppResult<(OrgId, OrgPath)> {
+    let input = OrgInput { name: name.into(), kind: kind.into(), parent_id: parent.map(|p| p.0), code: String::new() };
+    let id = org_store::insert_node(tx, &input, parent.map(|p| &p.1), now).await?;
+    let path = match parent {
+        Some(p) => p.1.child(id),
+        None => OrgPath::root(id),
+    };
+    Ok((id, path))
+}

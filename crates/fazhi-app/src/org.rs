@@ -1,0 +1,142 @@
+//! Org tree use cases: view, create, rename, move, delete.
+
+use fazhi_domain::access::{ORG_MANAGE, ORG_READ, Principal, RecordRef, ScopeFilter};
+use fazhi_domain::org::{OrgDraft, OrgKind, OrgNode, check_delete, check_move, check_placement};
+use fazhi_domain::{FieldErrors, OrgId};
+use fazhi_store::org::{self as store, OrgRow};
+use fazhi_store::StoreError;
+
+use crate::audit::Actor;
+use crate::{App, AppError, AppResult, check, require};
+
+/// The record reference of an org node: a node is owned by itself.
+pub fn node_ref(row: &OrgRow) -> RecordRef {
+    RecordRef { org_id: OrgId(row.id), org_path: row.org_path(), owner: None }
+}
+
+/// What a change to a node says about its author.
+#[derive(Debug, Clone)]
+pub struct By<'a> {
+    pub who: &'a Principal,
+    pub username: &'a str,
+    pub source_addr: &'a str,
+}
+
+impl By<'_> {
+    pub(crate) fn actor(&self) -> Actor<'_> {
+        Actor {
+            username: self.username,
+            user_id: Some(self.who.user_id),
+            org_id: Some(self.who.org_id),
+            source_addr: self.source_addr,
+        }
+    }
+}
+
+fn duplicate_name(e: StoreError) -> AppError {
+    match e {
+        StoreError::Duplicate(_) => AppError::Invalid(FieldErrors::single("name", "同一上级机构下已有同名机构")),
+        other => other.into(),
+    }
+}
+
+impl App {
+    pub async fn org_kinds(&self) -> AppResult<Vec<OrgKind>> {
+        Ok(store::list_kinds(&self.store.read).await?)
+    }
+
+    /// Nodes the principal may see, in path order (parents before children).
+    pub async fn org_tree(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
+        require(who, ORG_READ)?;
+        Ok(store::list_nodes(&self.store.read, who.filter(ORG_READ).as_ref()).await?)
+    }
+
+    /// Nodes under which the principal may place things (ORG_MANAGE scope).
+    pub async fn org_manageable(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
+        Ok(store::list_nodes(&self.store.read, who.filter(ORG_MANAGE).as_ref()).await?)
+    }
+
+    pub async fn org_node(&self, who: &Principal, id: OrgId) -> AppResult<OrgRow> {
+        let row = store::get_node(&self.store.read, id).await?.ok_or(AppError::NotFound("机构"))?;
+        check(who, ORG_READ, &node_ref(&row))?;
+        Ok(row)
+    }
+
+    async fn managed_node(&self, who: &Principal, id: OrgId, field: &'static str) -> AppResult<OrgRow> {
+        let row = store::get_node(&self.store.write, id)
+            .await?
+            .ok_or_else(|| AppError::Invalid(FieldErrors::single(field, "所选机构不存在")))?;
+        check(who, ORG_MANAGE, &node_ref(&row))?;
+        Ok(row)
+    }
+
+    /// Creates a node. A root (区) needs a 全部 scope; anything else needs ORG_MANAGE on
+    /// its parent.
+    pub async fn create_org(&self, by: &By<'_>, draft: &OrgDraft) -> AppResult<OrgId> {
+        require(by.who, ORG_MANAGE)?;
+        let kinds = self.org_kinds().await?;
+        let input = draft.validate(&kinds)?;
+        let parent = match input.parent_id {
+            Some(pid) => Some(self.managed_node(by.who, pid, "parent_id").await?),
+            None => {
+                if by.who.filter(ORG_MANAGE) != Some(ScopeFilter::All) {
+                    return Err(AppError::Invalid(FieldErrors::single("parent_id", "请选择上级机构")));
+                }
+                None
+            }
+        };
+        let parent_node = parent.as_ref().map(OrgRow::node);
+        check_placement(&kinds, &input.kind, parent_node.as_ref())
+            .map_err(|r| AppError::Invalid(FieldErrors::single("kind", r.to_string())))?;
+        let mut tx = self.store.begin().await?;
+        let id = store::insert_node(&mut tx, &input, parent_node.as_ref().map(|p| &p.path), self.now())
+            .await
+            .map_err(duplicate_name)?;
+        self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Renames a node or changes its code.
+    pub async fn update_org(&self, by: &By<'_>, id: OrgId, draft: &OrgDraft) -> AppResult<()> {
+        let row = self.managed_node(by.who, id, "id").await?;
+        let kinds = self.org_kinds().await?;
+        // Kind and parent are not changed here; validate the rest with the current kind.
+        let input = OrgDraft { kind: row.kind.clone(), ..draft.clone() }.validate(&kinds)?;
+        let mut tx = self.store.begin().await?;
+        store::rename_node(&mut tx, id, &input.name, &input.code, self.now()).await.map_err(duplicate_name)?;
+        self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves a node (with its subtree) under another node.
+    pub async fn move_org(&self, by: &By<'_>, id: OrgId, new_parent: OrgId) -> AppResult<()> {
+        let row = self.managed_node(by.who, id, "id").await?;
+        let target = self.managed_node(by.who, new_parent, "parent_id").await?;
+        let kinds = self.org_kinds().await?;
+        let (node, target_node): (OrgNode, OrgNode) = (row.node(), target.node());
+        check_move(&kinds, &node, &target_node)
+            .map_err(|r| AppError::Invalid(FieldErrors::single("parent_id", r.to_string())))?;
+        if row.parent_id == Some(target.id) {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        store::move_subtree(&mut tx, &node, &target_node, self.now()).await.map_err(duplicate_name)?;
+        self.audit(&mut tx, "org_moved", &by.actor(), &format!("{} -> {}", row.name, target.name)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes an empty node (no children, no users).
+    pub async fn delete_org(&self, by: &By<'_>, id: OrgId) -> AppResult<()> {
+        let row = self.managed_node(by.who, id, "id").await?;
+        let mut tx = self.store.begin().await?;
+        let (children, users) = store::occupancy(&mut tx, id).await?;
+        check_delete(&row.node(), children, users).map_err(|r| AppError::Refused(r.to_string()))?;
+        store::delete_node(&mut tx, id).await?;
+        self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
