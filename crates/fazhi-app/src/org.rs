@@ -140,3 +140,10 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Nodes on which the principal may place users (USER_MANAGE scope).
+    pub async fn org_manageable_for_users(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
+        Ok(store::list_nodes(&self.store.read, who.filter(fazhi_domain::access::USER_MANAGE).as_ref()).await?)
+    }
+}

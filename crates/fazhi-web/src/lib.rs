@@ -1,1 +1,127 @@
-//! placeholder
+//! The HTTP faces of fazhi: the staff UI (server-rendered askama pages in Chinese, no
+//! JavaScript needed), the JSON API under `/api/v1` with its OpenAPI document, sessions,
+//! CSRF and the operational routes.
+//!
+//! Handlers are thin: extract, call ONE app service, render. No SQL here. [`app_router`] is
+//! a pure function of the state so tests drive it with `oneshot`, without a socket.
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use fazhi_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Settings of the web faces.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (when served over https, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Demo installation: the login page lists the demo accounts.
+    pub demo: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self { secure_cookies: false, demo: false, body_limit: 256 * 1024 }
+    }
+}
+
+/// What every handler gets.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub settings: Arc<WebSettings>,
+}
+
+impl AppState {
+    pub fn new(app: App, settings: WebSettings) -> Self {
+        Self { app: Arc::new(app), settings: Arc::new(settings) }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP application.
+pub fn app_router(state: AppState) -> Router {
+    let limit = state.settings.body_limit;
+    Router::new()
+        .merge(pages::router())
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(css))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(check_origin))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Liveness and database reachability, for load balancers and monitors.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.app.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+/// Refuses a state-changing browser request whose `Origin` is another site. The CSRF token
+/// in every form is the main defence; this is the second. API calls carry bearer tokens,
+/// not cookies, and are exempt.
+async fn check_origin(req: Request, next: Next) -> Response {
+    let changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changing && !req.uri().path().starts_with("/api/") {
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let cross_site = req.headers().get("sec-fetch-site").is_some_and(|v| v == "cross-site");
+        let origin_ok = match (origin, host) {
+            (None, _) => true,
+            (Some("null"), _) => false,
+            (Some(o), Some(h)) => o.split_once("://").is_some_and(|(_, rest)| rest == h),
+            (Some(_), None) => false,
+        };
+        if cross_site || !origin_ok {
+            tracing::warn!(?origin, ?host, "cross-origin form post refused");
+            return error::WebError::Csrf.into_response();
+        }
+    }
+    next.run(req).await
+}

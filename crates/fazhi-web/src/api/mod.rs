@@ -1,0 +1,356 @@
+//! The JSON API under `/api/v1`: bearer tokens issued by an admin, the same use cases and
+//! the same policy as the UI, errors as `{code, message, field?}`, and the OpenAPI
+//! document generated from this code at `/api/v1/openapi.json`.
+
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Json;
+use fazhi_app::AppError;
+use fazhi_app::org::By;
+use fazhi_domain::access::Principal;
+use fazhi_domain::org::OrgDraft;
+use fazhi_domain::user::UserDraft;
+use fazhi_domain::{OrgId, UserId};
+use fazhi_store::org::OrgRow;
+use fazhi_store::users::{UserQuery, UserRow};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::session::ClientAddr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(me))
+        .route("/orgs", get(list_orgs).post(create_org))
+        .route("/orgs/{id}", get(get_org))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}", get(get_user))
+        .fallback(api_not_found)
+}
+
+/// The error body of every failed API call.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// Stable machine code: unauthenticated, forbidden, not_found, invalid, refused,
+    /// invalid_json, internal.
+    pub code: &'static str,
+    /// Chinese message naming the field and the rule.
+    pub message: String,
+    /// The offending field, when one field is at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// Every field error, when the input broke several rules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldErrorBody>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError(StatusCode, ApiErrorBody);
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError(status, ApiErrorBody { code, message: message.into(), field: None, errors: Vec::new() })
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(f) => {
+                let errors: Vec<FieldErrorBody> =
+                    f.0.iter().map(|e| FieldErrorBody { field: e.field, message: e.message.clone() }).collect();
+                ApiError(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ApiErrorBody { code: "invalid", message: f.to_string(), field: f.0.first().map(|e| e.field), errors },
+                )
+            }
+            AppError::Forbidden(r) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", r.to_string()),
+            AppError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在")),
+            AppError::Refused(m) => ApiError::new(StatusCode::CONFLICT, "refused", m),
+            AppError::Unauthenticated(m) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
+            AppError::Internal(m) => {
+                tracing::error!(detail = m, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，已记录日志")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.0, Json(self.1)).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在")
+}
+
+/// The caller of an API request, from `Authorization: Bearer <token>`.
+pub struct Caller {
+    pub principal: Principal,
+    pub label: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let Some(token) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "缺少接口令牌：请在 Authorization 头中提供 Bearer 令牌",
+            ));
+        };
+        let (id, principal) = state.app.bearer(token).await?;
+        Ok(Caller { principal, label: format!("token:{id}") })
+    }
+}
+
+/// A JSON body whose rejection is our error format, not the framework's text.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => {
+                let (status, message) = match &rej {
+                    JsonRejection::MissingJsonContentType(_) => {
+                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "请求头 Content-Type 须为 application/json".to_owned())
+                    }
+                    JsonRejection::JsonSyntaxError(e) => (StatusCode::BAD_REQUEST, format!("请求体不是合法的 JSON：{}", source_text(e))),
+                    JsonRejection::JsonDataError(e) => (StatusCode::UNPROCESSABLE_ENTITY, format!("请求体字段不符合要求：{}", source_text(e))),
+                    JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "请求体过大或无法读取".to_owned()),
+                    _ => (StatusCode::BAD_REQUEST, "请求体无法解析".to_owned()),
+                };
+                Err(ApiError::new(status, "invalid_json", message))
+            }
+        }
+    }
+}
+
+fn source_text(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s = inner.to_string();
+        cur = inner.source();
+    }
+    s
+}
+
+/// An org node.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct OrgOut {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    /// Kind code: district, street, township, department, community, village, grid.
+    pub kind: String,
+    pub name: String,
+    pub code: String,
+    /// Materialised path of ids from the root, e.g. `/1/2/7/`.
+    pub path: String,
+}
+
+impl From<OrgRow> for OrgOut {
+    fn from(r: OrgRow) -> Self {
+        OrgOut { id: r.id, parent_id: r.parent_id, kind: r.kind, name: r.name, code: r.code, path: r.path }
+    }
+}
+
+/// A user account (no secrets).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub mobile: Option<String>,
+    pub org_id: i64,
+    pub org_name: String,
+    pub disabled: bool,
+    pub must_change_password: bool,
+}
+
+impl From<UserRow> for UserOut {
+    fn from(u: UserRow) -> Self {
+        UserOut {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            mobile: u.mobile,
+            org_id: u.org_id,
+            org_name: u.org_name,
+            disabled: u.disabled,
+            must_change_password: u.must_change_password,
+        }
+    }
+}
+
+/// The caller and what it may do.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct MeOut {
+    pub user_id: i64,
+    pub org_id: i64,
+    /// Permission code -> data scope (all, subtree, org, own).
+    pub permissions: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct NewOrgBody {
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    #[serde(default)]
+    pub code: String,
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct NewUserBody {
+    pub username: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub mobile: String,
+    pub org_id: i64,
+    /// Role ids to assign.
+    #[serde(default)]
+    pub roles: Vec<i64>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct CreatedUserOut {
+    pub user: UserOut,
+    /// Shown once; the user must change it at first login.
+    pub one_time_password: String,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct UserListParams {
+    /// Substring of username or display name.
+    pub q: Option<String>,
+    /// Only users on this org node.
+    pub org_id: Option<i64>,
+    /// Page size (1–1000, default 100).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+fn by<'a>(c: &'a Caller, addr: &'a str) -> By<'a> {
+    By { who: &c.principal, username: &c.label, source_addr: addr }
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "org",
+    responses((status = 200, body = MeOut), (status = 401, body = ApiErrorBody)))]
+async fn me(c: Caller) -> Json<MeOut> {
+    Json(MeOut {
+        user_id: c.principal.user_id.0,
+        org_id: c.principal.org_id.0,
+        permissions: c.principal.permissions().map(|(p, s)| (p.code().to_owned(), s.code().to_owned())).collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "org",
+    responses((status = 200, body = [OrgOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn list_orgs(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<OrgOut>>, ApiError> {
+    Ok(Json(state.app.org_tree(&c.principal).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "org", params(("id" = i64, Path, description = "org node id")),
+    responses((status = 200, body = OrgOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn get_org(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<OrgOut>, ApiError> {
+    Ok(Json(state.app.org_node(&c.principal, OrgId(id)).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "org", request_body = NewOrgBody,
+    responses((status = 201, body = OrgOut), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn create_org(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<NewOrgBody>,
+) -> Result<(StatusCode, Json<OrgOut>), ApiError> {
+    let draft = OrgDraft { name: body.name, kind: body.kind, parent_id: body.parent_id, code: body.code };
+    let id = state.app.create_org(&by(&c, &addr), &draft).await?;
+    Ok((StatusCode::CREATED, Json(state.app.org_node(&c.principal, id).await?.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "org", params(UserListParams),
+    responses((status = 200, body = [UserOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn list_users(State(state): State<AppState>, c: Caller, Query(p): Query<UserListParams>) -> Result<Json<Vec<UserOut>>, ApiError> {
+    let q = UserQuery {
+        text: p.q.filter(|s| !s.trim().is_empty()),
+        org_id: p.org_id.map(OrgId),
+        limit: p.limit.unwrap_or(100),
+        offset: p.offset.unwrap_or(0),
+    };
+    Ok(Json(state.app.list_users(&c.principal, &q).await?.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "org", params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = UserOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn get_user(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<UserOut>, ApiError> {
+    Ok(Json(state.app.user_detail(&c.principal, UserId(id)).await?.user.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "org", request_body = NewUserBody,
+    responses((status = 201, body = CreatedUserOut), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<NewUserBody>,
+) -> Result<(StatusCode, Json<CreatedUserOut>), ApiError> {
+    let draft = UserDraft { username: body.username, display_name: body.display_name, mobile: body.mobile, org_id: Some(body.org_id) };
+    let issued = state.app.create_user(&by(&c, &addr), &draft, &body.roles).await?;
+    let user = state.app.user_detail(&c.principal, issued.user_id).await?.user.into();
+    Ok((StatusCode::CREATED, Json(CreatedUserOut { user, one_time_password: issued.one_time_password })))
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The OpenAPI document of `/api/v1`, generated from the handlers above.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fazhi 法治政府建设工作平台 API", version = "1", description = "令牌由管理员在「接口令牌」页面签发，以 Authorization: Bearer <令牌> 调用；权限与数据范围与令牌所代表账户相同。"),
+    paths(me, list_orgs, get_org, create_org, list_users, get_user, create_user),
+    components(schemas(ApiErrorBody, FieldErrorBody, OrgOut, UserOut, MeOut, NewOrgBody, NewUserBody, CreatedUserOut)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "org", description = "组织机构与用户"))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}

@@ -1,0 +1,144 @@
+//! Sessions and CSRF for the staff UI.
+//!
+//! The session cookie holds a random token (the database keeps only its hash): HttpOnly,
+//! SameSite=Strict, Secure when served over https. Every state-changing form carries the
+//! session's CSRF token; [`CsrfForm`] is the only form extractor, so a handler cannot take
+//! a form without the check. The login form, before any session exists, uses a
+//! double-submit token in its own cookie.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use fazhi_app::AppError;
+use fazhi_app::auth::SessionInfo;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::WebError;
+
+pub const SESSION_COOKIE: &str = "fazhi_session";
+pub const LOGIN_CSRF_COOKIE: &str = "fazhi_login_csrf";
+
+/// Paths a user who must change their password may still reach.
+const ALLOWED_BEFORE_CHANGE: &[&str] = &["/account/password", "/logout"];
+
+/// A logged-in staff member.
+#[derive(Debug, Clone)]
+pub struct Staff(pub SessionInfo);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(s) = parts.extensions.get::<SessionInfo>() {
+            return Ok(Staff(s.clone()));
+        }
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+            return Err(WebError::Login { next });
+        };
+        match state.app.session(&token).await {
+            Ok(s) => {
+                if s.must_change_password && !ALLOWED_BEFORE_CHANGE.contains(&parts.uri.path()) {
+                    return Err(WebError::Redirect("/account/password".into()));
+                }
+                parts.extensions.insert(s.clone());
+                Ok(Staff(s))
+            }
+            Err(AppError::Unauthenticated(_)) => Err(WebError::Login { next }),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The address a request came from (the peer; proxies are not trusted).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(ClientAddr(addr))
+    }
+}
+
+/// Compares secrets in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Reads a urlencoded body, after checking the CSRF token of the session.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, WebError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|_| WebError::BadRequest("表单内容过大或无法读取。".into()))
+}
+
+/// Parses a form body into `T`, mapping failures to a Chinese message.
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
+    serde_html_form::from_bytes(bytes).map_err(|e| WebError::BadRequest(format!("表单内容无法识别：{e}")))
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let Staff(s) = Staff::from_request_parts(&mut parts, state).await?;
+        let bytes = body_bytes(Request::from_parts(parts, body), state).await?;
+        let field: CsrfField = parse_form(&bytes).map_err(|_| WebError::Csrf)?;
+        if !same_secret(&field.csrf, &s.csrf_token) {
+            return Err(WebError::Csrf);
+        }
+        Ok(CsrfForm(parse_form(&bytes)?))
+    }
+}
+
+/// The login form: checked against the double-submit cookie set with the login page.
+#[derive(Debug)]
+pub struct LoginForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(req.headers());
+        let cookie = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+        let bytes = body_bytes(req, state).await?;
+        let field: CsrfField = parse_form(&bytes).map_err(|_| WebError::Csrf)?;
+        if cookie.is_empty() || !same_secret(&field.csrf, &cookie) {
+            return Err(WebError::Csrf);
+        }
+        Ok(LoginForm(parse_form(&bytes)?))
+    }
+}
+
+/// A cookie with our attributes: HttpOnly, SameSite=Strict, Path=/, Secure over https.
+pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value)).http_only(true).same_site(SameSite::Strict).secure(secure).path("/").build()
+}
+
+/// A cookie that removes `name`.
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), secure);
+    c.make_removal();
+    c
+}
