@@ -1,1 +1,368 @@
-fn main() {}
+//! `fazhi`: the one binary. Subcommands serve the web UI and API, initialise an
+//! installation and manage users from the shell. Configuration: TOML file < `FAZHI_*`
+//! environment < flags (see `config`).
+
+mod config;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use fazhi_app::bootstrap::DEMO_PASSWORD;
+use fazhi_app::org::By;
+use fazhi_app::{App, AppError};
+use fazhi_domain::access::{PERMISSIONS, Principal, RoleGrant, DataScope};
+use fazhi_domain::clock::SystemClock;
+use fazhi_domain::org::OrgPath;
+use fazhi_domain::user::UserDraft;
+use fazhi_domain::{OrgId, UserId};
+use fazhi_store::{ConnectMode, Store};
+use fazhi_web::{AppState, WebSettings, app_router};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(name = "fazhi", version, about = "fazhi 法治政府建设工作平台")]
+struct Cli {
+    /// Configuration file (TOML). Default: fazhi.toml in the data directory, if present.
+    #[arg(long, global = true, env = "FAZHI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database, later attachments and keys). Default ./fazhi-data
+    /// (./fazhi-demo with `serve --demo`).
+    #[arg(long, global = true, env = "FAZHI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL, e.g. postgres://user@host/db. Default: SQLite in the data directory.
+    #[arg(long, global = true, env = "FAZHI_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the staff UI and the API. The first start creates the data directory, a
+    /// district, a street and an administrator, and prints the administrator's one-time
+    /// password.
+    Serve(ServeArgs),
+    /// Create a new installation (data directory, database, district, street, admin).
+    Init(InitArgs),
+    /// Manage user accounts from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FAZHI_LISTEN")]
+    listen: Option<String>,
+    /// Serve a demo installation (separate data directory ./fazhi-demo) with demo data and
+    /// one account per built-in role.
+    #[arg(long)]
+    demo: bool,
+    /// Mark cookies Secure (set when users reach the server over https).
+    #[arg(long, env = "FAZHI_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// Name of the district (区).
+    #[arg(long)]
+    district: Option<String>,
+    /// Name of the street or township (街道/乡镇).
+    #[arg(long)]
+    street: Option<String>,
+    /// Username of the first administrator.
+    #[arg(long)]
+    admin: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a one-time password.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Real name.
+        #[arg(long)]
+        name: String,
+        /// Org node id the user sits on.
+        #[arg(long)]
+        org: i64,
+        /// Built-in or custom role code (repeatable), e.g. admin, enforcement_officer.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[arg(long, default_value = "")]
+        mobile: String,
+    },
+    /// Set a new one-time password for a user and print it.
+    Passwd { username: String },
+    /// Disable a user; their sessions end at once.
+    Disable { username: String },
+    /// Re-enable a disabled user.
+    Enable { username: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let demo = matches!(&cli.command, Command::Serve(a) if a.demo);
+    let (listen, secure_cookies) = match &cli.command {
+        Command::Serve(a) => (a.listen.clone(), a.secure_cookies),
+        _ => (None, None),
+    };
+    let overrides = Overrides {
+        config: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        listen,
+        secure_cookies,
+        demo,
+    };
+    let cfg = Config::resolve(&overrides)?;
+    match cli.command {
+        Command::Serve(a) => serve(cfg, a.demo).await,
+        Command::Init(a) => init(cfg, a).await,
+        Command::User(u) => user(cfg, u).await,
+    }
+}
+
+/// Whether a directory is missing or holds nothing: safe to make an installation in.
+fn is_fresh(dir: &Path) -> bool {
+    match std::fs::read_dir(dir) {
+        Err(_) => !dir.exists(),
+        Ok(mut entries) => entries.next().is_none(),
+    }
+}
+
+/// Opens the store. SQLite in the data directory is created only when `create` is set
+/// (init, first serve); an explicit URL is never created except by init.
+async fn open(cfg: &Config, create: bool) -> anyhow::Result<Store> {
+    let (url, mode) = match &cfg.database_url {
+        Some(url) => (url.clone(), if create && url.starts_with("sqlite:") { ConnectMode::CreateIfMissing } else { ConnectMode::Existing }),
+        None => {
+            if create {
+                std::fs::create_dir_all(&cfg.data_dir)
+                    .with_context(|| format!("无法创建数据目录 {}", cfg.data_dir.display()))?;
+            }
+            let mode = if create { ConnectMode::CreateIfMissing } else { ConnectMode::Existing };
+            (fazhi_store::db::sqlite_url_in(&cfg.data_dir), mode)
+        }
+    };
+    Ok(Store::open(&url, mode).await?)
+}
+
+fn app(store: Store, cfg: &Config) -> App {
+    App::new(store, Arc::new(SystemClock), cfg.security)
+}
+
+async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FAZHI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let first_start = cfg.database_url.is_none() && is_fresh(&cfg.data_dir);
+    let store = open(&cfg, first_start || (demo && cfg.database_url.is_none())).await?;
+    let app = app(store, &cfg);
+    app.ensure_builtins().await?;
+    if demo {
+        let accounts = app.seed_demo().await?;
+        println!("演示数据：{}", where_data(&cfg));
+        println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+        for a in accounts {
+            println!("  {:<10} {}（{}）", a.username, a.role_name, a.org_name);
+        }
+    } else if !app.is_initialized().await? {
+        let i = &cfg.install;
+        if let Some(first) = app.initialize(&i.district, &i.street, &i.admin).await? {
+            print_first_admin(&first.username, &first.one_time_password);
+        }
+    }
+    let settings = WebSettings { secure_cookies: cfg.secure_cookies, demo, body_limit: cfg.body_limit };
+    let state = AppState::new(app.clone(), settings);
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("无法监听 {}（端口被占用或地址无效？可用 --listen 指定）", cfg.listen))?;
+    println!("fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）", listener.local_addr()?, where_data(&cfg));
+    let purge = tokio::spawn(purge_sessions(app.clone()));
+    let router = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    purge.abort();
+    app.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn where_data(cfg: &Config) -> String {
+    match &cfg.database_url {
+        Some(u) => fazhi_store::db::redact_url(u),
+        None => cfg.data_dir.join("fazhi.db").display().to_string(),
+    }
+}
+
+fn print_first_admin(username: &str, password: &str) {
+    println!("已创建新的安装。管理员账号：{username}");
+    println!("一次性密码：{password}");
+    println!("（只显示这一次；首次登录后必须修改。）");
+}
+
+/// Removes sessions idle longer than the timeout, every ten minutes.
+async fn purge_sessions(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let cutoff = app.now() - app.security.idle_timeout_ms();
+        if let Err(e) = fazhi_store::auth::purge_sessions(&app.store.write, cutoff).await {
+            tracing::warn!(error = %e, "session purge failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
+    if cfg.database_url.is_none() && !is_fresh(&cfg.data_dir) {
+        bail!("数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`", cfg.data_dir.display());
+    }
+    let store = open(&cfg, true).await?;
+    let app = app(store, &cfg);
+    let district = a.district.unwrap_or_else(|| cfg.install.district.clone());
+    let street = a.street.unwrap_or_else(|| cfg.install.street.clone());
+    let admin = a.admin.unwrap_or_else(|| cfg.install.admin.clone());
+    match app.initialize(&district, &street, &admin).await.map_err(explain)? {
+        Some(first) => {
+            println!("数据：{}", where_data(&cfg));
+            print_first_admin(&first.username, &first.one_time_password);
+            Ok(())
+        }
+        None => bail!("该数据库已经初始化过；如要使用，请运行 `fazhi serve`"),
+    }
+}
+
+/// The local operator: whoever can run the binary on the data directory has full reach.
+fn operator() -> Principal {
+    let grant = RoleGrant { permissions: PERMISSIONS.iter().map(|p| p.code).collect(), scope: DataScope::All };
+    Principal::new(UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [&grant])
+}
+
+fn explain(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(f) => anyhow::anyhow!("{}", f.0.iter().map(|e| format!("{}：{}", e.field, e.message)).collect::<Vec<_>>().join("；")),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let store = open(&cfg, false).await?;
+    let app = app(store, &cfg);
+    let who = operator();
+    let by = By { who: &who, username: "cli", source_addr: "local" };
+    let find = |name: String| {
+        let app = app.clone();
+        async move {
+            let n = name.trim().to_ascii_lowercase();
+            fazhi_store::users::get_by_username(&app.store.read, &n)
+                .await?
+                .map(|u| u.user_id())
+                .ok_or_else(|| anyhow::anyhow!("没有用户名为「{name}」的用户"))
+        }
+    };
+    match cmd {
+        UserCommand::Add { username, name, org, roles, mobile } => {
+            let all = app.list_roles(&who).await.map_err(explain)?;
+            let mut ids = Vec::new();
+            for code in &roles {
+                let r = all
+                    .iter()
+                    .find(|r| r.code == *code)
+                    .ok_or_else(|| anyhow::anyhow!("没有代码为「{code}」的角色；可用：{}", all.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ")))?;
+                ids.push(r.id.0);
+            }
+            let draft = UserDraft { username, display_name: name, mobile, org_id: Some(org) };
+            let issued = app.create_user(&by, &draft, &ids).await.map_err(explain)?;
+            println!("已创建用户 {}；一次性密码：{}", issued.username, issued.one_time_password);
+        }
+        UserCommand::Passwd { username } => {
+            let id = find(username).await?;
+            let issued = app.reset_password(&by, id).await.map_err(explain)?;
+            println!("用户 {} 的一次性密码：{}（登录后必须修改）", issued.username, issued.one_time_password);
+        }
+        UserCommand::Disable { username } => {
+            let id = find(username.clone()).await?;
+            app.set_user_disabled(&by, id, true).await.map_err(explain)?;
+            println!("已停用用户 {username}");
+        }
+        UserCommand::Enable { username } => {
+            let id = find(username.clone()).await?;
+            app.set_user_disabled(&by, id, false).await.map_err(explain)?;
+            println!("已启用用户 {username}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_dirs() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(is_fresh(d.path()));
+        assert!(is_fresh(&d.path().join("missing")));
+        std::fs::write(d.path().join("x"), "").unwrap();
+        assert!(!is_fresh(d.path()));
+    }
+
+    #[test]
+    fn cli_parses() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let c = Cli::try_parse_from(["fazhi", "serve", "--demo", "--listen", "127.0.0.1:9"]).unwrap();
+        assert!(matches!(c.command, Command::Serve(ServeArgs { demo: true, .. })));
+        let c = Cli::try_parse_from(["fazhi", "--data-dir", "/x", "user", "passwd", "admin"]).unwrap();
+        assert_eq!(c.data_dir, Some(PathBuf::from("/x")));
+    }
+}

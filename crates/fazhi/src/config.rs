@@ -1,0 +1,155 @@
+//! One configuration: TOML file < `FAZHI_*` environment < command-line flags.
+//!
+//! The file is `--config FILE` (or `FAZHI_CONFIG`), else `fazhi.toml` in the data
+//! directory when present. Unknown keys are an error, so a typo never goes unnoticed.
+//! Secrets (the database URL may hold a password) are never printed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use fazhi_domain::security::SecurityPolicy;
+
+/// What the TOML file may say.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub body_limit_kib: Option<usize>,
+    pub security: SecurityPolicy,
+    pub install: InstallConfig,
+}
+
+/// Names used when a new installation is created.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstallConfig {
+    pub district: String,
+    pub street: String,
+    pub admin: String,
+}
+
+impl Default for InstallConfig {
+    fn default() -> Self {
+        Self { district: "本区".into(), street: "本街道".into(), admin: "admin".into() }
+    }
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("无法读取配置文件 {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", path.display()))
+    }
+}
+
+/// The effective configuration of one run.
+#[derive(Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// `None` = SQLite in the data directory.
+    pub database_url: Option<String>,
+    pub listen: String,
+    pub secure_cookies: bool,
+    pub body_limit: usize,
+    pub security: SecurityPolicy,
+    pub install: InstallConfig,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(fazhi_store::db::redact_url))
+            .field("listen", &self.listen)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("body_limit", &self.body_limit)
+            .field("security", &self.security)
+            .finish()
+    }
+}
+
+pub const DEFAULT_DATA_DIR: &str = "./fazhi-data";
+pub const DEFAULT_DEMO_DIR: &str = "./fazhi-demo";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Values given as flags or environment (clap merges those two, flags winning).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub demo: bool,
+}
+
+impl Config {
+    pub fn resolve(o: &Overrides) -> anyhow::Result<Self> {
+        let explicit_file = o.config.clone();
+        let default_dir = if o.demo { DEFAULT_DEMO_DIR } else { DEFAULT_DATA_DIR };
+        let file = match &explicit_file {
+            Some(p) => FileConfig::load(p)?,
+            None => {
+                let dir = o.data_dir.clone().unwrap_or_else(|| PathBuf::from(default_dir));
+                let p = dir.join("fazhi.toml");
+                if p.exists() { FileConfig::load(&p)? } else { FileConfig::default() }
+            }
+        };
+        let data_dir = o.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(default_dir));
+        let database_url = o.database_url.clone().or(file.database_url.clone()).filter(|s| !s.trim().is_empty());
+        Ok(Self {
+            data_dir,
+            database_url,
+            listen: o.listen.clone().or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            body_limit: file.body_limit_kib.unwrap_or(256) * 1024,
+            security: file.security,
+            install: file.install,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://u:pw@h/db\"\n[security]\nmax_failures = 3\n",
+        )
+        .unwrap();
+        let o = Overrides { config: Some(f.clone()), ..Default::default() };
+        let c = Config::resolve(&o).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.security.max_failures, 3);
+        assert_eq!(c.security.lockout_minutes, 15);
+        assert!(!format!("{c:?}").contains("pw@"), "secrets never printed");
+        let o = Overrides { config: Some(f), listen: Some("127.0.0.1:1".into()), ..Default::default() };
+        assert_eq!(Config::resolve(&o).unwrap().listen, "127.0.0.1:1");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "lisen = \"x\"\n").unwrap();
+        let err = Config::resolve(&Overrides { config: Some(f), ..Default::default() }).unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::resolve(&Overrides { data_dir: Some("/nonexistent/x".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.listen, DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from("/nonexistent/x"));
+        let d = Config::resolve(&Overrides { demo: true, ..Default::default() }).unwrap();
+        assert_eq!(d.data_dir, PathBuf::from(DEFAULT_DEMO_DIR));
+    }
+}
