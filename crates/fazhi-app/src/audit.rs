@@ -3,8 +3,8 @@
 
 use fazhi_domain::access::{AUDIT_READ, Principal};
 use fazhi_domain::{OrgId, UserId};
-use fazhi_store::auth::{AuditRow, NewAudit, insert_audit, list_audit};
 use fazhi_store::Exec;
+use fazhi_store::auth::{AuditRow, NewAudit, insert_audit, list_audit};
 
 use crate::{App, AppResult, require};
 
@@ -33,7 +33,10 @@ pub const KINDS: &[(&str, &str)] = &[
 ];
 
 pub fn kind_label(kind: &str) -> &str {
-    KINDS.iter().find(|(k, _)| *k == kind).map_or(kind, |(_, l)| l)
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind, |(_, l)| l)
 }
 
 /// Who did it, from where.
@@ -46,7 +49,13 @@ pub struct Actor<'a> {
 }
 
 impl App {
-    pub(crate) async fn audit<'e>(&self, ex: impl Into<Exec<'e>>, kind: &str, actor: &Actor<'_>, detail: &str) -> AppResult<()> {
+    pub(crate) async fn audit<'e>(
+        &self,
+        ex: impl Into<Exec<'e>>,
+        kind: &str,
+        actor: &Actor<'_>,
+        detail: &str,
+    ) -> AppResult<()> {
         let a = NewAudit {
             at: self.now(),
             kind,

@@ -75,7 +75,11 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, security: SecurityPolicy) -> Self {
-        Self { store, clock, security }
+        Self {
+            store,
+            clock,
+            security,
+        }
     }
 
     pub fn now(&self) -> Millis {
@@ -84,19 +88,32 @@ impl App {
 
     /// The principal of a user: their node and the union of their roles.
     pub async fn principal(&self, user: UserId) -> AppResult<Principal> {
-        let u = user_store::get_user(&self.store.read, user).await?.ok_or(AppError::NotFound("用户"))?;
+        let u = user_store::get_user(&self.store.read, user)
+            .await?
+            .ok_or(AppError::NotFound("用户"))?;
         let roles = role_store::roles_of_user(&self.store.read, user).await?;
         let grants: Vec<_> = roles.iter().map(|r| r.grant()).collect();
-        Ok(Principal::new(u.user_id(), fazhi_domain::OrgId(u.org_id), u.path(), &grants))
+        Ok(Principal::new(
+            u.user_id(),
+            fazhi_domain::OrgId(u.org_id),
+            u.path(),
+            &grants,
+        ))
     }
 }
 
 /// The policy check every service calls before touching a record.
 pub(crate) fn check(who: &Principal, action: Permission, record: &RecordRef) -> AppResult<()> {
-    authorize(who, action, record).into_result().map_err(AppError::Forbidden)
+    authorize(who, action, record)
+        .into_result()
+        .map_err(AppError::Forbidden)
 }
 
 /// Requires a permission regardless of record (for pages that list).
 pub(crate) fn require(who: &Principal, action: Permission) -> AppResult<()> {
-    if who.has(action) { Ok(()) } else { Err(AppError::Forbidden(DenyReason::NoPermission(action))) }
+    if who.has(action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(DenyReason::NoPermission(action)))
+    }
 }

@@ -3,15 +3,19 @@
 use fazhi_domain::access::{ORG_MANAGE, ORG_READ, Principal, RecordRef, ScopeFilter};
 use fazhi_domain::org::{OrgDraft, OrgKind, OrgNode, check_delete, check_move, check_placement};
 use fazhi_domain::{FieldErrors, OrgId};
-use fazhi_store::org::{self as store, OrgRow};
 use fazhi_store::StoreError;
+use fazhi_store::org::{self as store, OrgRow};
 
 use crate::audit::Actor;
 use crate::{App, AppError, AppResult, check, require};
 
 /// The record reference of an org node: a node is owned by itself.
 pub fn node_ref(row: &OrgRow) -> RecordRef {
-    RecordRef { org_id: OrgId(row.id), org_path: row.org_path(), owner: None }
+    RecordRef {
+        org_id: OrgId(row.id),
+        org_path: row.org_path(),
+        owner: None,
+    }
 }
 
 /// What a change to a node says about its author.
@@ -35,9 +39,46 @@ impl By<'_> {
 
 fn duplicate_name(e: StoreError) -> AppError {
     match e {
-        StoreError::Duplicate(_) => AppError::Invalid(FieldErrors::single("name", "同一上级机构下已有同名机构")),
+        StoreError::Duplicate(_) => {
+            AppError::Invalid(FieldErrors::single("name", "同一上级机构下已有同名机构"))
+        }
         other => other.into(),
     }
+}
+
+/// Depth-first order, siblings by kind (科室 before 社区 ...) then by creation. A node whose
+/// parent is not in `rows` (outside the caller's scope) is shown as a root.
+pub fn display_order(rows: Vec<OrgRow>, kinds: &[OrgKind]) -> Vec<OrgRow> {
+    let rank = |k: &str| {
+        kinds
+            .iter()
+            .find(|x| x.code == k)
+            .map_or(i64::MAX, |x| x.sort_order)
+    };
+    let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
+    let mut children: std::collections::HashMap<Option<i64>, Vec<OrgRow>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        let parent = r.parent_id.filter(|p| ids.contains(p));
+        children.entry(parent).or_default().push(r);
+    }
+    for list in children.values_mut() {
+        list.sort_by_key(|r| (rank(&r.kind), r.id));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    let mut stack: Vec<OrgRow> = children
+        .remove(&None)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .collect();
+    while let Some(r) = stack.pop() {
+        if let Some(kids) = children.remove(&Some(r.id)) {
+            stack.extend(kids.into_iter().rev());
+        }
+        out.push(r);
+    }
+    out
 }
 
 impl App {
@@ -45,24 +86,33 @@ impl App {
         Ok(store::list_kinds(&self.store.read).await?)
     }
 
-    /// Nodes the principal may see, in path order (parents before children).
+    /// Nodes the principal may see, in display order (parents before children).
     pub async fn org_tree(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
         require(who, ORG_READ)?;
-        Ok(store::list_nodes(&self.store.read, who.filter(ORG_READ).as_ref()).await?)
+        let rows = store::list_nodes(&self.store.read, who.filter(ORG_READ).as_ref()).await?;
+        Ok(display_order(rows, &self.org_kinds().await?))
     }
 
     /// Nodes under which the principal may place things (ORG_MANAGE scope).
     pub async fn org_manageable(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
-        Ok(store::list_nodes(&self.store.read, who.filter(ORG_MANAGE).as_ref()).await?)
+        let rows = store::list_nodes(&self.store.read, who.filter(ORG_MANAGE).as_ref()).await?;
+        Ok(display_order(rows, &self.org_kinds().await?))
     }
 
     pub async fn org_node(&self, who: &Principal, id: OrgId) -> AppResult<OrgRow> {
-        let row = store::get_node(&self.store.read, id).await?.ok_or(AppError::NotFound("机构"))?;
+        let row = store::get_node(&self.store.read, id)
+            .await?
+            .ok_or(AppError::NotFound("机构"))?;
         check(who, ORG_READ, &node_ref(&row))?;
         Ok(row)
     }
 
-    async fn managed_node(&self, who: &Principal, id: OrgId, field: &'static str) -> AppResult<OrgRow> {
+    async fn managed_node(
+        &self,
+        who: &Principal,
+        id: OrgId,
+        field: &'static str,
+    ) -> AppResult<OrgRow> {
         let row = store::get_node(&self.store.write, id)
             .await?
             .ok_or_else(|| AppError::Invalid(FieldErrors::single(field, "所选机构不存在")))?;
@@ -80,7 +130,10 @@ impl App {
             Some(pid) => Some(self.managed_node(by.who, pid, "parent_id").await?),
             None => {
                 if by.who.filter(ORG_MANAGE) != Some(ScopeFilter::All) {
-                    return Err(AppError::Invalid(FieldErrors::single("parent_id", "请选择上级机构")));
+                    return Err(AppError::Invalid(FieldErrors::single(
+                        "parent_id",
+                        "请选择上级机构",
+                    )));
                 }
                 None
             }
@@ -89,10 +142,21 @@ impl App {
         check_placement(&kinds, &input.kind, parent_node.as_ref())
             .map_err(|r| AppError::Invalid(FieldErrors::single("kind", r.to_string())))?;
         let mut tx = self.store.begin().await?;
-        let id = store::insert_node(&mut tx, &input, parent_node.as_ref().map(|p| &p.path), self.now())
-            .await
-            .map_err(duplicate_name)?;
-        self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
+        let id = store::insert_node(
+            &mut tx,
+            &input,
+            parent_node.as_ref().map(|p| &p.path),
+            self.now(),
+        )
+        .await
+        .map_err(duplicate_name)?;
+        self.audit(
+            &mut tx,
+            "org_created",
+            &by.actor(),
+            &format!("{}（{}）", input.name, id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -102,10 +166,22 @@ impl App {
         let row = self.managed_node(by.who, id, "id").await?;
         let kinds = self.org_kinds().await?;
         // Kind and parent are not changed here; validate the rest with the current kind.
-        let input = OrgDraft { kind: row.kind.clone(), ..draft.clone() }.validate(&kinds)?;
+        let input = OrgDraft {
+            kind: row.kind.clone(),
+            ..draft.clone()
+        }
+        .validate(&kinds)?;
         let mut tx = self.store.begin().await?;
-        store::rename_node(&mut tx, id, &input.name, &input.code, self.now()).await.map_err(duplicate_name)?;
-        self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
+        store::rename_node(&mut tx, id, &input.name, &input.code, self.now())
+            .await
+            .map_err(duplicate_name)?;
+        self.audit(
+            &mut tx,
+            "org_updated",
+            &by.actor(),
+            &format!("{} -> {}", row.name, input.name),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -122,8 +198,16 @@ impl App {
             return Ok(());
         }
         let mut tx = self.store.begin().await?;
-        store::move_subtree(&mut tx, &node, &target_node, self.now()).await.map_err(duplicate_name)?;
-        self.audit(&mut tx, "org_moved", &by.actor(), &format!("{} -> {}", row.name, target.name)).await?;
+        store::move_subtree(&mut tx, &node, &target_node, self.now())
+            .await
+            .map_err(duplicate_name)?;
+        self.audit(
+            &mut tx,
+            "org_moved",
+            &by.actor(),
+            &format!("{} -> {}", row.name, target.name),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -135,7 +219,8 @@ impl App {
         let (children, users) = store::occupancy(&mut tx, id).await?;
         check_delete(&row.node(), children, users).map_err(|r| AppError::Refused(r.to_string()))?;
         store::delete_node(&mut tx, id).await?;
-        self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
+        self.audit(&mut tx, "org_deleted", &by.actor(), &row.name)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -144,6 +229,11 @@ impl App {
 impl App {
     /// Nodes on which the principal may place users (USER_MANAGE scope).
     pub async fn org_manageable_for_users(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
-        Ok(store::list_nodes(&self.store.read, who.filter(fazhi_domain::access::USER_MANAGE).as_ref()).await?)
+        let rows = store::list_nodes(
+            &self.store.read,
+            who.filter(fazhi_domain::access::USER_MANAGE).as_ref(),
+        )
+        .await?;
+        Ok(display_order(rows, &self.org_kinds().await?))
     }
 }

@@ -7,8 +7,8 @@ use fazhi_domain::clock::Millis;
 use fazhi_domain::{RoleId, UserId};
 use sqlx::FromRow;
 
-use crate::db::Exec;
 use crate::Result;
+use crate::db::Exec;
 
 #[derive(Debug, Clone, FromRow)]
 struct RoleRowRaw {
@@ -34,7 +34,10 @@ pub struct RoleRow {
 
 impl RoleRow {
     pub fn grant(&self) -> RoleGrant {
-        RoleGrant { permissions: self.permissions.clone(), scope: self.scope }
+        RoleGrant {
+            permissions: self.permissions.clone(),
+            scope: self.scope,
+        }
     }
 }
 
@@ -74,7 +77,8 @@ async fn assemble<'a>(ex: impl Into<Exec<'a>>, rows: Vec<RoleRowRaw>) -> Result<
 }
 
 pub async fn list_roles(db: &crate::Db) -> Result<Vec<RoleRow>> {
-    const SQL: &str = "select id, code, name, description, scope, builtin from role order by builtin desc, id";
+    const SQL: &str =
+        "select id, code, name, description, scope, builtin from role order by builtin desc, id";
     let rows: Vec<RoleRowRaw> = run!(db, |e| sqlx::query_as(SQL).fetch_all(e).await)?;
     assemble(db, rows).await
 }
@@ -94,7 +98,12 @@ pub async fn get_role(db: &crate::Db, id: RoleId) -> Result<Option<RoleRow>> {
 const INSERT_ROLE: &str = "insert into role (code, name, description, scope, builtin, created_at, updated_at) \
     values ($1, $2, $3, $4, $5, $6, $6) returning id";
 
-pub async fn insert_role(tx: &mut crate::Tx, f: &RoleFields<'_>, perms: &BTreeSet<Permission>, now: Millis) -> Result<RoleId> {
+pub async fn insert_role(
+    tx: &mut crate::Tx,
+    f: &RoleFields<'_>,
+    perms: &BTreeSet<Permission>,
+    now: Millis,
+) -> Result<RoleId> {
     let id: i64 = run!(&mut *tx, |e| sqlx::query_scalar(INSERT_ROLE)
         .bind(f.code)
         .bind(f.name)
@@ -108,9 +117,16 @@ pub async fn insert_role(tx: &mut crate::Tx, f: &RoleFields<'_>, perms: &BTreeSe
     Ok(RoleId(id))
 }
 
-const UPDATE_ROLE: &str = "update role set name = $2, description = $3, scope = $4, updated_at = $5 where id = $1";
+const UPDATE_ROLE: &str =
+    "update role set name = $2, description = $3, scope = $4, updated_at = $5 where id = $1";
 
-pub async fn update_role(tx: &mut crate::Tx, id: RoleId, f: &RoleFields<'_>, perms: &BTreeSet<Permission>, now: Millis) -> Result<()> {
+pub async fn update_role(
+    tx: &mut crate::Tx,
+    id: RoleId,
+    f: &RoleFields<'_>,
+    perms: &BTreeSet<Permission>,
+    now: Millis,
+) -> Result<()> {
     run!(&mut *tx, |e| sqlx::query(UPDATE_ROLE)
         .bind(id.0)
         .bind(f.name)
@@ -123,21 +139,37 @@ pub async fn update_role(tx: &mut crate::Tx, id: RoleId, f: &RoleFields<'_>, per
     set_permissions(tx, id, perms).await
 }
 
-async fn set_permissions(tx: &mut crate::Tx, id: RoleId, perms: &BTreeSet<Permission>) -> Result<()> {
-    run!(&mut *tx, |e| sqlx::query("delete from role_permission where role_id = $1").bind(id.0).execute(e).await.map(|_| ()))?;
+async fn set_permissions(
+    tx: &mut crate::Tx,
+    id: RoleId,
+    perms: &BTreeSet<Permission>,
+) -> Result<()> {
+    run!(&mut *tx, |e| sqlx::query(
+        "delete from role_permission where role_id = $1"
+    )
+    .bind(id.0)
+    .execute(e)
+    .await
+    .map(|_| ()))?;
     for p in perms {
-        run!(&mut *tx, |e| sqlx::query("insert into role_permission (role_id, permission) values ($1, $2)")
-            .bind(id.0)
-            .bind(p.code())
-            .execute(e)
-            .await
-            .map(|_| ()))?;
+        run!(&mut *tx, |e| sqlx::query(
+            "insert into role_permission (role_id, permission) values ($1, $2)"
+        )
+        .bind(id.0)
+        .bind(p.code())
+        .execute(e)
+        .await
+        .map(|_| ()))?;
     }
     Ok(())
 }
 
 pub async fn role_id_by_code<'a>(ex: impl Into<Exec<'a>>, code: &str) -> Result<Option<RoleId>> {
-    let id: Option<i64> =
-        run!(ex.into(), |e| sqlx::query_scalar("select id from role where code = $1").bind(code).fetch_optional(e).await)?;
+    let id: Option<i64> = run!(ex.into(), |e| sqlx::query_scalar(
+        "select id from role where code = $1"
+    )
+    .bind(code)
+    .fetch_optional(e)
+    .await)?;
     Ok(id.map(RoleId))
 }

@@ -2,6 +2,7 @@
 //! the same policy as the UI, errors as `{code, message, field?}`, and the OpenAPI
 //! document generated from this code at `/api/v1/openapi.json`.
 
+use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
@@ -9,7 +10,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Json;
 use fazhi_app::AppError;
 use fazhi_app::org::By;
 use fazhi_domain::access::Principal;
@@ -63,7 +63,15 @@ pub struct ApiError(StatusCode, ApiErrorBody);
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError(status, ApiErrorBody { code, message: message.into(), field: None, errors: Vec::new() })
+        ApiError(
+            status,
+            ApiErrorBody {
+                code,
+                message: message.into(),
+                field: None,
+                errors: Vec::new(),
+            },
+        )
     }
 }
 
@@ -72,19 +80,39 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(f) => {
                 let errors: Vec<FieldErrorBody> =
-                    f.0.iter().map(|e| FieldErrorBody { field: e.field, message: e.message.clone() }).collect();
+                    f.0.iter()
+                        .map(|e| FieldErrorBody {
+                            field: e.field,
+                            message: e.message.clone(),
+                        })
+                        .collect();
                 ApiError(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    ApiErrorBody { code: "invalid", message: f.to_string(), field: f.0.first().map(|e| e.field), errors },
+                    ApiErrorBody {
+                        code: "invalid",
+                        message: f.to_string(),
+                        field: f.0.first().map(|e| e.field),
+                        errors,
+                    },
                 )
             }
-            AppError::Forbidden(r) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", r.to_string()),
-            AppError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在")),
+            AppError::Forbidden(r) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", r.to_string())
+            }
+            AppError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在"))
+            }
             AppError::Refused(m) => ApiError::new(StatusCode::CONFLICT, "refused", m),
-            AppError::Unauthenticated(m) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
+            AppError::Unauthenticated(m) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m)
+            }
             AppError::Internal(m) => {
                 tracing::error!(detail = m, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，已记录日志")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误，已记录日志",
+                )
             }
         }
     }
@@ -94,7 +122,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.0, Json(self.1)).into_response();
         if self.0 == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         r
     }
@@ -113,9 +144,19 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let Some(token) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")) else {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let Some(token) = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+        else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -123,7 +164,10 @@ impl FromRequestParts<AppState> for Caller {
             ));
         };
         let (id, principal) = state.app.bearer(token).await?;
-        Ok(Caller { principal, label: format!("token:{id}") })
+        Ok(Caller {
+            principal,
+            label: format!("token:{id}"),
+        })
     }
 }
 
@@ -138,12 +182,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(rej) => {
                 let (status, message) = match &rej {
-                    JsonRejection::MissingJsonContentType(_) => {
-                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "请求头 Content-Type 须为 application/json".to_owned())
-                    }
-                    JsonRejection::JsonSyntaxError(e) => (StatusCode::BAD_REQUEST, format!("请求体不是合法的 JSON：{}", source_text(e))),
-                    JsonRejection::JsonDataError(e) => (StatusCode::UNPROCESSABLE_ENTITY, format!("请求体字段不符合要求：{}", source_text(e))),
-                    JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "请求体过大或无法读取".to_owned()),
+                    JsonRejection::MissingJsonContentType(_) => (
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "请求头 Content-Type 须为 application/json".to_owned(),
+                    ),
+                    JsonRejection::JsonSyntaxError(e) => (
+                        StatusCode::BAD_REQUEST,
+                        format!("请求体不是合法的 JSON：{}", source_text(e)),
+                    ),
+                    JsonRejection::JsonDataError(e) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("请求体字段不符合要求：{}", source_text(e)),
+                    ),
+                    JsonRejection::BytesRejection(_) => (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "请求体过大或无法读取".to_owned(),
+                    ),
                     _ => (StatusCode::BAD_REQUEST, "请求体无法解析".to_owned()),
                 };
                 Err(ApiError::new(status, "invalid_json", message))
@@ -177,7 +231,14 @@ pub struct OrgOut {
 
 impl From<OrgRow> for OrgOut {
     fn from(r: OrgRow) -> Self {
-        OrgOut { id: r.id, parent_id: r.parent_id, kind: r.kind, name: r.name, code: r.code, path: r.path }
+        OrgOut {
+            id: r.id,
+            parent_id: r.parent_id,
+            kind: r.kind,
+            name: r.name,
+            code: r.code,
+            path: r.path,
+        }
     }
 }
 
@@ -258,7 +319,11 @@ pub struct UserListParams {
 }
 
 fn by<'a>(c: &'a Caller, addr: &'a str) -> By<'a> {
-    By { who: &c.principal, username: &c.label, source_addr: addr }
+    By {
+        who: &c.principal,
+        username: &c.label,
+        source_addr: addr,
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "org",
@@ -267,20 +332,41 @@ async fn me(c: Caller) -> Json<MeOut> {
     Json(MeOut {
         user_id: c.principal.user_id.0,
         org_id: c.principal.org_id.0,
-        permissions: c.principal.permissions().map(|(p, s)| (p.code().to_owned(), s.code().to_owned())).collect(),
+        permissions: c
+            .principal
+            .permissions()
+            .map(|(p, s)| (p.code().to_owned(), s.code().to_owned()))
+            .collect(),
     })
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "org",
     responses((status = 200, body = [OrgOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
-async fn list_orgs(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<OrgOut>>, ApiError> {
-    Ok(Json(state.app.org_tree(&c.principal).await?.into_iter().map(Into::into).collect()))
+async fn list_orgs(
+    State(state): State<AppState>,
+    c: Caller,
+) -> Result<Json<Vec<OrgOut>>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .org_tree(&c.principal)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "org", params(("id" = i64, Path, description = "org node id")),
     responses((status = 200, body = OrgOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn get_org(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<OrgOut>, ApiError> {
-    Ok(Json(state.app.org_node(&c.principal, OrgId(id)).await?.into()))
+async fn get_org(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<OrgOut>, ApiError> {
+    Ok(Json(
+        state.app.org_node(&c.principal, OrgId(id)).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "org", request_body = NewOrgBody,
@@ -292,27 +378,58 @@ async fn create_org(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<NewOrgBody>,
 ) -> Result<(StatusCode, Json<OrgOut>), ApiError> {
-    let draft = OrgDraft { name: body.name, kind: body.kind, parent_id: body.parent_id, code: body.code };
+    let draft = OrgDraft {
+        name: body.name,
+        kind: body.kind,
+        parent_id: body.parent_id,
+        code: body.code,
+    };
     let id = state.app.create_org(&by(&c, &addr), &draft).await?;
-    Ok((StatusCode::CREATED, Json(state.app.org_node(&c.principal, id).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.org_node(&c.principal, id).await?.into()),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "org", params(UserListParams),
     responses((status = 200, body = [UserOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
-async fn list_users(State(state): State<AppState>, c: Caller, Query(p): Query<UserListParams>) -> Result<Json<Vec<UserOut>>, ApiError> {
+async fn list_users(
+    State(state): State<AppState>,
+    c: Caller,
+    Query(p): Query<UserListParams>,
+) -> Result<Json<Vec<UserOut>>, ApiError> {
     let q = UserQuery {
         text: p.q.filter(|s| !s.trim().is_empty()),
         org_id: p.org_id.map(OrgId),
         limit: p.limit.unwrap_or(100),
         offset: p.offset.unwrap_or(0),
     };
-    Ok(Json(state.app.list_users(&c.principal, &q).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .app
+            .list_users(&c.principal, &q)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "org", params(("id" = i64, Path, description = "user id")),
     responses((status = 200, body = UserOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn get_user(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<UserOut>, ApiError> {
-    Ok(Json(state.app.user_detail(&c.principal, UserId(id)).await?.user.into()))
+async fn get_user(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<UserOut>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .user_detail(&c.principal, UserId(id))
+            .await?
+            .user
+            .into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "org", request_body = NewUserBody,
@@ -324,10 +441,29 @@ async fn create_user(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, Json<CreatedUserOut>), ApiError> {
-    let draft = UserDraft { username: body.username, display_name: body.display_name, mobile: body.mobile, org_id: Some(body.org_id) };
-    let issued = state.app.create_user(&by(&c, &addr), &draft, &body.roles).await?;
-    let user = state.app.user_detail(&c.principal, issued.user_id).await?.user.into();
-    Ok((StatusCode::CREATED, Json(CreatedUserOut { user, one_time_password: issued.one_time_password })))
+    let draft = UserDraft {
+        username: body.username,
+        display_name: body.display_name,
+        mobile: body.mobile,
+        org_id: Some(body.org_id),
+    };
+    let issued = state
+        .app
+        .create_user(&by(&c, &addr), &draft, &body.roles)
+        .await?;
+    let user = state
+        .app
+        .user_detail(&c.principal, issued.user_id)
+        .await?
+        .user
+        .into();
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUserOut {
+            user,
+            one_time_password: issued.one_time_password,
+        }),
+    ))
 }
 
 struct BearerAuth;
@@ -335,7 +471,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

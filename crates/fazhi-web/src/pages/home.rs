@@ -45,8 +45,15 @@ async fn home(Staff(s): Staff) -> PageResult {
     let grants = PERMISSIONS
         .iter()
         .filter_map(|p| {
-            s.principal.scope_of(p.code).map(|scope| Grant { module: module_label(p.module), label: p.label, scope: scope.label() })
+            s.principal.scope_of(p.code).map(|scope| Grant {
+                module: module_label(p.module),
+                label: p.label,
+                scope: scope.label(),
+            })
         })
         .collect();
-    render(&HomePage { chrome: Chrome::new(&s, "工作台", "/"), grants })
+    render(&HomePage {
+        chrome: Chrome::new(&s, "工作台", "/"),
+        grants,
+    })
 }

@@ -18,7 +18,9 @@ use crate::AppState;
 use crate::session::{ClientAddr, CsrfForm, Staff};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/tokens", get(list).post(issue)).route("/tokens/{id}/revoke", post(revoke))
+    Router::new()
+        .route("/tokens", get(list).post(issue))
+        .route("/tokens/{id}/revoke", post(revoke))
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -46,14 +48,47 @@ struct ListPage {
     issued: Option<String>,
 }
 
-async fn page(state: &AppState, s: &SessionInfo, form: TokenForm, errors: FieldErrors, issued: Option<String>, done: Option<&str>) -> Result<ListPage, AppError> {
+async fn page(
+    state: &AppState,
+    s: &SessionInfo,
+    form: TokenForm,
+    errors: FieldErrors,
+    issued: Option<String>,
+    done: Option<&str>,
+) -> Result<ListPage, AppError> {
     let tokens = state.app.list_tokens(&s.principal).await?;
-    let users = state.app.list_users(&s.principal, &UserQuery { limit: 1000, ..Default::default() }).await?;
-    Ok(ListPage { chrome: Chrome::new(s, "接口令牌", "/tokens").with_notice(done), tokens, users, form, errors, issued })
+    let users = state
+        .app
+        .list_users(
+            &s.principal,
+            &UserQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(ListPage {
+        chrome: Chrome::new(s, "接口令牌", "/tokens").with_notice(done),
+        tokens,
+        users,
+        form,
+        errors,
+        issued,
+    })
 }
 
 async fn list(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
-    render(&page(&state, &s, TokenForm::default(), FieldErrors::new(), None, d.done.as_deref()).await?)
+    render(
+        &page(
+            &state,
+            &s,
+            TokenForm::default(),
+            FieldErrors::new(),
+            None,
+            d.done.as_deref(),
+        )
+        .await?,
+    )
 }
 
 async fn issue(
@@ -62,12 +97,31 @@ async fn issue(
     ClientAddr(addr): ClientAddr,
     CsrfForm(f): CsrfForm<TokenForm>,
 ) -> PageResult {
-    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
-    match state.app.issue_token(&by, form_id(&f.user_id), &f.name).await {
-        Ok((_, token)) => render(&page(&state, &s, TokenForm::default(), FieldErrors::new(), Some(token), None).await?),
-        Err(AppError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &s, f, errors, None, None).await?)
-        }
+    let by = By {
+        who: &s.principal,
+        username: &s.username,
+        source_addr: &addr,
+    };
+    match state
+        .app
+        .issue_token(&by, form_id(&f.user_id), &f.name)
+        .await
+    {
+        Ok((_, token)) => render(
+            &page(
+                &state,
+                &s,
+                TokenForm::default(),
+                FieldErrors::new(),
+                Some(token),
+                None,
+            )
+            .await?,
+        ),
+        Err(AppError::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(&state, &s, f, errors, None, None).await?,
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -82,7 +136,11 @@ async fn revoke(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    let by = By {
+        who: &s.principal,
+        username: &s.username,
+        source_addr: &addr,
+    };
     state.app.revoke_token(&by, TokenId(id)).await?;
     Ok(Redirect::to("/tokens?done=token_revoked").into_response())
 }

@@ -1,0 +1,209 @@
+//! Browser smoke test. Drives a real headless Chromium (Debian's `chromium`) against a
+//! running `fazhi serve --demo`: logs in as the demo admin, creates a user through the
+//! form, checks the one-time password page, and saves screenshots (desktop and phone
+//! width) to look at.
+//!
+//! Usage: `fazhi-e2e BASE_URL OUT_DIR [CHROMIUM_PATH]`. Exits non-zero, naming the step,
+//! when anything fails.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::types::Bounds;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+
+const DEMO_PASSWORD: &str = "Fazhi@demo2026";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        eprintln!("usage: fazhi-e2e BASE_URL OUT_DIR [CHROMIUM_PATH]");
+        std::process::exit(2);
+    }
+    let chromium = args
+        .get(3)
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    match run(&args[1], Path::new(&args[2]), &chromium) {
+        Ok(n) => println!(
+            "browser smoke test: 1 passed, 0 failed ({n} screenshots in {})",
+            args[2]
+        ),
+        Err(e) => {
+            eprintln!("browser smoke test FAILED: {e:#}");
+            println!("browser smoke test: 0 passed, 1 failed");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn shot(tab: &Tab, dir: &Path, name: &str) -> anyhow::Result<()> {
+    let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+    std::fs::write(dir.join(format!("{name}.png")), png)
+        .with_context(|| format!("writing {name}.png"))
+}
+
+/// Sets form fields by name through the DOM (values only; submission is a real click).
+fn fill(tab: &Tab, fields: &[(&str, &str)]) -> anyhow::Result<()> {
+    for (name, value) in fields {
+        let js = format!(
+            "(() => {{ const el = document.querySelector('[name=\"{name}\"]'); if (!el) return false; el.value = {value}; return true; }})()",
+            value = serde_json_string(value)
+        );
+        let r = tab.evaluate(&js, false)?;
+        if r.value.and_then(|v| v.as_bool()) != Some(true) {
+            bail!("form field {name} not found");
+        }
+    }
+    Ok(())
+}
+
+fn serde_json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn text(tab: &Tab) -> anyhow::Result<String> {
+    let r = tab.evaluate("document.body.innerText", false)?;
+    Ok(r.value
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default())
+}
+
+fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(out)?;
+    let profile = std::env::temp_dir().join(format!("fazhi-e2e-profile-{}", std::process::id()));
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium.to_path_buf()))
+        .headless(true)
+        .sandbox(false)
+        .window_size(Some((1280, 900)))
+        .user_data_dir(Some(profile.clone()))
+        .idle_browser_timeout(Duration::from_secs(120))
+        .args(vec![
+            OsStr::new("--disable-background-networking"),
+            OsStr::new("--disable-gpu"),
+            OsStr::new("--disable-quic"),
+            OsStr::new("--no-first-run"),
+            OsStr::new("--disable-component-update"),
+            OsStr::new("--disable-sync"),
+            OsStr::new("--lang=zh-CN"),
+        ])
+        .build()
+        .map_err(|e| anyhow::anyhow!("launch options: {e}"))?;
+    let browser = Browser::new(options).context("starting chromium")?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(Duration::from_secs(20));
+
+    // 1. Login page.
+    tab.navigate_to(&format!("{base}/login"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("input[name=username]")
+        .context("login form")?;
+    shot(&tab, out, "01-login")?;
+
+    // 2. Log in as the demo admin, typing like a person.
+    tab.find_element("input[name=username]")?.click()?;
+    tab.type_str("admin")?;
+    tab.find_element("input[name=password]")?.click()?;
+    tab.type_str(DEMO_PASSWORD)?;
+    tab.find_element("button[type=submit]")?.click()?;
+    tab.wait_until_navigated()?;
+    tab.wait_for_element("nav.sidenav")
+        .context("home page after login")?;
+    let home = text(&tab)?;
+    if !home.contains("王管理") || !home.contains("组织机构") {
+        bail!("home page does not show the admin and the navigation: {home}");
+    }
+    shot(&tab, out, "02-home")?;
+
+    // 3. Org tree.
+    tab.navigate_to(&format!("{base}/org"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("ul.tree")?;
+    shot(&tab, out, "03-org")?;
+
+    // 4. New user: an empty submit shows field errors first.
+    tab.navigate_to(&format!("{base}/users/new"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("input[name=username]")?;
+    tab.evaluate(
+        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))",
+        false,
+    )?;
+    tab.find_element("form.form button[type=submit]")?.click()?;
+    tab.wait_until_navigated()?;
+    tab.wait_for_element(".field-error")
+        .context("field errors on an empty form")?;
+    let errs = text(&tab)?;
+    if !errs.contains("用户名不能为空") || !errs.contains("姓名不能为空") {
+        bail!("empty form did not name its fields: {errs}");
+    }
+    shot(&tab, out, "04-user-errors")?;
+
+    let username = format!("e2e.{}", std::process::id());
+    fill(
+        &tab,
+        &[
+            ("username", &username),
+            ("display_name", "浏览器测试"),
+            ("mobile", "13800000000"),
+        ],
+    )?;
+    let picked = tab.evaluate(
+        "(() => { const s = document.querySelector('select[name=org_id]'); \
+         const o = [...s.options].find(o => o.text.includes('万兴里社区')); if (!o) return false; s.value = o.value; \
+         const r = [...document.querySelectorAll('input[name=roles]')].find(c => !c.disabled && c.parentElement.innerText.includes('网格员')); \
+         if (!r) return false; r.checked = true; return true; })()",
+        false,
+    )?;
+    if picked.value.and_then(|v| v.as_bool()) != Some(true) {
+        bail!("could not choose org and role in the user form");
+    }
+    tab.find_element("form.form button[type=submit]")?.click()?;
+    tab.wait_until_navigated()?;
+    let pw = tab
+        .wait_for_element("#one-time-password")
+        .context("one-time password page")?
+        .get_inner_text()?;
+    if pw.chars().count() < 10 {
+        bail!("one-time password looks wrong: {pw:?}");
+    }
+    shot(&tab, out, "05-user-created")?;
+
+    // 5. The new user is in the list.
+    tab.navigate_to(&format!("{base}/users?q={username}"))?
+        .wait_until_navigated()?;
+    if !text(&tab)?.contains("浏览器测试") {
+        bail!("new user not listed");
+    }
+    shot(&tab, out, "06-users")?;
+
+    // 6. Phone width.
+    tab.set_bounds(Bounds::Normal {
+        left: Some(0),
+        top: Some(0),
+        width: Some(390.0),
+        height: Some(844.0),
+    })?;
+    tab.navigate_to(&format!("{base}/users"))?
+        .wait_until_navigated()?;
+    std::thread::sleep(Duration::from_millis(300));
+    shot(&tab, out, "07-phone-users")?;
+
+    drop(tab);
+    drop(browser);
+    let _ = std::fs::remove_dir_all(profile);
+    Ok(7)
+}

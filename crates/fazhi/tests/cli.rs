@@ -1,0 +1,195 @@
+//! The binary as a user runs it: init, user management, refusals, serve and graceful stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn fazhi(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fazhi"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("FAZHI_DATABASE_URL")
+        .env_remove("FAZHI_CONFIG")
+        .output()
+        .expect("run fazhi")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn init_and_manage_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let o = fazhi(
+        &dir,
+        &["init", "--district", "南开区", "--street", "万兴街道"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("一次性密码"));
+    assert!(dir.join("fazhi.db").exists());
+
+    let again = fazhi(&dir, &["init"]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("已存在且不为空"), "{}", text(&again));
+
+    // Node 2 is the street created by init.
+    let o = fazhi(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "Li.Si",
+            "--name",
+            "李四",
+            "--org",
+            "2",
+            "--role",
+            "community_worker",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("li.si"));
+
+    let o = fazhi(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "wang.wu",
+            "--name",
+            "王五",
+            "--org",
+            "2",
+            "--role",
+            "nope",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("没有代码为「nope」的角色"),
+        "{}",
+        text(&o)
+    );
+
+    let o = fazhi(
+        &dir,
+        &["user", "add", "--username", "x", "--name", "", "--org", "2"],
+    );
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("username") && t.contains("display_name"), "{t}");
+
+    let o = fazhi(&dir, &["user", "passwd", "li.si"]);
+    assert!(
+        o.status.success() && text(&o).contains("一次性密码"),
+        "{}",
+        text(&o)
+    );
+    let o = fazhi(&dir, &["user", "disable", "li.si"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = fazhi(&dir, &["user", "disable", "ghost"]);
+    assert!(!o.status.success() && text(&o).contains("没有用户名为"));
+}
+
+#[test]
+fn missing_database_is_refused_not_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let typo = tmp.path().join("fazhi-dta");
+    let o = fazhi(&typo, &["user", "passwd", "admin"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("不存在"), "{}", text(&o));
+    assert!(!typo.exists(), "a typo never makes an empty database");
+
+    let o = fazhi(
+        &typo,
+        &[
+            "--database-url",
+            "postgres://u:secret@127.0.0.1:1/x",
+            "user",
+            "passwd",
+            "admin",
+        ],
+    );
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("无法打开数据库") && !t.contains("secret"), "{t}");
+
+    let o = fazhi(
+        &typo,
+        &["--database-url", "mysql://x/y", "user", "passwd", "admin"],
+    );
+    assert!(!o.status.success() && text(&o).contains("不支持"));
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn first_serve_creates_everything_and_stops_gracefully() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fresh");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fazhi"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("FAZHI_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut printed = String::new();
+    let addr = loop {
+        assert!(Instant::now() < deadline, "server did not start: {printed}");
+        let line = lines.next().expect("server output").unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert!(
+        printed.contains("一次性密码"),
+        "first start prints the admin password: {printed}"
+    );
+    let health = http_get(&addr, "/healthz");
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
+        "{health}"
+    );
+    let login = http_get(&addr, "/login");
+    assert!(login.contains("法治政府建设工作平台"));
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+}
