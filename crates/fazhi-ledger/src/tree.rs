@@ -93,7 +93,7 @@ fn largest_pow2_below(n: u64) -> u64 {
 /// The perfect nodes that [`range_hash`] of `[a, b)` reads.
 pub fn range_nodes(a: u64, b: u64, out: &mut BTreeSet<NodeId>) {
     let len = b - a;
-    if len.is_power_of_two() && a % len == 0 {
+    if len.is_power_of_two() && a.is_multiple_of(len) {
         out.insert(NodeId {
             level: len.trailing_zeros(),
             index: a / len,
@@ -113,7 +113,7 @@ pub fn range_hash(
     lookup: &impl Fn(NodeId) -> Option<Hash>,
 ) -> Result<Hash, MissingNode> {
     let len = b - a;
-    if len.is_power_of_two() && a % len == 0 {
+    if len.is_power_of_two() && a.is_multiple_of(len) {
         let id = NodeId {
             level: len.trailing_zeros(),
             index: a / len,
