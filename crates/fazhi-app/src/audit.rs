@@ -33,10 +33,7 @@ pub const KINDS: &[(&str, &str)] = &[
 ];
 
 pub fn kind_label(kind: &str) -> &str {
-    KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(kind, |(_, l)| l)
+    KINDS.iter().find(|(k, _)| *k == kind).map_or(kind, |(_, l)| l)
 }
 
 /// Who did it, from where.

@@ -51,8 +51,7 @@ fn addr_key(addr: &str) -> String {
 impl App {
     async fn locked_until(&self, key: &str) -> AppResult<Option<i64>> {
         let now = self.now();
-        let (n, last) =
-            store::failures_since(&self.store.read, key, now - self.security.lockout_ms()).await?;
+        let (n, last) = store::failures_since(&self.store.read, key, now - self.security.lockout_ms()).await?;
         Ok(self.security.locked_until(n, last, now))
     }
 
@@ -65,23 +64,13 @@ impl App {
     }
 
     /// Logs in. On success returns the session cookie value.
-    pub async fn login(
-        &self,
-        raw_username: &str,
-        password: &str,
-        source_addr: &str,
-    ) -> AppResult<NewSession> {
+    pub async fn login(&self, raw_username: &str, password: &str, source_addr: &str) -> AppResult<NewSession> {
         let name = raw_username.trim().to_ascii_lowercase();
-        let actor = Actor {
-            username: &name,
-            source_addr,
-            ..Default::default()
-        };
+        let actor = Actor { username: &name, source_addr, ..Default::default() };
         let (ukey, akey) = (user_key(&name), addr_key(source_addr));
         for key in [&ukey, &akey] {
             if let Some(until) = self.locked_until(key).await? {
-                self.audit(&self.store.write, "login_locked", &actor, key)
-                    .await?;
+                self.audit(&self.store.write, "login_locked", &actor, key).await?;
                 return Err(AppError::Unauthenticated(self.locked_message(until)));
             }
         }
@@ -90,18 +79,12 @@ impl App {
             Ok(n) => user_store::get_by_username(&self.store.read, &n).await?,
             Err(_) => None,
         };
-        let hash = user
-            .as_ref()
-            .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
+        let hash = user.as_ref().map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
         let ok = verify_password(password.to_owned(), hash).await? && user.is_some();
         // The audit line names the account when it exists, so its admin sees attacks on it;
         // the person at the login form learns nothing from it.
         let actor = match &user {
-            Some(u) => Actor {
-                user_id: Some(u.user_id()),
-                org_id: Some(OrgId(u.org_id)),
-                ..actor
-            },
+            Some(u) => Actor { user_id: Some(u.user_id()), org_id: Some(OrgId(u.org_id)), ..actor },
             None => actor,
         };
         let Some(user) = user.filter(|_| ok) else {
@@ -113,19 +96,15 @@ impl App {
             tx.commit().await?;
             for key in [&ukey, &akey] {
                 if let Some(until) = self.locked_until(key).await? {
-                    self.audit(&self.store.write, "lockout", &actor, key)
-                        .await?;
+                    self.audit(&self.store.write, "lockout", &actor, key).await?;
                     return Err(AppError::Unauthenticated(self.locked_message(until)));
                 }
             }
             return Err(AppError::Unauthenticated(BAD_CREDENTIALS.into()));
         };
         if user.disabled {
-            self.audit(&self.store.write, "login_failed", &actor, "账户已停用")
-                .await?;
-            return Err(AppError::Unauthenticated(
-                "该账户已停用，请联系管理员".into(),
-            ));
+            self.audit(&self.store.write, "login_failed", &actor, "账户已停用").await?;
+            return Err(AppError::Unauthenticated("该账户已停用，请联系管理员".into()));
         }
         let token = random_hex(32);
         let now = self.now();
@@ -142,19 +121,14 @@ impl App {
         store::insert_session(&mut tx, &row).await?;
         self.audit(&mut tx, "login", &actor, "").await?;
         tx.commit().await?;
-        Ok(NewSession {
-            token,
-            must_change_password: user.must_change_password,
-        })
+        Ok(NewSession { token, must_change_password: user.must_change_password })
     }
 
     /// The session behind a cookie value, if it is alive. Touches its last-seen time.
     pub async fn session(&self, token: &str) -> AppResult<SessionInfo> {
         let expired = || AppError::Unauthenticated("登录已过期，请重新登录".into());
         let hash = sha256_hex(token);
-        let row = store::get_session(&self.store.read, &hash)
-            .await?
-            .ok_or_else(expired)?;
+        let row = store::get_session(&self.store.read, &hash).await?.ok_or_else(expired)?;
         let now = self.now();
         let user = user_store::get_user(&self.store.read, UserId(row.user_id)).await?;
         let Some(user) = user.filter(|u| !u.disabled) else {
@@ -196,12 +170,7 @@ impl App {
     pub async fn logout(&self, s: &SessionInfo, source_addr: &str) -> AppResult<()> {
         let mut tx = self.store.begin().await?;
         store::delete_session(&mut tx, &s.token_hash).await?;
-        let actor = Actor {
-            username: &s.username,
-            user_id: Some(s.user_id),
-            org_id: Some(s.org_id),
-            source_addr,
-        };
+        let actor = Actor { username: &s.username, user_id: Some(s.user_id), org_id: Some(s.org_id), source_addr };
         self.audit(&mut tx, "logout", &actor, "").await?;
         tx.commit().await?;
         Ok(())
@@ -217,9 +186,7 @@ impl App {
         source_addr: &str,
     ) -> AppResult<()> {
         let mut errs = FieldErrors::new();
-        let user = user_store::get_user(&self.store.read, s.user_id)
-            .await?
-            .ok_or(AppError::NotFound("用户"))?;
+        let user = user_store::get_user(&self.store.read, s.user_id).await?.ok_or(AppError::NotFound("用户"))?;
         if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
             errs.add("current", "当前密码不正确");
         }
@@ -234,12 +201,7 @@ impl App {
         let hash = hash_password(new.to_owned()).await?;
         let mut tx = self.store.begin().await?;
         user_store::set_password(&mut tx, s.user_id, &hash, false, self.now()).await?;
-        let actor = Actor {
-            username: &s.username,
-            user_id: Some(s.user_id),
-            org_id: Some(s.org_id),
-            source_addr,
-        };
+        let actor = Actor { username: &s.username, user_id: Some(s.user_id), org_id: Some(s.org_id), source_addr };
         self.audit(&mut tx, "password_changed", &actor, "").await?;
         tx.commit().await?;
         Ok(())
@@ -248,9 +210,7 @@ impl App {
     /// The principal behind an API bearer token.
     pub async fn bearer(&self, token: &str) -> AppResult<(TokenId, Principal)> {
         let invalid = || AppError::Unauthenticated("接口令牌无效或已吊销".into());
-        let row = store::find_token(&self.store.read, &sha256_hex(token.trim()))
-            .await?
-            .ok_or_else(invalid)?;
+        let row = store::find_token(&self.store.read, &sha256_hex(token.trim())).await?.ok_or_else(invalid)?;
         let user = user_store::get_user(&self.store.read, UserId(row.user_id)).await?;
         if user.is_none_or(|u| u.disabled) {
             return Err(invalid());

@@ -42,13 +42,8 @@ impl App {
         let now = self.now();
         for r in builtin_roles() {
             let perms: BTreeSet<_> = r.permissions.iter().copied().collect();
-            let f = RoleFields {
-                code: r.code,
-                name: r.name,
-                description: r.description,
-                scope: r.scope,
-                builtin: true,
-            };
+            let f =
+                RoleFields { code: r.code, name: r.name, description: r.description, scope: r.scope, builtin: true };
             match role_store::role_id_by_code(&mut tx, r.code).await? {
                 Some(id) => role_store::update_role(&mut tx, id, &f, &perms, now).await?,
                 None => {
@@ -67,12 +62,7 @@ impl App {
 
     /// Creates the district, the street and the administrator of a new installation.
     /// Returns `None` when the installation already has an org tree.
-    pub async fn initialize(
-        &self,
-        district: &str,
-        street: &str,
-        admin: &str,
-    ) -> AppResult<Option<FirstAdmin>> {
+    pub async fn initialize(&self, district: &str, street: &str, admin: &str) -> AppResult<Option<FirstAdmin>> {
         self.ensure_builtins().await?;
         if self.is_initialized().await? {
             return Ok(None);
@@ -85,19 +75,12 @@ impl App {
         let admin_role = role_store::role_id_by_code(&mut tx, "admin").await?;
         let username = fazhi_domain::user::username(admin)
             .map_err(|e| crate::AppError::Invalid(fazhi_domain::FieldErrors(vec![e])))?;
-        let u = NewUser {
-            username: username.clone(),
-            display_name: "系统管理员".into(),
-            mobile: None,
-            org_id: d.0,
-        };
+        let u =
+            NewUser { username: username.clone(), display_name: "系统管理员".into(), mobile: None, org_id: d.0 };
         let id = user_store::insert_user(&mut tx, &u, &hash, true, self.now()).await?;
         user_store::set_roles(&mut tx, id, &admin_role.into_iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
-        Ok(Some(FirstAdmin {
-            username,
-            one_time_password: password,
-        }))
+        Ok(Some(FirstAdmin { username, one_time_password: password }))
     }
 
     /// Creates the demo district with two streets, departments, communities and grids, and
@@ -135,10 +118,7 @@ impl App {
             ("学府花园第一网格", "grid", "学府花园社区"),
         ];
         for (name, kind, parent) in plan {
-            let p = nodes
-                .iter()
-                .find(|(n, _)| n == parent)
-                .map(|(_, v)| v.clone());
+            let p = nodes.iter().find(|(n, _)| n == parent).map(|(_, v)| v.clone());
             let created = insert(&mut tx, name, kind, p.as_ref(), now).await?;
             nodes.push((name, created));
         }
@@ -154,17 +134,9 @@ impl App {
             ("ducha", "冯督查", "district_inspector"),
         ];
         for ((username, display, role), acct) in people.iter().zip(&accounts) {
-            let org = nodes
-                .iter()
-                .find(|(n, _)| *n == acct.org_name)
-                .map(|(_, v)| v.0)
-                .unwrap_or(district.0);
-            let u = NewUser {
-                username: (*username).into(),
-                display_name: (*display).into(),
-                mobile: None,
-                org_id: org,
-            };
+            let org = nodes.iter().find(|(n, _)| *n == acct.org_name).map(|(_, v)| v.0).unwrap_or(district.0);
+            let u =
+                NewUser { username: (*username).into(), display_name: (*display).into(), mobile: None, org_id: org };
             let id = user_store::insert_user(&mut tx, &u, &hash, false, now).await?;
             let rid: Option<RoleId> = role_store::role_id_by_code(&mut tx, role).await?;
             user_store::set_roles(&mut tx, id, &rid.into_iter().collect::<Vec<_>>()).await?;
@@ -176,11 +148,7 @@ impl App {
 
 /// The demo accounts, one per built-in role, and where they sit.
 pub fn demo_accounts() -> Vec<DemoAccount> {
-    let a = |username, role_name, org_name| DemoAccount {
-        username,
-        role_name,
-        org_name,
-    };
+    let a = |username, role_name, org_name| DemoAccount { username, role_name, org_name };
     vec![
         a("admin", "管理员", "万兴街道"),
         a("zhuren", "街道主要负责人", "万兴街道"),
@@ -201,12 +169,7 @@ async fn insert(
     parent: Option<&(OrgId, OrgPath)>,
     now: i64,
 ) -> AppResult<(OrgId, OrgPath)> {
-    let input = OrgInput {
-        name: name.into(),
-        kind: kind.into(),
-        parent_id: parent.map(|p| p.0),
-        code: String::new(),
-    };
+    let input = OrgInput { name: name.into(), kind: kind.into(), parent_id: parent.map(|p| p.0), code: String::new() };
     let id = org_store::insert_node(tx, &input, parent.map(|p| &p.1), now).await?;
     let path = match parent {
         Some(p) => p.1.child(id),

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod ledger;
 pub mod org;
 pub mod roles;
 pub mod secrets;
@@ -28,6 +29,7 @@ pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub security: SecurityPolicy,
+    pub ledger: ledger::LedgerKeys,
 }
 
 /// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
@@ -74,12 +76,16 @@ impl From<DenyReason> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl App {
+    /// An app with a freshly generated ledger key (tests; the binary passes the key file's
+    /// key with [`App::with_ledger`]).
     pub fn new(store: Store, clock: Arc<dyn Clock>, security: SecurityPolicy) -> Self {
-        Self {
-            store,
-            clock,
-            security,
-        }
+        let ledger = ledger::LedgerKeys::generate(fazhi_ledger::HashAlg::Sha256);
+        Self { store, clock, security, ledger }
+    }
+
+    pub fn with_ledger(mut self, keys: ledger::LedgerKeys) -> Self {
+        self.ledger = keys;
+        self
     }
 
     pub fn now(&self) -> Millis {
@@ -88,32 +94,19 @@ impl App {
 
     /// The principal of a user: their node and the union of their roles.
     pub async fn principal(&self, user: UserId) -> AppResult<Principal> {
-        let u = user_store::get_user(&self.store.read, user)
-            .await?
-            .ok_or(AppError::NotFound("用户"))?;
+        let u = user_store::get_user(&self.store.read, user).await?.ok_or(AppError::NotFound("用户"))?;
         let roles = role_store::roles_of_user(&self.store.read, user).await?;
         let grants: Vec<_> = roles.iter().map(|r| r.grant()).collect();
-        Ok(Principal::new(
-            u.user_id(),
-            fazhi_domain::OrgId(u.org_id),
-            u.path(),
-            &grants,
-        ))
+        Ok(Principal::new(u.user_id(), fazhi_domain::OrgId(u.org_id), u.path(), &grants))
     }
 }
 
 /// The policy check every service calls before touching a record.
 pub(crate) fn check(who: &Principal, action: Permission, record: &RecordRef) -> AppResult<()> {
-    authorize(who, action, record)
-        .into_result()
-        .map_err(AppError::Forbidden)
+    authorize(who, action, record).into_result().map_err(AppError::Forbidden)
 }
 
 /// Requires a permission regardless of record (for pages that list).
 pub(crate) fn require(who: &Principal, action: Permission) -> AppResult<()> {
-    if who.has(action) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(DenyReason::NoPermission(action)))
-    }
+    if who.has(action) { Ok(()) } else { Err(AppError::Forbidden(DenyReason::NoPermission(action))) }
 }

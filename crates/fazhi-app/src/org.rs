@@ -11,11 +11,7 @@ use crate::{App, AppError, AppResult, check, require};
 
 /// The record reference of an org node: a node is owned by itself.
 pub fn node_ref(row: &OrgRow) -> RecordRef {
-    RecordRef {
-        org_id: OrgId(row.id),
-        org_path: row.org_path(),
-        owner: None,
-    }
+    RecordRef { org_id: OrgId(row.id), org_path: row.org_path(), owner: None }
 }
 
 /// What a change to a node says about its author.
@@ -39,9 +35,7 @@ impl By<'_> {
 
 fn duplicate_name(e: StoreError) -> AppError {
     match e {
-        StoreError::Duplicate(_) => {
-            AppError::Invalid(FieldErrors::single("name", "同一上级机构下已有同名机构"))
-        }
+        StoreError::Duplicate(_) => AppError::Invalid(FieldErrors::single("name", "同一上级机构下已有同名机构")),
         other => other.into(),
     }
 }
@@ -49,15 +43,9 @@ fn duplicate_name(e: StoreError) -> AppError {
 /// Depth-first order, siblings by kind (科室 before 社区 ...) then by creation. A node whose
 /// parent is not in `rows` (outside the caller's scope) is shown as a root.
 pub fn display_order(rows: Vec<OrgRow>, kinds: &[OrgKind]) -> Vec<OrgRow> {
-    let rank = |k: &str| {
-        kinds
-            .iter()
-            .find(|x| x.code == k)
-            .map_or(i64::MAX, |x| x.sort_order)
-    };
+    let rank = |k: &str| kinds.iter().find(|x| x.code == k).map_or(i64::MAX, |x| x.sort_order);
     let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
-    let mut children: std::collections::HashMap<Option<i64>, Vec<OrgRow>> =
-        std::collections::HashMap::new();
+    let mut children: std::collections::HashMap<Option<i64>, Vec<OrgRow>> = std::collections::HashMap::new();
     for r in rows {
         let parent = r.parent_id.filter(|p| ids.contains(p));
         children.entry(parent).or_default().push(r);
@@ -66,12 +54,7 @@ pub fn display_order(rows: Vec<OrgRow>, kinds: &[OrgKind]) -> Vec<OrgRow> {
         list.sort_by_key(|r| (rank(&r.kind), r.id));
     }
     let mut out = Vec::with_capacity(ids.len());
-    let mut stack: Vec<OrgRow> = children
-        .remove(&None)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .collect();
+    let mut stack: Vec<OrgRow> = children.remove(&None).unwrap_or_default().into_iter().rev().collect();
     while let Some(r) = stack.pop() {
         if let Some(kids) = children.remove(&Some(r.id)) {
             stack.extend(kids.into_iter().rev());
@@ -100,19 +83,12 @@ impl App {
     }
 
     pub async fn org_node(&self, who: &Principal, id: OrgId) -> AppResult<OrgRow> {
-        let row = store::get_node(&self.store.read, id)
-            .await?
-            .ok_or(AppError::NotFound("机构"))?;
+        let row = store::get_node(&self.store.read, id).await?.ok_or(AppError::NotFound("机构"))?;
         check(who, ORG_READ, &node_ref(&row))?;
         Ok(row)
     }
 
-    async fn managed_node(
-        &self,
-        who: &Principal,
-        id: OrgId,
-        field: &'static str,
-    ) -> AppResult<OrgRow> {
+    async fn managed_node(&self, who: &Principal, id: OrgId, field: &'static str) -> AppResult<OrgRow> {
         let row = store::get_node(&self.store.write, id)
             .await?
             .ok_or_else(|| AppError::Invalid(FieldErrors::single(field, "所选机构不存在")))?;
@@ -130,10 +106,7 @@ impl App {
             Some(pid) => Some(self.managed_node(by.who, pid, "parent_id").await?),
             None => {
                 if by.who.filter(ORG_MANAGE) != Some(ScopeFilter::All) {
-                    return Err(AppError::Invalid(FieldErrors::single(
-                        "parent_id",
-                        "请选择上级机构",
-                    )));
+                    return Err(AppError::Invalid(FieldErrors::single("parent_id", "请选择上级机构")));
                 }
                 None
             }
@@ -142,21 +115,10 @@ impl App {
         check_placement(&kinds, &input.kind, parent_node.as_ref())
             .map_err(|r| AppError::Invalid(FieldErrors::single("kind", r.to_string())))?;
         let mut tx = self.store.begin().await?;
-        let id = store::insert_node(
-            &mut tx,
-            &input,
-            parent_node.as_ref().map(|p| &p.path),
-            self.now(),
-        )
-        .await
-        .map_err(duplicate_name)?;
-        self.audit(
-            &mut tx,
-            "org_created",
-            &by.actor(),
-            &format!("{}（{}）", input.name, id),
-        )
-        .await?;
+        let id = store::insert_node(&mut tx, &input, parent_node.as_ref().map(|p| &p.path), self.now())
+            .await
+            .map_err(duplicate_name)?;
+        self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -166,22 +128,10 @@ impl App {
         let row = self.managed_node(by.who, id, "id").await?;
         let kinds = self.org_kinds().await?;
         // Kind and parent are not changed here; validate the rest with the current kind.
-        let input = OrgDraft {
-            kind: row.kind.clone(),
-            ..draft.clone()
-        }
-        .validate(&kinds)?;
+        let input = OrgDraft { kind: row.kind.clone(), ..draft.clone() }.validate(&kinds)?;
         let mut tx = self.store.begin().await?;
-        store::rename_node(&mut tx, id, &input.name, &input.code, self.now())
-            .await
-            .map_err(duplicate_name)?;
-        self.audit(
-            &mut tx,
-            "org_updated",
-            &by.actor(),
-            &format!("{} -> {}", row.name, input.name),
-        )
-        .await?;
+        store::rename_node(&mut tx, id, &input.name, &input.code, self.now()).await.map_err(duplicate_name)?;
+        self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -198,16 +148,8 @@ impl App {
             return Ok(());
         }
         let mut tx = self.store.begin().await?;
-        store::move_subtree(&mut tx, &node, &target_node, self.now())
-            .await
-            .map_err(duplicate_name)?;
-        self.audit(
-            &mut tx,
-            "org_moved",
-            &by.actor(),
-            &format!("{} -> {}", row.name, target.name),
-        )
-        .await?;
+        store::move_subtree(&mut tx, &node, &target_node, self.now()).await.map_err(duplicate_name)?;
+        self.audit(&mut tx, "org_moved", &by.actor(), &format!("{} -> {}", row.name, target.name)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -219,8 +161,7 @@ impl App {
         let (children, users) = store::occupancy(&mut tx, id).await?;
         check_delete(&row.node(), children, users).map_err(|r| AppError::Refused(r.to_string()))?;
         store::delete_node(&mut tx, id).await?;
-        self.audit(&mut tx, "org_deleted", &by.actor(), &row.name)
-            .await?;
+        self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -229,11 +170,7 @@ impl App {
 impl App {
     /// Nodes on which the principal may place users (USER_MANAGE scope).
     pub async fn org_manageable_for_users(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
-        let rows = store::list_nodes(
-            &self.store.read,
-            who.filter(fazhi_domain::access::USER_MANAGE).as_ref(),
-        )
-        .await?;
+        let rows = store::list_nodes(&self.store.read, who.filter(fazhi_domain::access::USER_MANAGE).as_ref()).await?;
         Ok(display_order(rows, &self.org_kinds().await?))
     }
 }

@@ -2,9 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use fazhi_domain::access::{
-    DataScope, Permission, Principal, ROLE_MANAGE, ROLE_READ, USER_MANAGE, may_grant,
-};
+use fazhi_domain::access::{DataScope, Permission, Principal, ROLE_MANAGE, ROLE_READ, USER_MANAGE, may_grant};
 use fazhi_domain::validation::bounded_text;
 use fazhi_domain::{FieldErrors, RoleId};
 use fazhi_store::StoreError;
@@ -38,22 +36,13 @@ impl RoleDraft {
     fn validate(&self, who: &Principal) -> Result<ValidRole, FieldErrors> {
         let mut e = FieldErrors::new();
         let name = e.take(bounded_text("name", "角色名称", &self.name, 1, 30));
-        let description = e.take(bounded_text(
-            "description",
-            "说明",
-            &self.description,
-            0,
-            200,
-        ));
+        let description = e.take(bounded_text("description", "说明", &self.description, 0, 200));
         let scope = DataScope::parse(&self.scope);
         match scope {
             None => e.add("scope", "请选择数据范围"),
             Some(s) => {
                 if may_grant(who, s).is_err() {
-                    e.add(
-                        "scope",
-                        format!("数据范围「{}」超出您的管理范围", s.label()),
-                    );
+                    e.add("scope", format!("数据范围「{}」超出您的管理范围", s.label()));
                 }
             }
         }
@@ -96,43 +85,26 @@ impl App {
     }
 
     pub async fn role(&self, who: &Principal, id: RoleId) -> AppResult<RoleRow> {
-        self.list_roles(who)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(AppError::NotFound("角色"))
+        self.list_roles(who).await?.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound("角色"))
     }
 
     pub async fn create_role(&self, by: &By<'_>, draft: &RoleDraft) -> AppResult<RoleId> {
         require(by.who, ROLE_MANAGE)?;
         let v = draft.validate(by.who)?;
         let code = format!("custom_{}", random_hex(4));
-        let f = RoleFields {
-            code: &code,
-            name: &v.name,
-            description: &v.description,
-            scope: v.scope,
-            builtin: false,
-        };
+        let f = RoleFields { code: &code, name: &v.name, description: &v.description, scope: v.scope, builtin: false };
         let mut tx = self.store.begin().await?;
-        let id = store::insert_role(&mut tx, &f, &v.permissions, self.now())
-            .await
-            .map_err(duplicate)?;
-        self.audit(&mut tx, "role_created", &by.actor(), &v.name)
-            .await?;
+        let id = store::insert_role(&mut tx, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
+        self.audit(&mut tx, "role_created", &by.actor(), &v.name).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     pub async fn update_role(&self, by: &By<'_>, id: RoleId, draft: &RoleDraft) -> AppResult<()> {
         require(by.who, ROLE_MANAGE)?;
-        let current = store::get_role(&self.store.write, id)
-            .await?
-            .ok_or(AppError::NotFound("角色"))?;
+        let current = store::get_role(&self.store.write, id).await?.ok_or(AppError::NotFound("角色"))?;
         if current.builtin {
-            return Err(AppError::Refused(
-                "内置角色不能修改；可以新建一个角色并按需选择权限".into(),
-            ));
+            return Err(AppError::Refused("内置角色不能修改；可以新建一个角色并按需选择权限".into()));
         }
         may_grant(by.who, current.scope)?;
         let v = draft.validate(by.who)?;
@@ -144,11 +116,8 @@ impl App {
             builtin: false,
         };
         let mut tx = self.store.begin().await?;
-        store::update_role(&mut tx, id, &f, &v.permissions, self.now())
-            .await
-            .map_err(duplicate)?;
-        self.audit(&mut tx, "role_updated", &by.actor(), &v.name)
-            .await?;
+        store::update_role(&mut tx, id, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
+        self.audit(&mut tx, "role_updated", &by.actor(), &v.name).await?;
         tx.commit().await?;
         Ok(())
     }

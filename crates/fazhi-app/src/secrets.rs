@@ -39,8 +39,8 @@ pub fn one_time_password() -> String {
 /// Hashes a password with argon2id on the blocking pool (it is deliberately slow).
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(random_hex(16).as_bytes())
-            .map_err(|e| AppError::Internal(format!("salt: {e}")))?;
+        let salt =
+            SaltString::encode_b64(random_hex(16).as_bytes()).map_err(|e| AppError::Internal(format!("salt: {e}")))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -52,7 +52,8 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 /// A valid argon2id hash of a password nobody has, verified against when the username is
 /// unknown so that the answer takes as long as for a real account.
-pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZHVtbXlzYWx0ZHVtbXk$4b4nzT5Y0QUQ4s0uTr9JEv8cYJxm2I2G0n1g7qI+Yxk";
+pub const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$ZHVtbXlzYWx0ZHVtbXk$4b4nzT5Y0QUQ4s0uTr9JEv8cYJxm2I2G0n1g7qI+Yxk";
 
 /// Checks a password against a stored hash on the blocking pool.
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
@@ -60,9 +61,7 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
         let Ok(parsed) = PasswordHash::new(&hash) else {
             return false;
         };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
     })
     .await
     .map_err(|e| AppError::Internal(format!("join: {e}")))
@@ -85,17 +84,9 @@ mod tests {
     async fn hash_and_verify() {
         let h = hash_password("Correct-horse-1".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(
-            verify_password("Correct-horse-1".into(), h.clone())
-                .await
-                .unwrap()
-        );
+        assert!(verify_password("Correct-horse-1".into(), h.clone()).await.unwrap());
         assert!(!verify_password("wrong".into(), h).await.unwrap());
-        assert!(
-            !verify_password("x".into(), DUMMY_HASH.into())
-                .await
-                .unwrap()
-        );
+        assert!(!verify_password("x".into(), DUMMY_HASH.into()).await.unwrap());
         assert!(!verify_password("x".into(), "garbage".into()).await.unwrap());
     }
 }

@@ -22,12 +22,7 @@ impl App {
     }
 
     /// Issues a token for the account `user`; returns the token, shown once.
-    pub async fn issue_token(
-        &self,
-        by: &By<'_>,
-        user: Option<i64>,
-        name: &str,
-    ) -> AppResult<(TokenId, String)> {
+    pub async fn issue_token(&self, by: &By<'_>, user: Option<i64>, name: &str) -> AppResult<(TokenId, String)> {
         require(by.who, TOKEN_MANAGE)?;
         let mut errs = FieldErrors::new();
         let name = errs.take(bounded_text("name", "令牌用途", name, 1, 50));
@@ -61,34 +56,20 @@ impl App {
             self.now(),
         )
         .await?;
-        self.audit(
-            &mut tx,
-            "token_issued",
-            &by.actor(),
-            &format!("{name} -> {}", target.username),
-        )
-        .await?;
+        self.audit(&mut tx, "token_issued", &by.actor(), &format!("{name} -> {}", target.username)).await?;
         tx.commit().await?;
         Ok((id, token))
     }
 
     pub async fn revoke_token(&self, by: &By<'_>, id: TokenId) -> AppResult<()> {
-        let row = store::get_token(&self.store.write, id)
-            .await?
-            .ok_or(AppError::NotFound("接口令牌"))?;
-        let holder = user_store::get_user(&self.store.read, UserId(row.user_id))
-            .await?
-            .ok_or(AppError::NotFound("用户"))?;
-        let rec = RecordRef {
-            org_id: OrgId(holder.org_id),
-            org_path: holder.path(),
-            owner: None,
-        };
+        let row = store::get_token(&self.store.write, id).await?.ok_or(AppError::NotFound("接口令牌"))?;
+        let holder =
+            user_store::get_user(&self.store.read, UserId(row.user_id)).await?.ok_or(AppError::NotFound("用户"))?;
+        let rec = RecordRef { org_id: OrgId(holder.org_id), org_path: holder.path(), owner: None };
         check(by.who, TOKEN_MANAGE, &rec)?;
         let mut tx = self.store.begin().await?;
         store::revoke_token(&mut tx, id, self.now()).await?;
-        self.audit(&mut tx, "token_revoked", &by.actor(), &row.name)
-            .await?;
+        self.audit(&mut tx, "token_revoked", &by.actor(), &row.name).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -15,11 +15,7 @@ use crate::{App, AppError, AppResult, check, require};
 
 /// A user record is owned by the org node it sits on and by the user themself.
 pub fn user_ref(u: &UserRow) -> RecordRef {
-    RecordRef {
-        org_id: OrgId(u.org_id),
-        org_path: u.path(),
-        owner: Some(u.user_id()),
-    }
+    RecordRef { org_id: OrgId(u.org_id), org_path: u.path(), owner: Some(u.user_id()) }
 }
 
 /// A user with their roles.
@@ -44,18 +40,14 @@ impl App {
     }
 
     pub async fn user_detail(&self, who: &Principal, id: UserId) -> AppResult<UserDetail> {
-        let user = store::get_user(&self.store.read, id)
-            .await?
-            .ok_or(AppError::NotFound("用户"))?;
+        let user = store::get_user(&self.store.read, id).await?.ok_or(AppError::NotFound("用户"))?;
         check(who, USER_READ, &user_ref(&user))?;
         let roles = role_store::roles_of_user(&self.store.read, id).await?;
         Ok(UserDetail { user, roles })
     }
 
     async fn managed_user(&self, who: &Principal, id: UserId) -> AppResult<UserRow> {
-        let user = store::get_user(&self.store.write, id)
-            .await?
-            .ok_or(AppError::NotFound("用户"))?;
+        let user = store::get_user(&self.store.write, id).await?.ok_or(AppError::NotFound("用户"))?;
         check(who, USER_MANAGE, &user_ref(&user))?;
         Ok(user)
     }
@@ -74,10 +66,7 @@ impl App {
                 None => errs.add("org_id", "所选机构不存在"),
                 Some(node) => {
                     if let Err(reason) = check(who, USER_MANAGE, &node_ref(&node)) {
-                        errs.add(
-                            "org_id",
-                            format!("不能把用户放在「{}」：{reason}", node.name),
-                        );
+                        errs.add("org_id", format!("不能把用户放在「{}」：{reason}", node.name));
                     }
                 }
             }
@@ -91,11 +80,7 @@ impl App {
                     Ok(()) => ids.push(r.id),
                     Err(_) => errs.add(
                         "roles",
-                        format!(
-                            "不能授予角色「{}」：其数据范围（{}）超出您的管理范围",
-                            r.name,
-                            r.scope.label()
-                        ),
+                        format!("不能授予角色「{}」：其数据范围（{}）超出您的管理范围", r.name, r.scope.label()),
                     ),
                 },
             }
@@ -106,20 +91,13 @@ impl App {
     }
 
     /// Creates a user with a one-time password they must change at first login.
-    pub async fn create_user(
-        &self,
-        by: &By<'_>,
-        draft: &UserDraft,
-        roles: &[i64],
-    ) -> AppResult<Issued> {
+    pub async fn create_user(&self, by: &By<'_>, draft: &UserDraft, roles: &[i64]) -> AppResult<Issued> {
         require(by.who, USER_MANAGE)?;
         let mut errs = match draft.validate() {
             Ok(_) => FieldErrors::new(),
             Err(e) => e,
         };
-        let role_ids = self
-            .check_placement_and_roles(by.who, draft.org_id, roles, &mut errs)
-            .await?;
+        let role_ids = self.check_placement_and_roles(by.who, draft.org_id, roles, &mut errs).await?;
         errs.into_result()?;
         let new = draft.validate()?;
         let password = one_time_password();
@@ -128,50 +106,25 @@ impl App {
         let id = match store::insert_user(&mut tx, &new, &hash, true, self.now()).await {
             Ok(id) => id,
             Err(StoreError::Duplicate(_)) => {
-                return Err(FieldErrors::single(
-                    "username",
-                    format!("用户名「{}」已被使用", new.username),
-                )
-                .into());
+                return Err(FieldErrors::single("username", format!("用户名「{}」已被使用", new.username)).into());
             }
             Err(e) => return Err(e.into()),
         };
         store::set_roles(&mut tx, id, &role_ids).await?;
-        self.audit(
-            &mut tx,
-            "user_created",
-            &by.actor(),
-            &format!("{}（{}）", new.username, new.display_name),
-        )
-        .await?;
+        self.audit(&mut tx, "user_created", &by.actor(), &format!("{}（{}）", new.username, new.display_name)).await?;
         tx.commit().await?;
-        Ok(Issued {
-            user_id: id,
-            username: new.username,
-            one_time_password: password,
-        })
+        Ok(Issued { user_id: id, username: new.username, one_time_password: password })
     }
 
     /// Changes name, mobile, org node and roles of a user. The username never changes.
-    pub async fn update_user(
-        &self,
-        by: &By<'_>,
-        id: UserId,
-        draft: &UserDraft,
-        roles: &[i64],
-    ) -> AppResult<()> {
+    pub async fn update_user(&self, by: &By<'_>, id: UserId, draft: &UserDraft, roles: &[i64]) -> AppResult<()> {
         let user = self.managed_user(by.who, id).await?;
-        let draft = UserDraft {
-            username: user.username.clone(),
-            ..draft.clone()
-        };
+        let draft = UserDraft { username: user.username.clone(), ..draft.clone() };
         let mut errs = match draft.validate() {
             Ok(_) => FieldErrors::new(),
             Err(e) => e,
         };
-        let role_ids = self
-            .check_placement_and_roles(by.who, draft.org_id, roles, &mut errs)
-            .await?;
+        let role_ids = self.check_placement_and_roles(by.who, draft.org_id, roles, &mut errs).await?;
         if id == by.who.user_id && !role_ids.is_empty() && draft.org_id != Some(user.org_id) {
             errs.add("org_id", "不能移动自己的所属机构，请由其他管理员操作");
         }
@@ -180,19 +133,13 @@ impl App {
         let mut tx = self.store.begin().await?;
         store::update_profile(&mut tx, id, &new, self.now()).await?;
         store::set_roles(&mut tx, id, &role_ids).await?;
-        self.audit(&mut tx, "user_updated", &by.actor(), &user.username)
-            .await?;
+        self.audit(&mut tx, "user_updated", &by.actor(), &user.username).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions at once.
-    pub async fn set_user_disabled(
-        &self,
-        by: &By<'_>,
-        id: UserId,
-        disabled: bool,
-    ) -> AppResult<()> {
+    pub async fn set_user_disabled(&self, by: &By<'_>, id: UserId, disabled: bool) -> AppResult<()> {
         let user = self.managed_user(by.who, id).await?;
         if disabled && id == by.who.user_id {
             return Err(AppError::Refused("不能停用自己的账户".into()));
@@ -202,13 +149,8 @@ impl App {
         if disabled {
             auth_store::delete_sessions_of(&mut tx, id).await?;
         }
-        let kind = if disabled {
-            "user_disabled"
-        } else {
-            "user_enabled"
-        };
-        self.audit(&mut tx, kind, &by.actor(), &user.username)
-            .await?;
+        let kind = if disabled { "user_disabled" } else { "user_enabled" };
+        self.audit(&mut tx, kind, &by.actor(), &user.username).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -221,13 +163,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         store::set_password(&mut tx, id, &hash, true, self.now()).await?;
         auth_store::delete_sessions_of(&mut tx, id).await?;
-        self.audit(&mut tx, "password_reset", &by.actor(), &user.username)
-            .await?;
+        self.audit(&mut tx, "password_reset", &by.actor(), &user.username).await?;
         tx.commit().await?;
-        Ok(Issued {
-            user_id: id,
-            username: user.username,
-            one_time_password: password,
-        })
+        Ok(Issued { user_id: id, username: user.username, one_time_password: password })
     }
 }

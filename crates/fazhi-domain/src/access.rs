@@ -14,9 +14,7 @@ use crate::org::OrgPath;
 use crate::{OrgId, UserId};
 
 /// How far a permission reaches, relative to the user's own org node.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataScope {
     /// 本人: records the user owns (created or is assigned).
@@ -30,12 +28,7 @@ pub enum DataScope {
 }
 
 impl DataScope {
-    pub const ALL: [DataScope; 4] = [
-        DataScope::All,
-        DataScope::Subtree,
-        DataScope::Org,
-        DataScope::Own,
-    ];
+    pub const ALL: [DataScope; 4] = [DataScope::All, DataScope::Subtree, DataScope::Org, DataScope::Own];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -71,17 +64,11 @@ impl Permission {
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        PERMISSIONS
-            .iter()
-            .find(|p| p.code.0 == code)
-            .map(|p| p.code)
+        PERMISSIONS.iter().find(|p| p.code.0 == code).map(|p| p.code)
     }
 
     pub fn def(self) -> &'static PermissionDef {
-        PERMISSIONS
-            .iter()
-            .find(|p| p.code == self)
-            .expect("constructed only from the catalogue")
+        PERMISSIONS.iter().find(|p| p.code == self).expect("constructed only from the catalogue")
     }
 
     pub fn label(self) -> &'static str {
@@ -167,11 +154,7 @@ pub struct BuiltinRole {
 
 /// The roles of PRODUCT.md "Who uses it".
 pub fn builtin_roles() -> Vec<BuiltinRole> {
-    let all_read: Vec<Permission> = PERMISSIONS
-        .iter()
-        .filter(|p| p.read_only)
-        .map(|p| p.code)
-        .collect();
+    let all_read: Vec<Permission> = PERMISSIONS.iter().filter(|p| p.read_only).map(|p| p.code).collect();
     let with = |extra: &[Permission]| -> Vec<Permission> {
         let mut v = all_read.clone();
         v.extend_from_slice(extra);
@@ -246,14 +229,7 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             name: "安全员/网格员/社区工作者",
             description: "现场发现隐患、跟踪整改，登记社区活动",
             scope: DataScope::Subtree,
-            permissions: vec![
-                ORG_READ,
-                SAFETY_READ,
-                SAFETY_HANDLE,
-                ACTIVITY_READ,
-                ACTIVITY_HANDLE,
-                PETITION_READ,
-            ],
+            permissions: vec![ORG_READ, SAFETY_READ, SAFETY_HANDLE, ACTIVITY_READ, ACTIVITY_HANDLE, PETITION_READ],
         },
         BuiltinRole {
             code: "legal_counsel",
@@ -292,18 +268,10 @@ impl Principal {
         let mut grants = BTreeMap::new();
         for role in roles {
             for p in &role.permissions {
-                grants
-                    .entry(*p)
-                    .and_modify(|s: &mut DataScope| *s = (*s).max(role.scope))
-                    .or_insert(role.scope);
+                grants.entry(*p).and_modify(|s: &mut DataScope| *s = (*s).max(role.scope)).or_insert(role.scope);
             }
         }
-        Self {
-            user_id,
-            org_id,
-            org_path,
-            grants,
-        }
+        Self { user_id, org_id, org_path, grants }
     }
 
     /// The scope this principal has for `perm`, if any.
@@ -394,20 +362,13 @@ pub fn authorize(who: &Principal, action: Permission, record: &RecordRef) -> Dec
         return Decision::Deny(DenyReason::NoPermission(action));
     };
     let filter = who.filter(action).expect("scope present");
-    if filter.matches(record) {
-        Decision::Allow
-    } else {
-        Decision::Deny(DenyReason::OutOfScope(scope))
-    }
+    if filter.matches(record) { Decision::Allow } else { Decision::Deny(DenyReason::OutOfScope(scope)) }
 }
 
 /// May `granter` hand out a role of this scope? Nobody grants more reach than they hold
 /// for managing users: a street admin (本级及下级) cannot create or assign a 全部 role.
 pub fn may_grant(granter: &Principal, scope: DataScope) -> Result<(), DenyReason> {
-    match granter
-        .scope_of(USER_MANAGE)
-        .or(granter.scope_of(ROLE_MANAGE))
-    {
+    match granter.scope_of(USER_MANAGE).or(granter.scope_of(ROLE_MANAGE)) {
         None => Err(DenyReason::NoPermission(USER_MANAGE)),
         Some(s) if s >= scope => Ok(()),
         Some(s) => Err(DenyReason::OutOfScope(s)),

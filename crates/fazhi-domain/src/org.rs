@@ -39,13 +39,7 @@ pub fn builtin_kinds() -> Vec<OrgKind> {
         k("district", "区", &[], true, 10),
         k("street", "街道", &["district"], true, 20),
         k("township", "乡镇", &["district"], true, 30),
-        k(
-            "department",
-            "科室",
-            &["district", "street", "township"],
-            false,
-            40,
-        ),
+        k("department", "科室", &["district", "street", "township"], false, 40),
         k("community", "社区", &["street", "township"], false, 50),
         k("village", "村", &["township"], false, 60),
         k("grid", "网格", &["community", "village"], false, 70),
@@ -68,11 +62,7 @@ impl OrgPath {
     /// Parses a stored path, checking its shape.
     pub fn parse(s: &str) -> Option<Self> {
         let inner = s.strip_prefix('/')?.strip_suffix('/')?;
-        if inner.is_empty()
-            || !inner
-                .split('/')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if inner.is_empty() || !inner.split('/').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
             return None;
         }
         Some(Self(s.to_owned()))
@@ -89,12 +79,7 @@ impl OrgPath {
 
     /// Ids from the root down to this node.
     pub fn ids(&self) -> Vec<OrgId> {
-        self.0
-            .trim_matches('/')
-            .split('/')
-            .filter_map(|p| p.parse().ok())
-            .map(OrgId)
-            .collect()
+        self.0.trim_matches('/').split('/').filter_map(|p| p.parse().ok()).map(OrgId).collect()
     }
 
     pub fn depth(&self) -> usize {
@@ -113,9 +98,7 @@ impl OrgPath {
 
     /// The path of this subtree re-rooted: `old` prefix replaced by `new` prefix.
     pub fn rebase(&self, old: &OrgPath, new: &OrgPath) -> Option<OrgPath> {
-        self.0
-            .strip_prefix(&old.0)
-            .map(|rest| OrgPath(format!("{}{rest}", new.0)))
+        self.0.strip_prefix(&old.0).map(|rest| OrgPath(format!("{}{rest}", new.0)))
     }
 }
 
@@ -135,57 +118,32 @@ pub enum TreeRefusal {
     #[error("不能把「{node}」移到它自己或它的下级「{target}」之下（组织机构不能成环）")]
     Cycle { node: String, target: String },
     #[error("「{kind}」不能设在「{parent_kind}」之下（允许的上级：{allowed}）")]
-    KindNotAllowed {
-        kind: String,
-        parent_kind: String,
-        allowed: String,
-    },
+    KindNotAllowed { kind: String, parent_kind: String, allowed: String },
     #[error("「{kind}」必须有上级机构（允许的上级：{allowed}）")]
     NeedsParent { kind: String, allowed: String },
     #[error("「{node}」下还有 {children} 个下级机构和 {users} 个用户，请先移走或删除后再删除")]
-    NotEmpty {
-        node: String,
-        children: i64,
-        users: i64,
-    },
+    NotEmpty { node: String, children: i64, users: i64 },
     #[error("未知的机构类型「{0}」")]
     UnknownKind(String),
 }
 
 fn label_of<'a>(kinds: &'a [OrgKind], code: &'a str) -> &'a str {
-    kinds
-        .iter()
-        .find(|k| k.code == code)
-        .map_or(code, |k| k.label.as_str())
+    kinds.iter().find(|k| k.code == code).map_or(code, |k| k.label.as_str())
 }
 
 fn allowed_labels(kinds: &[OrgKind], kind: &OrgKind) -> String {
     if kind.parent_kinds.is_empty() {
         return "无（只能作为顶级）".into();
     }
-    kind.parent_kinds
-        .iter()
-        .map(|c| label_of(kinds, c))
-        .collect::<Vec<_>>()
-        .join("、")
+    kind.parent_kinds.iter().map(|c| label_of(kinds, c)).collect::<Vec<_>>().join("、")
 }
 
 /// Checks that a node of `kind` may sit under `parent` (None = as a root).
-pub fn check_placement(
-    kinds: &[OrgKind],
-    kind: &str,
-    parent: Option<&OrgNode>,
-) -> Result<(), TreeRefusal> {
-    let def = kinds
-        .iter()
-        .find(|k| k.code == kind)
-        .ok_or_else(|| TreeRefusal::UnknownKind(kind.into()))?;
+pub fn check_placement(kinds: &[OrgKind], kind: &str, parent: Option<&OrgNode>) -> Result<(), TreeRefusal> {
+    let def = kinds.iter().find(|k| k.code == kind).ok_or_else(|| TreeRefusal::UnknownKind(kind.into()))?;
     match parent {
         None if def.parent_kinds.is_empty() => Ok(()),
-        None => Err(TreeRefusal::NeedsParent {
-            kind: def.label.clone(),
-            allowed: allowed_labels(kinds, def),
-        }),
+        None => Err(TreeRefusal::NeedsParent { kind: def.label.clone(), allowed: allowed_labels(kinds, def) }),
         Some(p) if def.parent_kinds.contains(&p.kind) => Ok(()),
         Some(p) => Err(TreeRefusal::KindNotAllowed {
             kind: def.label.clone(),
@@ -196,16 +154,9 @@ pub fn check_placement(
 }
 
 /// Checks moving `node` under `new_parent`: no cycle, and the kind allows that parent.
-pub fn check_move(
-    kinds: &[OrgKind],
-    node: &OrgNode,
-    new_parent: &OrgNode,
-) -> Result<(), TreeRefusal> {
+pub fn check_move(kinds: &[OrgKind], node: &OrgNode, new_parent: &OrgNode) -> Result<(), TreeRefusal> {
     if new_parent.path.is_within(&node.path) {
-        return Err(TreeRefusal::Cycle {
-            node: node.name.clone(),
-            target: new_parent.name.clone(),
-        });
+        return Err(TreeRefusal::Cycle { node: node.name.clone(), target: new_parent.name.clone() });
     }
     check_placement(kinds, &node.kind, Some(new_parent))
 }
@@ -213,11 +164,7 @@ pub fn check_move(
 /// Checks deleting a node: only a leaf without users may go.
 pub fn check_delete(node: &OrgNode, children: i64, users: i64) -> Result<(), TreeRefusal> {
     if children > 0 || users > 0 {
-        return Err(TreeRefusal::NotEmpty {
-            node: node.name.clone(),
-            children,
-            users,
-        });
+        return Err(TreeRefusal::NotEmpty { node: node.name.clone(), children, users });
     }
     Ok(())
 }
@@ -244,13 +191,7 @@ pub struct OrgDraft {
 impl OrgDraft {
     pub fn validate(&self, kinds: &[OrgKind]) -> Result<OrgInput, FieldErrors> {
         let mut errs = FieldErrors::new();
-        let name = errs.take(bounded_text(
-            "name",
-            "机构名称",
-            &self.name,
-            1,
-            ORG_NAME_MAX,
-        ));
+        let name = errs.take(bounded_text("name", "机构名称", &self.name, 1, ORG_NAME_MAX));
         if !kinds.iter().any(|k| k.code == self.kind) {
             errs.add("kind", "请选择机构类型");
         }
@@ -270,8 +211,7 @@ fn org_code(raw: &str) -> Result<String, FieldError> {
     let v = raw.trim();
     if v.chars().count() > 32 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(FieldError {
-            field: "code",
-            message: "机构代码只能由字母、数字和“-”组成，最多 32 位".into(),
+            field: "code", message: "机构代码只能由字母、数字和“-”组成，最多 32 位".into()
         });
     }
     Ok(v.to_owned())
@@ -303,9 +243,7 @@ mod tests {
         assert!(OrgPath::parse("1/5/").is_none());
         assert!(OrgPath::parse("/").is_none());
         assert!(OrgPath::parse("/a/").is_none());
-        let moved = OrgPath::parse("/1/5/12/")
-            .unwrap()
-            .rebase(&p, &OrgPath::parse("/1/7/5/").unwrap());
+        let moved = OrgPath::parse("/1/5/12/").unwrap().rebase(&p, &OrgPath::parse("/1/7/5/").unwrap());
         assert_eq!(moved.unwrap().as_str(), "/1/7/5/12/");
     }
 
@@ -318,18 +256,9 @@ mod tests {
         assert!(check_placement(&kinds, "district", None).is_ok());
         assert!(check_placement(&kinds, "street", Some(&d)).is_ok());
         assert!(check_placement(&kinds, "grid", Some(&c)).is_ok());
-        assert!(matches!(
-            check_placement(&kinds, "grid", Some(&s)),
-            Err(TreeRefusal::KindNotAllowed { .. })
-        ));
-        assert!(matches!(
-            check_placement(&kinds, "street", None),
-            Err(TreeRefusal::NeedsParent { .. })
-        ));
-        assert!(matches!(
-            check_placement(&kinds, "planet", None),
-            Err(TreeRefusal::UnknownKind(_))
-        ));
+        assert!(matches!(check_placement(&kinds, "grid", Some(&s)), Err(TreeRefusal::KindNotAllowed { .. })));
+        assert!(matches!(check_placement(&kinds, "street", None), Err(TreeRefusal::NeedsParent { .. })));
+        assert!(matches!(check_placement(&kinds, "planet", None), Err(TreeRefusal::UnknownKind(_))));
     }
 
     #[test]
@@ -340,10 +269,7 @@ mod tests {
         let err = check_move(&kinds, &s, &dept).unwrap_err();
         assert!(matches!(err, TreeRefusal::Cycle { .. }));
         assert!(err.to_string().contains("不能成环"));
-        assert!(matches!(
-            check_move(&kinds, &s, &s),
-            Err(TreeRefusal::Cycle { .. })
-        ));
+        assert!(matches!(check_move(&kinds, &s, &s), Err(TreeRefusal::Cycle { .. })));
     }
 
     #[test]
@@ -351,36 +277,17 @@ mod tests {
         let s = node(2, "street", "/1/2/");
         assert!(check_delete(&s, 0, 0).is_ok());
         let msg = check_delete(&s, 2, 1).unwrap_err().to_string();
-        assert!(
-            msg.contains("2 个下级机构") && msg.contains("1 个用户"),
-            "{msg}"
-        );
+        assert!(msg.contains("2 个下级机构") && msg.contains("1 个用户"), "{msg}");
     }
 
     #[test]
     fn draft_validation() {
         let kinds = builtin_kinds();
-        let bad = OrgDraft {
-            name: "".into(),
-            kind: "x".into(),
-            parent_id: None,
-            code: "a b".into(),
-        };
+        let bad = OrgDraft { name: "".into(), kind: "x".into(), parent_id: None, code: "a b".into() };
         let e = bad.validate(&kinds).unwrap_err();
         assert_eq!(e.get("name"), Some("机构名称不能为空"));
         assert!(e.get("kind").is_some() && e.get("code").is_some());
-        let long = OrgDraft {
-            name: "长".repeat(51),
-            kind: "street".into(),
-            parent_id: Some(1),
-            code: String::new(),
-        };
-        assert!(
-            long.validate(&kinds)
-                .unwrap_err()
-                .get("name")
-                .unwrap()
-                .contains("最多 50 个字")
-        );
+        let long = OrgDraft { name: "长".repeat(51), kind: "street".into(), parent_id: Some(1), code: String::new() };
+        assert!(long.validate(&kinds).unwrap_err().get("name").unwrap().contains("最多 50 个字"));
     }
 }

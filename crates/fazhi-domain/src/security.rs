@@ -17,11 +17,7 @@ pub struct SecurityPolicy {
 
 impl Default for SecurityPolicy {
     fn default() -> Self {
-        Self {
-            max_failures: 5,
-            lockout_minutes: 15,
-            idle_timeout_minutes: 30,
-        }
+        Self { max_failures: 5, lockout_minutes: 15, idle_timeout_minutes: 30 }
     }
 }
 
@@ -36,12 +32,7 @@ impl SecurityPolicy {
 
     /// Given the failures recorded for one key (account or address) within the last
     /// `lockout_ms`, until when is it locked? `None` when it is not locked.
-    pub fn locked_until(
-        &self,
-        recent_failures: i64,
-        last_failure_at: Option<Millis>,
-        now: Millis,
-    ) -> Option<Millis> {
+    pub fn locked_until(&self, recent_failures: i64, last_failure_at: Option<Millis>, now: Millis) -> Option<Millis> {
         let last = last_failure_at?;
         let until = last + self.lockout_ms();
         (recent_failures >= i64::from(self.max_failures) && until > now).then_some(until)

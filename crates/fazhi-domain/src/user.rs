@@ -13,26 +13,18 @@ pub const PASSWORD_MAX: usize = 128;
 /// Stored lower-case so `Zhang.San` and `zhang.san` are one account.
 pub fn username(raw: &str) -> Result<String, FieldError> {
     let v = raw.trim().to_ascii_lowercase();
-    let err = |m: &str| FieldError {
-        field: "username",
-        message: m.to_owned(),
-    };
+    let err = |m: &str| FieldError { field: "username", message: m.to_owned() };
     if v.is_empty() {
         return Err(err("用户名不能为空"));
     }
     let n = v.chars().count();
     if !(USERNAME_MIN..=USERNAME_MAX).contains(&n) {
-        return Err(err(&format!(
-            "用户名长度应为 {USERNAME_MIN}–{USERNAME_MAX} 个字符（现在 {n} 个）"
-        )));
+        return Err(err(&format!("用户名长度应为 {USERNAME_MIN}–{USERNAME_MAX} 个字符（现在 {n} 个）")));
     }
     if !v.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(err("用户名必须以英文字母开头"));
     }
-    if !v
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-    {
+    if !v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
         return Err(err("用户名只能包含英文字母、数字和 . _ -"));
     }
     Ok(v)
@@ -52,26 +44,17 @@ pub fn mobile(raw: &str) -> Result<Option<String>, FieldError> {
     if v.len() == 11 && v.starts_with('1') && v.bytes().all(|b| b.is_ascii_digit()) {
         Ok(Some(v.to_owned()))
     } else {
-        Err(FieldError {
-            field: "mobile",
-            message: "手机号应为以 1 开头的 11 位数字".into(),
-        })
+        Err(FieldError { field: "mobile", message: "手机号应为以 1 开头的 11 位数字".into() })
     }
 }
 
 /// The password rules (等保 2.0 level 3 habit): at least 10 characters, at least three of
 /// the four classes (lower case, upper case, digits, other), and not the username.
-pub fn check_password(
-    field: &'static str,
-    username: &str,
-    password: &str,
-) -> Result<(), FieldError> {
+pub fn check_password(field: &'static str, username: &str, password: &str) -> Result<(), FieldError> {
     let err = |m: String| FieldError { field, message: m };
     let n = password.chars().count();
     if n < PASSWORD_MIN {
-        return Err(err(format!(
-            "密码至少 {PASSWORD_MIN} 个字符（现在 {n} 个）"
-        )));
+        return Err(err(format!("密码至少 {PASSWORD_MIN} 个字符（现在 {n} 个）")));
     }
     if n > PASSWORD_MAX {
         return Err(err(format!("密码最多 {PASSWORD_MAX} 个字符")));
@@ -83,9 +66,7 @@ pub fn check_password(
         password.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
     if classes.iter().filter(|b| **b).count() < 3 {
-        return Err(err(
-            "密码须包含小写字母、大写字母、数字、其他符号中的至少三类".into(),
-        ));
+        return Err(err("密码须包含小写字母、大写字母、数字、其他符号中的至少三类".into()));
     }
     if password.eq_ignore_ascii_case(username.trim()) {
         return Err(err("密码不能与用户名相同".into()));
@@ -180,14 +161,8 @@ mod tests {
             org_id: Some(3),
         };
         let u = d.validate().unwrap();
-        assert_eq!(
-            (u.username.as_str(), u.mobile.as_deref(), u.org_id),
-            ("li.si", Some("13800000000"), OrgId(3))
-        );
-        let bad = UserDraft {
-            mobile: "123".into(),
-            ..Default::default()
-        };
+        assert_eq!((u.username.as_str(), u.mobile.as_deref(), u.org_id), ("li.si", Some("13800000000"), OrgId(3)));
+        let bad = UserDraft { mobile: "123".into(), ..Default::default() };
         let e = bad.validate().unwrap_err();
         for f in ["username", "display_name", "mobile", "org_id"] {
             assert!(e.get(f).is_some(), "{f}");

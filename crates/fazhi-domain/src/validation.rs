@@ -28,10 +28,7 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field,
-            message: message.into(),
-        });
+        self.0.push(FieldError { field, message: message.into() });
     }
 
     /// Records the error of a parse, returning the value when it parsed.
@@ -51,10 +48,7 @@ impl FieldErrors {
 
     /// The first message for a field, for showing it under that field.
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 
     /// `Ok(())` when empty, else `Err(self)`.
@@ -75,38 +69,20 @@ impl std::error::Error for FieldErrors {}
 /// A trimmed, single-line text of bounded length in characters (not bytes).
 ///
 /// `label` is the Chinese field name used in the message.
-pub fn bounded_text(
-    field: &'static str,
-    label: &str,
-    raw: &str,
-    min: usize,
-    max: usize,
-) -> Result<String, FieldError> {
+pub fn bounded_text(field: &'static str, label: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let v = raw.trim();
     let n = v.chars().count();
     if n == 0 && min > 0 {
-        return Err(FieldError {
-            field,
-            message: format!("{label}不能为空"),
-        });
+        return Err(FieldError { field, message: format!("{label}不能为空") });
     }
     if n < min {
-        return Err(FieldError {
-            field,
-            message: format!("{label}至少 {min} 个字"),
-        });
+        return Err(FieldError { field, message: format!("{label}至少 {min} 个字") });
     }
     if n > max {
-        return Err(FieldError {
-            field,
-            message: format!("{label}最多 {max} 个字（现在 {n} 个）"),
-        });
+        return Err(FieldError { field, message: format!("{label}最多 {max} 个字（现在 {n} 个）") });
     }
     if v.chars().any(char::is_control) {
-        return Err(FieldError {
-            field,
-            message: format!("{label}不能包含换行或控制字符"),
-        });
+        return Err(FieldError { field, message: format!("{label}不能包含换行或控制字符") });
     }
     Ok(v.to_owned())
 }
@@ -117,23 +93,10 @@ mod tests {
 
     #[test]
     fn bounded_text_rules() {
-        assert_eq!(
-            bounded_text("name", "名称", "  万兴街道 ", 1, 10).unwrap(),
-            "万兴街道"
-        );
-        assert_eq!(
-            bounded_text("name", "名称", "   ", 1, 10)
-                .unwrap_err()
-                .message,
-            "名称不能为空"
-        );
+        assert_eq!(bounded_text("name", "名称", "  万兴街道 ", 1, 10).unwrap(), "万兴街道");
+        assert_eq!(bounded_text("name", "名称", "   ", 1, 10).unwrap_err().message, "名称不能为空");
         let long = "街".repeat(11);
-        assert!(
-            bounded_text("name", "名称", &long, 1, 10)
-                .unwrap_err()
-                .message
-                .contains("最多 10 个字")
-        );
+        assert!(bounded_text("name", "名称", &long, 1, 10).unwrap_err().message.contains("最多 10 个字"));
         assert!(bounded_text("name", "名称", "a\u{7}b", 1, 10).is_err());
         assert_eq!(bounded_text("note", "备注", "", 0, 10).unwrap(), "");
     }
@@ -142,10 +105,7 @@ mod tests {
     fn field_errors_collect() {
         let mut e = FieldErrors::new();
         assert!(e.take(bounded_text("a", "甲", "", 1, 3)).is_none());
-        assert_eq!(
-            e.take(bounded_text("b", "乙", "x", 1, 3)).as_deref(),
-            Some("x")
-        );
+        assert_eq!(e.take(bounded_text("b", "乙", "x", 1, 3)).as_deref(), Some("x"));
         assert_eq!(e.get("a"), Some("甲不能为空"));
         assert_eq!(e.get("b"), None);
         assert!(e.into_result().is_err());

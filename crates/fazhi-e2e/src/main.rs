@@ -23,14 +23,9 @@ fn main() {
         eprintln!("usage: fazhi-e2e BASE_URL OUT_DIR [CHROMIUM_PATH]");
         std::process::exit(2);
     }
-    let chromium = args
-        .get(3)
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let chromium = args.get(3).map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     match run(&args[1], Path::new(&args[2]), &chromium) {
-        Ok(n) => println!(
-            "browser smoke test: 1 passed, 0 failed ({n} screenshots in {})",
-            args[2]
-        ),
+        Ok(n) => println!("browser smoke test: 1 passed, 0 failed ({n} screenshots in {})", args[2]),
         Err(e) => {
             eprintln!("browser smoke test FAILED: {e:#}");
             println!("browser smoke test: 0 passed, 1 failed");
@@ -41,8 +36,7 @@ fn main() {
 
 fn shot(tab: &Tab, dir: &Path, name: &str) -> anyhow::Result<()> {
     let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
-    std::fs::write(dir.join(format!("{name}.png")), png)
-        .with_context(|| format!("writing {name}.png"))
+    std::fs::write(dir.join(format!("{name}.png")), png).with_context(|| format!("writing {name}.png"))
 }
 
 /// Sets form fields by name through the DOM (values only; submission is a real click).
@@ -76,9 +70,7 @@ fn serde_json_string(s: &str) -> String {
 
 fn text(tab: &Tab) -> anyhow::Result<String> {
     let r = tab.evaluate("document.body.innerText", false)?;
-    Ok(r.value
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default())
+    Ok(r.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
 }
 
 fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
@@ -107,10 +99,8 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     tab.set_default_timeout(Duration::from_secs(20));
 
     // 1. Login page.
-    tab.navigate_to(&format!("{base}/login"))?
-        .wait_until_navigated()?;
-    tab.wait_for_element("input[name=username]")
-        .context("login form")?;
+    tab.navigate_to(&format!("{base}/login"))?.wait_until_navigated()?;
+    tab.wait_for_element("input[name=username]").context("login form")?;
     shot(&tab, out, "01-login")?;
 
     // 2. Log in as the demo admin, typing like a person.
@@ -120,8 +110,7 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     tab.type_str(DEMO_PASSWORD)?;
     tab.find_element("button[type=submit]")?.click()?;
     tab.wait_until_navigated()?;
-    tab.wait_for_element("nav.sidenav")
-        .context("home page after login")?;
+    tab.wait_for_element("nav.sidenav").context("home page after login")?;
     let home = text(&tab)?;
     if !home.contains("王管理") || !home.contains("组织机构") {
         bail!("home page does not show the admin and the navigation: {home}");
@@ -129,23 +118,17 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     shot(&tab, out, "02-home")?;
 
     // 3. Org tree.
-    tab.navigate_to(&format!("{base}/org"))?
-        .wait_until_navigated()?;
+    tab.navigate_to(&format!("{base}/org"))?.wait_until_navigated()?;
     tab.wait_for_element("ul.tree")?;
     shot(&tab, out, "03-org")?;
 
     // 4. New user: an empty submit shows field errors first.
-    tab.navigate_to(&format!("{base}/users/new"))?
-        .wait_until_navigated()?;
+    tab.navigate_to(&format!("{base}/users/new"))?.wait_until_navigated()?;
     tab.wait_for_element("input[name=username]")?;
-    tab.evaluate(
-        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))",
-        false,
-    )?;
+    tab.evaluate("document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))", false)?;
     tab.find_element("form.form button[type=submit]")?.click()?;
     tab.wait_until_navigated()?;
-    tab.wait_for_element(".field-error")
-        .context("field errors on an empty form")?;
+    tab.wait_for_element(".field-error").context("field errors on an empty form")?;
     let errs = text(&tab)?;
     if !errs.contains("用户名不能为空") || !errs.contains("姓名不能为空") {
         bail!("empty form did not name its fields: {errs}");
@@ -153,14 +136,7 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     shot(&tab, out, "04-user-errors")?;
 
     let username = format!("e2e.{}", std::process::id());
-    fill(
-        &tab,
-        &[
-            ("username", &username),
-            ("display_name", "浏览器测试"),
-            ("mobile", "13800000000"),
-        ],
-    )?;
+    fill(&tab, &[("username", &username), ("display_name", "浏览器测试"), ("mobile", "13800000000")])?;
     let picked = tab.evaluate(
         "(() => { const s = document.querySelector('select[name=org_id]'); \
          const o = [...s.options].find(o => o.text.includes('万兴里社区')); if (!o) return false; s.value = o.value; \
@@ -173,32 +149,22 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     }
     tab.find_element("form.form button[type=submit]")?.click()?;
     tab.wait_until_navigated()?;
-    let pw = tab
-        .wait_for_element("#one-time-password")
-        .context("one-time password page")?
-        .get_inner_text()?;
+    let pw = tab.wait_for_element("#one-time-password").context("one-time password page")?.get_inner_text()?;
     if pw.chars().count() < 10 {
         bail!("one-time password looks wrong: {pw:?}");
     }
     shot(&tab, out, "05-user-created")?;
 
     // 5. The new user is in the list.
-    tab.navigate_to(&format!("{base}/users?q={username}"))?
-        .wait_until_navigated()?;
+    tab.navigate_to(&format!("{base}/users?q={username}"))?.wait_until_navigated()?;
     if !text(&tab)?.contains("浏览器测试") {
         bail!("new user not listed");
     }
     shot(&tab, out, "06-users")?;
 
     // 6. Phone width.
-    tab.set_bounds(Bounds::Normal {
-        left: Some(0),
-        top: Some(0),
-        width: Some(390.0),
-        height: Some(844.0),
-    })?;
-    tab.navigate_to(&format!("{base}/users"))?
-        .wait_until_navigated()?;
+    tab.set_bounds(Bounds::Normal { left: Some(0), top: Some(0), width: Some(390.0), height: Some(844.0) })?;
+    tab.navigate_to(&format!("{base}/users"))?.wait_until_navigated()?;
     std::thread::sleep(Duration::from_millis(300));
     shot(&tab, out, "07-phone-users")?;
 

@@ -49,10 +49,7 @@ mod tests {
     #[test]
     fn keys_sorted_at_every_depth() {
         let v = json!({"b": 1, "a": {"z": [3, {"y": "中", "x": null}], "c": true}});
-        assert_eq!(
-            to_string(&v),
-            r#"{"a":{"c":true,"z":[3,{"x":null,"y":"中"}]},"b":1}"#
-        );
+        assert_eq!(to_string(&v), r#"{"a":{"c":true,"z":[3,{"x":null,"y":"中"}]},"b":1}"#);
     }
 
     #[test]

@@ -84,10 +84,7 @@ mod tests {
         let a = e.leaf_bytes();
         assert_eq!(a, e.clone().leaf_bytes());
         let s = String::from_utf8(a.clone()).unwrap();
-        assert!(
-            s.starts_with(r#"{"action":"org.create","actor":{"id":7,"name":"王管理"},"at":"#),
-            "{s}"
-        );
+        assert!(s.starts_with(r#"{"action":"org.create","actor":{"id":7,"name":"王管理"},"at":"#), "{s}");
         let mut f = e.clone();
         f.actor_name.push('x');
         assert_ne!(f.leaf_bytes(), a);

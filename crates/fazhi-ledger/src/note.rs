@@ -42,9 +42,7 @@ fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
 
 fn check_name(name: &str) -> Result<(), NoteError> {
     if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
-        return Err(NoteError::BadKey(format!(
-            "密钥名称「{name}」不能为空，也不能含空白或“+”"
-        )));
+        return Err(NoteError::BadKey(format!("密钥名称「{name}」不能为空，也不能含空白或“+”")));
     }
     Ok(())
 }
@@ -62,8 +60,7 @@ impl Verifier {
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
         let bad = |m: &str| NoteError::BadKey(m.to_owned());
         let mut parts = vkey.trim().splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad("应为 名称+密钥编号+公钥 三段"));
         };
         check_name(name)?;
@@ -78,11 +75,7 @@ impl Verifier {
         if hex::encode(id) != id_hex.to_ascii_lowercase() {
             return Err(bad("密钥编号与公钥不符"));
         }
-        Ok(Self {
-            name: name.to_owned(),
-            key,
-            id,
-        })
+        Ok(Self { name: name.to_owned(), key, id })
     }
 
     /// The `<name>+<hex id>+<base64>` text.
@@ -94,9 +87,7 @@ impl Verifier {
 
     /// Checks the note's signature by this key and returns the checkpoint it signs.
     pub fn open(&self, note: &str) -> Result<Checkpoint, NoteError> {
-        let (body, sigs) = note
-            .split_once("\n\n")
-            .ok_or_else(|| NoteError::Malformed("缺少签名部分".into()))?;
+        let (body, sigs) = note.split_once("\n\n").ok_or_else(|| NoteError::Malformed("缺少签名部分".into()))?;
         let body = format!("{body}\n");
         for line in sigs.lines() {
             let Some(rest) = line.strip_prefix(EM_DASH).and_then(|r| r.strip_prefix(' ')) else {
@@ -108,16 +99,12 @@ impl Verifier {
             if name != self.name {
                 continue;
             }
-            let raw = B64
-                .decode(b64)
-                .map_err(|_| NoteError::Malformed("签名不是合法的 base64".into()))?;
+            let raw = B64.decode(b64).map_err(|_| NoteError::Malformed("签名不是合法的 base64".into()))?;
             if raw.len() != 68 || raw[..4] != self.id {
                 continue;
             }
             let sig = Signature::from_slice(&raw[4..]).map_err(|_| NoteError::BadSignature)?;
-            self.key
-                .verify_strict(body.as_bytes(), &sig)
-                .map_err(|_| NoteError::BadSignature)?;
+            self.key.verify_strict(body.as_bytes(), &sig).map_err(|_| NoteError::BadSignature)?;
             return Checkpoint::parse_body(&body);
         }
         Err(NoteError::NoSignature(self.name.clone()))
@@ -133,10 +120,7 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer")
-            .field("name", &self.name)
-            .field("id", &hex::encode(self.id))
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("name", &self.name).field("id", &hex::encode(self.id)).finish_non_exhaustive()
     }
 }
 
@@ -146,23 +130,15 @@ impl Signer {
         check_name(name)?;
         let key = SigningKey::from_bytes(&seed);
         let id = key_id(name, key.verifying_key().as_bytes());
-        Ok(Self {
-            name: name.to_owned(),
-            key,
-            id,
-        })
+        Ok(Self { name: name.to_owned(), key, id })
     }
 
     /// Parses the private key text `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>`.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let bad = |m: &str| NoteError::BadKey(m.to_owned());
-        let rest = text
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("私钥文件格式不正确"))?;
+        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| bad("私钥文件格式不正确"))?;
         let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad("私钥文件格式不正确"));
         };
         let raw = B64.decode(b64).map_err(|_| bad("私钥不是合法的 base64"))?;
@@ -181,12 +157,7 @@ impl Signer {
     pub fn to_private_text(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(raw)
-        )
+        format!("PRIVATE+KEY+{}+{}+{}", self.name, hex::encode(self.id), B64.encode(raw))
     }
 
     pub fn name(&self) -> &str {
@@ -194,11 +165,7 @@ impl Signer {
     }
 
     pub fn verifier(&self) -> Verifier {
-        Verifier {
-            name: self.name.clone(),
-            key: self.key.verifying_key(),
-            id: self.id,
-        }
+        Verifier { name: self.name.clone(), key: self.key.verifying_key(), id: self.id }
     }
 
     /// The signed note of a checkpoint.
@@ -222,39 +189,21 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn body(&self) -> String {
-        format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            B64.encode(self.root)
-        )
+        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
     }
 
     fn parse_body(body: &str) -> Result<Self, NoteError> {
         let mut lines = body.lines();
-        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
-        else {
-            return Err(NoteError::Malformed(
-                "检查点应有来源、大小、根哈希三行".into(),
-            ));
+        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
+            return Err(NoteError::Malformed("检查点应有来源、大小、根哈希三行".into()));
         };
         if origin.is_empty() {
             return Err(NoteError::Malformed("来源为空".into()));
         }
-        let size: u64 = size
-            .parse()
-            .map_err(|_| NoteError::Malformed(format!("大小「{size}」不是整数")))?;
-        let raw = B64
-            .decode(root)
-            .map_err(|_| NoteError::Malformed("根哈希不是合法的 base64".into()))?;
-        let root: Hash = raw
-            .try_into()
-            .map_err(|_| NoteError::Malformed("根哈希长度应为 32 字节".into()))?;
-        Ok(Self {
-            origin: origin.to_owned(),
-            size,
-            root,
-        })
+        let size: u64 = size.parse().map_err(|_| NoteError::Malformed(format!("大小「{size}」不是整数")))?;
+        let raw = B64.decode(root).map_err(|_| NoteError::Malformed("根哈希不是合法的 base64".into()))?;
+        let root: Hash = raw.try_into().map_err(|_| NoteError::Malformed("根哈希长度应为 32 字节".into()))?;
+        Ok(Self { origin: origin.to_owned(), size, root })
     }
 }
 
@@ -269,11 +218,7 @@ mod tests {
     #[test]
     fn sign_and_open() {
         let s = signer();
-        let cp = Checkpoint {
-            origin: "fazhi-test/org/2".into(),
-            size: 42,
-            root: [9u8; 32],
-        };
+        let cp = Checkpoint { origin: "fazhi-test/org/2".into(), size: 42, root: [9u8; 32] };
         let note = s.sign(&cp);
         assert!(note.starts_with("fazhi-test/org/2\n42\n"));
         assert!(note.contains("\n\n\u{2014} fazhi-test "));
@@ -282,9 +227,7 @@ mod tests {
 
         let tampered = note.replacen("\n42\n", "\n43\n", 1);
         assert_eq!(v.open(&tampered), Err(NoteError::BadSignature));
-        let other = Signer::from_seed("fazhi-test", [8u8; 32])
-            .unwrap()
-            .verifier();
+        let other = Signer::from_seed("fazhi-test", [8u8; 32]).unwrap().verifier();
         assert!(other.open(&note).is_err());
         assert!(v.open("garbage").is_err());
     }

@@ -54,13 +54,7 @@ pub fn origin_for(key_name: &str, log_id: i64) -> String {
 }
 
 impl ProofBundle {
-    pub fn new(
-        alg: HashAlg,
-        entry: Entry,
-        inclusion: &[Hash],
-        checkpoint: String,
-        public_key: String,
-    ) -> Self {
+    pub fn new(alg: HashAlg, entry: Entry, inclusion: &[Hash], checkpoint: String, public_key: String) -> Self {
         Self {
             format: FORMAT.into(),
             hash_alg: alg,
@@ -88,41 +82,20 @@ impl ProofBundle {
         let cp = v.open(&self.checkpoint)?;
         let want = origin_for(&v.name, self.entry.log_id);
         if cp.origin != want {
-            return Err(ProofError::WrongLog {
-                got: cp.origin,
-                want,
-            });
+            return Err(ProofError::WrongLog { got: cp.origin, want });
         }
         if self.entry.seq >= cp.size {
-            return Err(ProofError::OutOfRange {
-                seq: self.entry.seq,
-                size: cp.size,
-            });
+            return Err(ProofError::OutOfRange { seq: self.entry.seq, size: cp.size });
         }
         let proof: Vec<Hash> = self
             .inclusion
             .iter()
-            .map(|s| {
-                B64.decode(s)
-                    .ok()
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(ProofError::BadHash)
-            })
+            .map(|s| B64.decode(s).ok().and_then(|b| b.try_into().ok()).ok_or(ProofError::BadHash))
             .collect::<Result<_, _>>()?;
-        if !verify_inclusion(
-            self.hash_alg,
-            &cp.root,
-            cp.size,
-            self.entry.seq,
-            &self.entry.leaf_bytes(),
-            &proof,
-        ) {
+        if !verify_inclusion(self.hash_alg, &cp.root, cp.size, self.entry.seq, &self.entry.leaf_bytes(), &proof) {
             return Err(ProofError::NotIncluded);
         }
-        Ok(Checked {
-            checkpoint: cp,
-            signer: v.name.clone(),
-        })
+        Ok(Checked { checkpoint: cp, signer: v.name.clone() })
     }
 }
 
@@ -154,11 +127,7 @@ mod tests {
         for i in 0..n {
             t.push(&entry(i).leaf_bytes());
         }
-        let cp = Checkpoint {
-            origin: origin_for("fazhi-test", 2),
-            size: n,
-            root: t.root(),
-        };
+        let cp = Checkpoint { origin: origin_for("fazhi-test", 2), size: n, root: t.root() };
         let b = ProofBundle::new(
             HashAlg::Sha256,
             entry(m),
@@ -195,9 +164,7 @@ mod tests {
         let mut e = b.clone();
         e.checkpoint = e.checkpoint.replacen("\n13\n", "\n14\n", 1);
         assert!(matches!(e.check(Some(&v)), Err(ProofError::Note(_))));
-        let other = Signer::from_seed("fazhi-test", [4u8; 32])
-            .unwrap()
-            .verifier();
+        let other = Signer::from_seed("fazhi-test", [4u8; 32]).unwrap().verifier();
         assert!(b.check(Some(&other)).is_err());
         let mut e = b;
         e.format = "x".into();

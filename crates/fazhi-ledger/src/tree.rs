@@ -33,17 +33,8 @@ impl NodeId {
     }
 
     fn children(self) -> (NodeId, NodeId) {
-        let l = NodeId {
-            level: self.level - 1,
-            index: self.index * 2,
-        };
-        (
-            l,
-            NodeId {
-                level: l.level,
-                index: l.index + 1,
-            },
-        )
+        let l = NodeId { level: self.level - 1, index: self.index * 2 };
+        (l, NodeId { level: l.level, index: l.index + 1 })
     }
 }
 
@@ -58,10 +49,7 @@ pub fn completed_by_append(n: u64) -> Vec<NodeId> {
     let mut out = vec![NodeId::leaf(n)];
     let mut cur = NodeId::leaf(n);
     while cur.index % 2 == 1 {
-        cur = NodeId {
-            level: cur.level + 1,
-            index: cur.index / 2,
-        };
+        cur = NodeId { level: cur.level + 1, index: cur.index / 2 };
         out.push(cur);
     }
     out
@@ -94,10 +82,7 @@ fn largest_pow2_below(n: u64) -> u64 {
 pub fn range_nodes(a: u64, b: u64, out: &mut BTreeSet<NodeId>) {
     let len = b - a;
     if len.is_power_of_two() && a.is_multiple_of(len) {
-        out.insert(NodeId {
-            level: len.trailing_zeros(),
-            index: a / len,
-        });
+        out.insert(NodeId { level: len.trailing_zeros(), index: a / len });
         return;
     }
     let k = largest_pow2_below(len);
@@ -106,25 +91,14 @@ pub fn range_nodes(a: u64, b: u64, out: &mut BTreeSet<NodeId>) {
 }
 
 /// RFC 6962 MTH of leaves `[a, b)` (where `a` is aligned as in the RFC's recursion).
-pub fn range_hash(
-    alg: HashAlg,
-    a: u64,
-    b: u64,
-    lookup: &impl Fn(NodeId) -> Option<Hash>,
-) -> Result<Hash, MissingNode> {
+pub fn range_hash(alg: HashAlg, a: u64, b: u64, lookup: &impl Fn(NodeId) -> Option<Hash>) -> Result<Hash, MissingNode> {
     let len = b - a;
     if len.is_power_of_two() && a.is_multiple_of(len) {
-        let id = NodeId {
-            level: len.trailing_zeros(),
-            index: a / len,
-        };
+        let id = NodeId { level: len.trailing_zeros(), index: a / len };
         return lookup(id).ok_or(MissingNode(id));
     }
     let k = largest_pow2_below(len);
-    Ok(alg.node(
-        &range_hash(alg, a, a + k, lookup)?,
-        &range_hash(alg, a + k, b, lookup)?,
-    ))
+    Ok(alg.node(&range_hash(alg, a, a + k, lookup)?, &range_hash(alg, a + k, b, lookup)?))
 }
 
 /// The leaf range `[a, b)` of a `ct-merkle` in-order node index in a tree of `n` leaves.
@@ -137,19 +111,13 @@ fn range_of_index(idx: u64, n: u64) -> (u64, u64) {
 /// Subtree ranges whose hashes form the inclusion proof of leaf `m` in a tree of `n`.
 /// Requires `m < n`.
 pub fn inclusion_ranges(n: u64, m: u64) -> Vec<(u64, u64)> {
-    ct_merkle::indices_for_inclusion_proof(n, m)
-        .into_iter()
-        .map(|i| range_of_index(i, n))
-        .collect()
+    ct_merkle::indices_for_inclusion_proof(n, m).into_iter().map(|i| range_of_index(i, n)).collect()
 }
 
 /// Subtree ranges whose hashes form the consistency proof from size `old` to size `new`.
 /// Requires `0 < old <= new`.
 pub fn consistency_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
-    ct_merkle::indices_for_consistency_proof(old, new - old)
-        .into_iter()
-        .map(|i| range_of_index(i, new))
-        .collect()
+    ct_merkle::indices_for_consistency_proof(old, new - old).into_iter().map(|i| range_of_index(i, new)).collect()
 }
 
 /// Every stored node needed to compute the hashes of `ranges`.
@@ -177,23 +145,14 @@ fn to_output<H: Digest>(h: &Hash) -> digest::Output<H> {
 }
 
 /// Does `proof` show that `leaf_bytes` is leaf `m` of the tree with `root` and size `n`?
-pub fn verify_inclusion(
-    alg: HashAlg,
-    root: &Hash,
-    n: u64,
-    m: u64,
-    leaf_bytes: &[u8],
-    proof: &[Hash],
-) -> bool {
+pub fn verify_inclusion(alg: HashAlg, root: &Hash, n: u64, m: u64, leaf_bytes: &[u8], proof: &[Hash]) -> bool {
     fn run<H: Digest>(root: &Hash, n: u64, m: u64, leaf: &[u8], proof: &[Hash]) -> bool {
         if n == 0 || m >= n {
             return false;
         }
         let outs: Vec<digest::Output<H>> = proof.iter().map(to_output::<H>).collect();
         let p = InclusionProof::<H>::from_digests(outs.iter());
-        RootHash::<H>::new(to_output::<H>(root), n)
-            .verify_inclusion(&LeafBytes(leaf), m, &p)
-            .is_ok()
+        RootHash::<H>::new(to_output::<H>(root), n).verify_inclusion(&LeafBytes(leaf), m, &p).is_ok()
     }
     match alg {
         HashAlg::Sha256 => run::<sha2::Sha256>(root, n, m, leaf_bytes, proof),
@@ -202,21 +161,8 @@ pub fn verify_inclusion(
 }
 
 /// Does `proof` show that the tree (`new_root`, `new`) extends (`old_root`, `old`)?
-pub fn verify_consistency(
-    alg: HashAlg,
-    old_root: &Hash,
-    old: u64,
-    new_root: &Hash,
-    new: u64,
-    proof: &[Hash],
-) -> bool {
-    fn run<H: Digest>(
-        old_root: &Hash,
-        old: u64,
-        new_root: &Hash,
-        new: u64,
-        proof: &[Hash],
-    ) -> bool {
+pub fn verify_consistency(alg: HashAlg, old_root: &Hash, old: u64, new_root: &Hash, new: u64, proof: &[Hash]) -> bool {
+    fn run<H: Digest>(old_root: &Hash, old: u64, new_root: &Hash, new: u64, proof: &[Hash]) -> bool {
         if old == 0 || old > new {
             return false;
         }
@@ -226,9 +172,7 @@ pub fn verify_consistency(
         let outs: Vec<digest::Output<H>> = proof.iter().map(to_output::<H>).collect();
         let p = ConsistencyProof::<H>::from_digests(outs.iter());
         let old_r = RootHash::<H>::new(to_output::<H>(old_root), old);
-        RootHash::<H>::new(to_output::<H>(new_root), new)
-            .verify_consistency(&old_r, &p)
-            .is_ok()
+        RootHash::<H>::new(to_output::<H>(new_root), new).verify_consistency(&old_r, &p).is_ok()
     }
     match alg {
         HashAlg::Sha256 => run::<sha2::Sha256>(old_root, old, new_root, new, proof),
@@ -247,11 +191,7 @@ pub struct MemTree {
 
 impl MemTree {
     pub fn new(alg: HashAlg) -> Self {
-        Self {
-            alg,
-            nodes: HashMap::new(),
-            size: 0,
-        }
+        Self { alg, nodes: HashMap::new(), size: 0 }
     }
 
     pub fn size(&self) -> u64 {
@@ -336,10 +276,7 @@ mod tests {
     #[test]
     fn empty_and_single() {
         let t = MemTree::new(HashAlg::Sha256);
-        assert_eq!(
-            hex::encode(t.root()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(hex::encode(t.root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         let (ours, theirs) = both(1);
         assert_eq!(ours.root().as_slice(), theirs.root().as_bytes().as_slice());
     }
@@ -349,10 +286,7 @@ mod tests {
         assert_eq!(completed_by_append(0), vec![NodeId::leaf(0)]);
         assert_eq!(completed_by_append(3).len(), 3); // leaf 3, (1,1), (2,0)
         assert_eq!(completed_by_append(6).len(), 1);
-        assert_eq!(
-            completed_by_append(7).last(),
-            Some(&NodeId { level: 3, index: 0 })
-        );
+        assert_eq!(completed_by_append(7).last(), Some(&NodeId { level: 3, index: 0 }));
     }
 
     #[test]
@@ -365,22 +299,8 @@ mod tests {
         }
         assert_ne!(a.root(), b.root());
         let p = b.inclusion_proof(5, 2);
-        assert!(verify_inclusion(
-            HashAlg::Sm3,
-            &b.root(),
-            5,
-            2,
-            &leaf(2),
-            &p
-        ));
-        assert!(!verify_inclusion(
-            HashAlg::Sha256,
-            &b.root(),
-            5,
-            2,
-            &leaf(2),
-            &p
-        ));
+        assert!(verify_inclusion(HashAlg::Sm3, &b.root(), 5, 2, &leaf(2), &p));
+        assert!(!verify_inclusion(HashAlg::Sha256, &b.root(), 5, 2, &leaf(2), &p));
     }
 
     proptest! {

@@ -26,9 +26,7 @@ pub enum Problem {
     NodeMismatch { level: u32, index: u64 },
     #[error("检查点签名无效（大小 {size}）：{error}")]
     Checkpoint { size: u64, error: NoteError },
-    #[error(
-        "已签名检查点（共 {size} 条）的根哈希与重新计算的不符：第 {from} 至 {to} 条之间有记录被改动"
-    )]
+    #[error("已签名检查点（共 {size} 条）的根哈希与重新计算的不符：第 {from} 至 {to} 条之间有记录被改动")]
     RootMismatch { size: u64, from: u64, to: u64 },
     #[error("检查点称有 {size} 条记录，但账本只有 {found} 条：记录被删除")]
     CheckpointBeyondLog { size: u64, found: u64 },
@@ -45,11 +43,7 @@ pub struct LogVerifier {
 
 impl LogVerifier {
     pub fn new(alg: HashAlg) -> Self {
-        Self {
-            tree: MemTree::new(alg),
-            problems: Vec::new(),
-            good_size: 0,
-        }
+        Self { tree: MemTree::new(alg), problems: Vec::new(), good_size: 0 }
     }
 
     pub fn entries(&self) -> u64 {
@@ -64,10 +58,7 @@ impl LogVerifier {
     pub fn entry(&mut self, e: &Entry, stored_leaf: Option<Hash>) {
         let expected = self.tree.size();
         if e.seq != expected {
-            self.note(Problem::Gap {
-                seq: expected,
-                found: e.seq,
-            });
+            self.note(Problem::Gap { seq: expected, found: e.seq });
         }
         let leaf = self.tree.alg.leaf(&e.leaf_bytes());
         match stored_leaf {
@@ -86,10 +77,7 @@ impl LogVerifier {
         }
         match self.tree.node(id) {
             Some(h) if h == stored => {}
-            _ => self.note(Problem::NodeMismatch {
-                level: id.level,
-                index: id.index,
-            }),
+            _ => self.note(Problem::NodeMismatch { level: id.level, index: id.index }),
         }
     }
 
@@ -98,30 +86,19 @@ impl LogVerifier {
         let cp = match key.open(note) {
             Ok(cp) => cp,
             Err(error) => {
-                let size = note
-                    .lines()
-                    .nth(1)
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
+                let size = note.lines().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
                 self.note(Problem::Checkpoint { size, error });
                 return;
             }
         };
         if cp.size > self.tree.size() {
-            self.note(Problem::CheckpointBeyondLog {
-                size: cp.size,
-                found: self.tree.size(),
-            });
+            self.note(Problem::CheckpointBeyondLog { size: cp.size, found: self.tree.size() });
             return;
         }
         if self.tree.root_at(cp.size) == cp.root {
             self.good_size = self.good_size.max(cp.size);
         } else {
-            self.note(Problem::RootMismatch {
-                size: cp.size,
-                from: self.good_size,
-                to: cp.size.saturating_sub(1),
-            });
+            self.note(Problem::RootMismatch { size: cp.size, from: self.good_size, to: cp.size.saturating_sub(1) });
         }
     }
 
@@ -130,10 +107,7 @@ impl LogVerifier {
     pub fn finish(mut self, head_size: u64) -> Vec<Problem> {
         if head_size != self.tree.size() {
             let found = self.tree.size();
-            self.note(Problem::SizeMismatch {
-                head: head_size,
-                found,
-            });
+            self.note(Problem::SizeMismatch { head: head_size, found });
         }
         self.problems
     }
@@ -178,23 +152,14 @@ mod tests {
 
     fn build(n: u64, signer: &Signer) -> Stored {
         let mut t = MemTree::new(HashAlg::Sha256);
-        let mut s = Stored {
-            entries: vec![],
-            nodes: vec![],
-            checkpoints: vec![],
-            head: n,
-        };
+        let mut s = Stored { entries: vec![], nodes: vec![], checkpoints: vec![], head: n };
         for i in 0..n {
             let e = entry(i);
             let added = t.push(&e.leaf_bytes());
             s.entries.push((e, Some(added[0].1)));
             s.nodes.extend(added);
             if (i + 1) % 10 == 0 || i + 1 == n {
-                let cp = Checkpoint {
-                    origin: origin_for(signer.name(), 5),
-                    size: i + 1,
-                    root: t.root(),
-                };
+                let cp = Checkpoint { origin: origin_for(signer.name(), 5), size: i + 1, root: t.root() };
                 s.checkpoints.push(signer.sign(&cp));
             }
         }
@@ -240,15 +205,7 @@ mod tests {
             st.nodes.extend(added);
         }
         let problems = verify(&st, &s.verifier());
-        assert_eq!(
-            problems.first(),
-            Some(&Problem::RootMismatch {
-                size: 30,
-                from: 20,
-                to: 29
-            }),
-            "{problems:?}"
-        );
+        assert_eq!(problems.first(), Some(&Problem::RootMismatch { size: 30, from: 20, to: 29 }), "{problems:?}");
     }
 
     proptest! {

@@ -36,104 +36,68 @@ pub async fn insert_session<'a>(ex: impl Into<Exec<'a>>, s: &SessionRow) -> Resu
     Ok(())
 }
 
-pub async fn get_session<'a>(
-    ex: impl Into<Exec<'a>>,
-    token_hash: &str,
-) -> Result<Option<SessionRow>> {
+pub async fn get_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str) -> Result<Option<SessionRow>> {
     const SQL: &str = "select token_hash, user_id, csrf_token, source_addr, created_at, last_seen_at \
         from user_session where token_hash = $1";
-    Ok(run!(ex.into(), |e| sqlx::query_as(SQL)
-        .bind(token_hash)
-        .fetch_optional(e)
-        .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(token_hash).fetch_optional(e).await)?)
 }
 
-pub async fn touch_session<'a>(
-    ex: impl Into<Exec<'a>>,
-    token_hash: &str,
-    now: Millis,
-) -> Result<()> {
+pub async fn touch_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str, now: Millis) -> Result<()> {
     const SQL: &str = "update user_session set last_seen_at = $2 where token_hash = $1";
-    run!(ex.into(), |e| sqlx::query(SQL)
+    run!(ex.into(), |e| sqlx::query(SQL).bind(token_hash).bind(now).execute(e).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn delete_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str) -> Result<()> {
+    run!(ex.into(), |e| sqlx::query("delete from user_session where token_hash = $1")
         .bind(token_hash)
-        .bind(now)
         .execute(e)
         .await
         .map(|_| ()))?;
     Ok(())
 }
 
-pub async fn delete_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str) -> Result<()> {
-    run!(ex.into(), |e| sqlx::query(
-        "delete from user_session where token_hash = $1"
-    )
-    .bind(token_hash)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
-    Ok(())
-}
-
 /// Ends every session of a user (password reset, disabling).
 pub async fn delete_sessions_of<'a>(ex: impl Into<Exec<'a>>, user: UserId) -> Result<()> {
-    run!(ex.into(), |e| sqlx::query(
-        "delete from user_session where user_id = $1"
-    )
-    .bind(user.0)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
+    run!(ex.into(), |e| sqlx::query("delete from user_session where user_id = $1")
+        .bind(user.0)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Removes sessions idle since before `cutoff`.
 pub async fn purge_sessions<'a>(ex: impl Into<Exec<'a>>, cutoff: Millis) -> Result<u64> {
-    Ok(run!(ex.into(), |e| sqlx::query(
-        "delete from user_session where last_seen_at < $1"
-    )
-    .bind(cutoff)
-    .execute(e)
-    .await
-    .map(|r| r.rows_affected()))?)
+    Ok(run!(ex.into(), |e| sqlx::query("delete from user_session where last_seen_at < $1")
+        .bind(cutoff)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))?)
 }
 
 pub async fn record_failure<'a>(ex: impl Into<Exec<'a>>, key: &str, at: Millis) -> Result<()> {
-    run!(ex.into(), |e| sqlx::query(
-        "insert into login_failure (lock_key, at) values ($1, $2)"
-    )
-    .bind(key)
-    .bind(at)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
+    run!(ex.into(), |e| sqlx::query("insert into login_failure (lock_key, at) values ($1, $2)")
+        .bind(key)
+        .bind(at)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Failures of `key` at or after `since`: (count, time of the latest).
-pub async fn failures_since<'a>(
-    ex: impl Into<Exec<'a>>,
-    key: &str,
-    since: Millis,
-) -> Result<(i64, Option<i64>)> {
-    const SQL: &str =
-        "select count(*), max(at) from login_failure where lock_key = $1 and at >= $2";
-    Ok(run!(ex.into(), |e| {
-        sqlx::query_as::<_, (i64, Option<i64>)>(SQL)
-            .bind(key)
-            .bind(since)
-            .fetch_one(e)
-            .await
-    })?)
+pub async fn failures_since<'a>(ex: impl Into<Exec<'a>>, key: &str, since: Millis) -> Result<(i64, Option<i64>)> {
+    const SQL: &str = "select count(*), max(at) from login_failure where lock_key = $1 and at >= $2";
+    Ok(run!(ex.into(), |e| { sqlx::query_as::<_, (i64, Option<i64>)>(SQL).bind(key).bind(since).fetch_one(e).await })?)
 }
 
 pub async fn clear_failures<'a>(ex: impl Into<Exec<'a>>, key: &str) -> Result<()> {
-    run!(ex.into(), |e| sqlx::query(
-        "delete from login_failure where lock_key = $1"
-    )
-    .bind(key)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
+    run!(ex.into(), |e| sqlx::query("delete from login_failure where lock_key = $1")
+        .bind(key)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
@@ -186,10 +150,7 @@ pub async fn list_audit<'a>(
     filter: Option<&ScopeFilter>,
     limit: i64,
 ) -> Result<Vec<AuditRow>> {
-    let cols = ScopeCols {
-        org: "org_id",
-        owner: Some("user_id"),
-    };
+    let cols = ScopeCols { org: "org_id", owner: Some("user_id") };
     let all = matches!(filter, Some(ScopeFilter::All));
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(
@@ -249,30 +210,18 @@ pub async fn find_token<'a>(ex: impl Into<Exec<'a>>, hash: &str) -> Result<Optio
     const SQL: &str = "select t.id, t.user_id, u.username, u.org_id, t.name, t.prefix, t.created_at, \
         t.last_used_at, t.revoked_at from api_token t join app_user u on u.id = t.user_id \
         where t.token_hash = $1 and t.revoked_at is null";
-    Ok(run!(ex.into(), |e| sqlx::query_as(SQL)
-        .bind(hash)
-        .fetch_optional(e)
-        .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(hash).fetch_optional(e).await)?)
 }
 
 pub async fn get_token<'a>(ex: impl Into<Exec<'a>>, id: TokenId) -> Result<Option<TokenRow>> {
     const SQL: &str = "select t.id, t.user_id, u.username, u.org_id, t.name, t.prefix, t.created_at, \
         t.last_used_at, t.revoked_at from api_token t join app_user u on u.id = t.user_id where t.id = $1";
-    Ok(run!(ex.into(), |e| sqlx::query_as(SQL)
-        .bind(id.0)
-        .fetch_optional(e)
-        .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_optional(e).await)?)
 }
 
 /// Tokens whose holder lies within `filter`.
-pub async fn list_tokens<'a>(
-    ex: impl Into<Exec<'a>>,
-    filter: Option<&ScopeFilter>,
-) -> Result<Vec<TokenRow>> {
-    let cols = ScopeCols {
-        org: "u.org_id",
-        owner: Some("t.created_by"),
-    };
+pub async fn list_tokens<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>) -> Result<Vec<TokenRow>> {
+    let cols = ScopeCols { org: "u.org_id", owner: Some("t.created_by") };
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("{TOKEN_SELECT} where "));
         push_scope(&mut qb, filter, cols);
@@ -283,23 +232,16 @@ pub async fn list_tokens<'a>(
 
 pub async fn revoke_token(tx: &mut crate::Tx, id: TokenId, now: Millis) -> Result<()> {
     const SQL: &str = "update api_token set revoked_at = $2 where id = $1 and revoked_at is null";
-    run!(tx, |e| sqlx::query(SQL)
+    run!(tx, |e| sqlx::query(SQL).bind(id.0).bind(now).execute(e).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn touch_token<'a>(ex: impl Into<Exec<'a>>, id: TokenId, now: Millis) -> Result<()> {
+    run!(ex.into(), |e| sqlx::query("update api_token set last_used_at = $2 where id = $1")
         .bind(id.0)
         .bind(now)
         .execute(e)
         .await
         .map(|_| ()))?;
-    Ok(())
-}
-
-pub async fn touch_token<'a>(ex: impl Into<Exec<'a>>, id: TokenId, now: Millis) -> Result<()> {
-    run!(ex.into(), |e| sqlx::query(
-        "update api_token set last_used_at = $2 where id = $1"
-    )
-    .bind(id.0)
-    .bind(now)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
     Ok(())
 }

@@ -5,9 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, SqliteConnection};
 
 /// Which engine a store runs on.
@@ -100,10 +98,7 @@ pub enum StoreError {
     )]
     MissingDatabase(PathBuf),
     #[error("无法打开数据库（{engine}）：{message}")]
-    Connect {
-        engine: &'static str,
-        message: String,
-    },
+    Connect { engine: &'static str, message: String },
     #[error("不支持的数据库地址「{0}」：只支持 sqlite://文件路径 或 postgres://…")]
     UnsupportedUrl(String),
     #[error("数据库迁移失败：{0}")]
@@ -113,14 +108,15 @@ pub enum StoreError {
     Duplicate(String),
     #[error("数据库错误：{0}")]
     Sqlx(sqlx::Error),
+    /// Stored data that cannot be what this program wrote (e.g. a hash of the wrong length).
+    #[error("数据损坏：{0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Duplicate(d.message().to_owned())
-            }
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(d.message().to_owned()),
             _ => StoreError::Sqlx(e),
         }
     }
@@ -146,9 +142,7 @@ pub struct Store {
 
 /// The path of a `sqlite:` URL's file.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let file = rest.split('?').next().unwrap_or(rest);
     (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
 }
@@ -187,10 +181,7 @@ impl Store {
         if mode == ConnectMode::Existing && !path.exists() {
             return Err(StoreError::MissingDatabase(path));
         }
-        let connect_err = |e: sqlx::Error| StoreError::Connect {
-            engine: "SQLite",
-            message: e.to_string(),
-        };
+        let connect_err = |e: sqlx::Error| StoreError::Connect { engine: "SQLite", message: e.to_string() };
         let base = SqliteConnectOptions::from_str(url)
             .map_err(connect_err)?
             .foreign_keys(true)
@@ -211,10 +202,7 @@ impl Store {
             .connect_with(base.read_only(true))
             .await
             .map_err(connect_err)?;
-        Ok(Self {
-            write: Db::Sqlite(writer),
-            read: Db::Sqlite(reader),
-        })
+        Ok(Self { write: Db::Sqlite(writer), read: Db::Sqlite(reader) })
     }
 
     async fn open_postgres(url: &str) -> crate::Result<Self> {
@@ -230,10 +218,7 @@ impl Store {
             .await
             .map_err(connect_err)?;
         let db = Db::Postgres(pool);
-        Ok(Self {
-            write: db.clone(),
-            read: db,
-        })
+        Ok(Self { write: db.clone(), read: db })
     }
 
     async fn migrate(&self) -> crate::Result<()> {
@@ -261,10 +246,7 @@ impl Store {
 
     /// Checks that the database answers (for `/healthz`).
     pub async fn ping(&self) -> crate::Result<()> {
-        run!(&self.read, |e| sqlx::query("select 1")
-            .execute(e)
-            .await
-            .map(|_| ()))?;
+        run!(&self.read, |e| sqlx::query("select 1").execute(e).await.map(|_| ()))?;
         Ok(())
     }
 
@@ -289,19 +271,10 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(
-            sqlite_path("sqlite:///tmp/a.db?mode=rwc"),
-            Some(PathBuf::from("/tmp/a.db"))
-        );
-        assert_eq!(
-            sqlite_path("sqlite://data/fazhi.db"),
-            Some(PathBuf::from("data/fazhi.db"))
-        );
+        assert_eq!(sqlite_path("sqlite:///tmp/a.db?mode=rwc"), Some(PathBuf::from("/tmp/a.db")));
+        assert_eq!(sqlite_path("sqlite://data/fazhi.db"), Some(PathBuf::from("data/fazhi.db")));
         assert_eq!(sqlite_path("postgres://x"), None);
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
     }
 }

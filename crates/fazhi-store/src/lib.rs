@@ -12,6 +12,7 @@
 #[macro_use]
 pub mod db;
 pub mod auth;
+pub mod ledger;
 pub mod org;
 pub mod roles;
 pub mod scope;

@@ -24,12 +24,7 @@ impl From<KindRow> for OrgKind {
         OrgKind {
             code: r.code,
             label: r.label,
-            parent_kinds: r
-                .parent_kinds
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            parent_kinds: r.parent_kinds.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             keeps_log: r.keeps_log,
             sort_order: r.sort_order,
         }
@@ -54,7 +49,8 @@ pub async fn ensure_kind<'a>(ex: impl Into<Exec<'a>>, k: &OrgKind) -> Result<()>
     Ok(())
 }
 
-const LIST_KINDS: &str = "select code, label, parent_kinds, keeps_log, sort_order from org_kind order by sort_order, code";
+const LIST_KINDS: &str =
+    "select code, label, parent_kinds, keeps_log, sort_order from org_kind order by sort_order, code";
 
 pub async fn list_kinds<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<OrgKind>> {
     let rows: Vec<KindRow> = run!(ex.into(), |e| sqlx::query_as(LIST_KINDS).fetch_all(e).await)?;
@@ -99,12 +95,7 @@ const SET_PATH: &str = "update org_node set path = $2 where id = $1";
 
 /// Inserts a node under `parent` (whose path is given) and sets its materialised path.
 /// Call inside a transaction: the row exists with an empty path between the two statements.
-pub async fn insert_node(
-    tx: &mut crate::Tx,
-    input: &OrgInput,
-    parent: Option<&OrgPath>,
-    now: Millis,
-) -> Result<OrgId> {
+pub async fn insert_node(tx: &mut crate::Tx, input: &OrgInput, parent: Option<&OrgPath>, now: Millis) -> Result<OrgId> {
     let id: i64 = run!(&mut *tx, |e| sqlx::query_scalar(INSERT_NODE)
         .bind(input.parent_id.map(|p| p.0))
         .bind(&input.kind)
@@ -117,32 +108,19 @@ pub async fn insert_node(
         Some(p) => p.child(OrgId(id)),
         None => OrgPath::root(OrgId(id)),
     };
-    run!(&mut *tx, |e| sqlx::query(SET_PATH)
-        .bind(id)
-        .bind(path.as_str())
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+    run!(&mut *tx, |e| sqlx::query(SET_PATH).bind(id).bind(path.as_str()).execute(e).await.map(|_| ()))?;
     Ok(OrgId(id))
 }
 
 pub async fn get_node<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<Option<OrgRow>> {
-    const SQL: &str = "select id, parent_id, kind, name, code, path, created_at, updated_at from org_node where id = $1";
-    Ok(run!(ex.into(), |e| sqlx::query_as(SQL)
-        .bind(id.0)
-        .fetch_optional(e)
-        .await)?)
+    const SQL: &str =
+        "select id, parent_id, kind, name, code, path, created_at, updated_at from org_node where id = $1";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_optional(e).await)?)
 }
 
 /// Nodes within `filter` (the caller's ORG_READ scope), in path order.
-pub async fn list_nodes<'a>(
-    ex: impl Into<Exec<'a>>,
-    filter: Option<&ScopeFilter>,
-) -> Result<Vec<OrgRow>> {
-    let cols = ScopeCols {
-        org: "id",
-        owner: None,
-    };
+pub async fn list_nodes<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>) -> Result<Vec<OrgRow>> {
+    let cols = ScopeCols { org: "id", owner: None };
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {NODE_COLS} from org_node where "));
         push_scope(&mut qb, filter, cols);
@@ -155,29 +133,13 @@ pub async fn list_nodes<'a>(
 pub async fn occupancy<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<(i64, i64)> {
     const SQL: &str = "select (select count(*) from org_node where parent_id = $1), \
         (select count(*) from app_user where org_id = $1)";
-    Ok(run!(ex.into(), |e| sqlx::query_as::<_, (i64, i64)>(SQL)
-        .bind(id.0)
-        .fetch_one(e)
-        .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_as::<_, (i64, i64)>(SQL).bind(id.0).fetch_one(e).await)?)
 }
 
 const UPDATE_NODE: &str = "update org_node set name = $2, code = $3, updated_at = $4 where id = $1";
 
-pub async fn rename_node(
-    tx: &mut crate::Tx,
-    id: OrgId,
-    name: &str,
-    code: &str,
-    now: Millis,
-) -> Result<()> {
-    run!(tx, |e| sqlx::query(UPDATE_NODE)
-        .bind(id.0)
-        .bind(name)
-        .bind(code)
-        .bind(now)
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+pub async fn rename_node(tx: &mut crate::Tx, id: OrgId, name: &str, code: &str, now: Millis) -> Result<()> {
+    run!(tx, |e| sqlx::query(UPDATE_NODE).bind(id.0).bind(name).bind(code).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
@@ -186,12 +148,7 @@ const REBASE: &str = "update org_node set path = $1 || substr(path, CAST($2 AS I
 const SET_PARENT: &str = "update org_node set parent_id = $2 where id = $1";
 
 /// Moves `node` and its whole subtree under `new_parent`. The caller has checked for cycles.
-pub async fn move_subtree(
-    tx: &mut crate::Tx,
-    node: &OrgNode,
-    new_parent: &OrgNode,
-    now: Millis,
-) -> Result<()> {
+pub async fn move_subtree(tx: &mut crate::Tx, node: &OrgNode, new_parent: &OrgNode, now: Millis) -> Result<()> {
     let new_path = new_parent.path.child(node.id);
     let (lo, hi) = node.path.subtree_range();
     let tail_from = i64::try_from(node.path.as_str().len()).unwrap_or(i64::MAX) + 1;
@@ -204,29 +161,16 @@ pub async fn move_subtree(
         .execute(e)
         .await
         .map(|_| ()))?;
-    run!(&mut *tx, |e| sqlx::query(SET_PARENT)
-        .bind(node.id.0)
-        .bind(new_parent.id.0)
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+    run!(&mut *tx, |e| sqlx::query(SET_PARENT).bind(node.id.0).bind(new_parent.id.0).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
 pub async fn delete_node(tx: &mut crate::Tx, id: OrgId) -> Result<()> {
-    run!(tx, |e| sqlx::query("delete from org_node where id = $1")
-        .bind(id.0)
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+    run!(tx, |e| sqlx::query("delete from org_node where id = $1").bind(id.0).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
 /// How many nodes exist (to know whether an installation is initialised).
 pub async fn count_nodes<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
-    Ok(run!(ex.into(), |e| sqlx::query_scalar(
-        "select count(*) from org_node"
-    )
-    .fetch_one(e)
-    .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from org_node").fetch_one(e).await)?)
 }

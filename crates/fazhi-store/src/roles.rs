@@ -34,10 +34,7 @@ pub struct RoleRow {
 
 impl RoleRow {
     pub fn grant(&self) -> RoleGrant {
-        RoleGrant {
-            permissions: self.permissions.clone(),
-            scope: self.scope,
-        }
+        RoleGrant { permissions: self.permissions.clone(), scope: self.scope }
     }
 }
 
@@ -77,8 +74,7 @@ async fn assemble<'a>(ex: impl Into<Exec<'a>>, rows: Vec<RoleRowRaw>) -> Result<
 }
 
 pub async fn list_roles(db: &crate::Db) -> Result<Vec<RoleRow>> {
-    const SQL: &str =
-        "select id, code, name, description, scope, builtin from role order by builtin desc, id";
+    const SQL: &str = "select id, code, name, description, scope, builtin from role order by builtin desc, id";
     let rows: Vec<RoleRowRaw> = run!(db, |e| sqlx::query_as(SQL).fetch_all(e).await)?;
     assemble(db, rows).await
 }
@@ -117,8 +113,7 @@ pub async fn insert_role(
     Ok(RoleId(id))
 }
 
-const UPDATE_ROLE: &str =
-    "update role set name = $2, description = $3, scope = $4, updated_at = $5 where id = $1";
+const UPDATE_ROLE: &str = "update role set name = $2, description = $3, scope = $4, updated_at = $5 where id = $1";
 
 pub async fn update_role(
     tx: &mut crate::Tx,
@@ -139,37 +134,27 @@ pub async fn update_role(
     set_permissions(tx, id, perms).await
 }
 
-async fn set_permissions(
-    tx: &mut crate::Tx,
-    id: RoleId,
-    perms: &BTreeSet<Permission>,
-) -> Result<()> {
-    run!(&mut *tx, |e| sqlx::query(
-        "delete from role_permission where role_id = $1"
-    )
-    .bind(id.0)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
-    for p in perms {
-        run!(&mut *tx, |e| sqlx::query(
-            "insert into role_permission (role_id, permission) values ($1, $2)"
-        )
+async fn set_permissions(tx: &mut crate::Tx, id: RoleId, perms: &BTreeSet<Permission>) -> Result<()> {
+    run!(&mut *tx, |e| sqlx::query("delete from role_permission where role_id = $1")
         .bind(id.0)
-        .bind(p.code())
         .execute(e)
         .await
         .map(|_| ()))?;
+    for p in perms {
+        run!(&mut *tx, |e| sqlx::query("insert into role_permission (role_id, permission) values ($1, $2)")
+            .bind(id.0)
+            .bind(p.code())
+            .execute(e)
+            .await
+            .map(|_| ()))?;
     }
     Ok(())
 }
 
 pub async fn role_id_by_code<'a>(ex: impl Into<Exec<'a>>, code: &str) -> Result<Option<RoleId>> {
-    let id: Option<i64> = run!(ex.into(), |e| sqlx::query_scalar(
-        "select id from role where code = $1"
-    )
-    .bind(code)
-    .fetch_optional(e)
-    .await)?;
+    let id: Option<i64> = run!(ex.into(), |e| sqlx::query_scalar("select id from role where code = $1")
+        .bind(code)
+        .fetch_optional(e)
+        .await)?;
     Ok(id.map(RoleId))
 }

@@ -38,10 +38,7 @@ where
             // Range on the materialised path instead of LIKE: index-friendly on both
             // engines (the PostgreSQL column uses the C collation).
             let (lo, hi) = path.subtree_range();
-            qb.push(format_args!(
-                "({} IN (select id from org_node where path >= ",
-                cols.org
-            ));
+            qb.push(format_args!("({} IN (select id from org_node where path >= ", cols.org));
             qb.push_bind(lo);
             qb.push(" and path < ");
             qb.push_bind(hi);

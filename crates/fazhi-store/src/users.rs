@@ -70,23 +70,14 @@ pub async fn get_user<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Option<
     const SQL: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
         o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
         from app_user u join org_node o on o.id = u.org_id where u.id = $1";
-    Ok(run!(ex.into(), |e| sqlx::query_as(SQL)
-        .bind(id.0)
-        .fetch_optional(e)
-        .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_optional(e).await)?)
 }
 
-pub async fn get_by_username<'a>(
-    ex: impl Into<Exec<'a>>,
-    username: &str,
-) -> Result<Option<UserRow>> {
+pub async fn get_by_username<'a>(ex: impl Into<Exec<'a>>, username: &str) -> Result<Option<UserRow>> {
     const SQL: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
         o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
         from app_user u join org_node o on o.id = u.org_id where u.username = $1";
-    Ok(run!(ex.into(), |e| sqlx::query_as(SQL)
-        .bind(username)
-        .fetch_optional(e)
-        .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(username).fetch_optional(e).await)?)
 }
 
 /// Filters of the user list.
@@ -107,20 +98,12 @@ pub async fn list_users<'a>(
     filter: Option<&ScopeFilter>,
     q: &UserQuery,
 ) -> Result<Vec<UserRow>> {
-    let cols = ScopeCols {
-        org: "u.org_id",
-        owner: Some("u.id"),
-    };
+    let cols = ScopeCols { org: "u.org_id", owner: Some("u.id") };
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("{USER_SELECT} where "));
         push_scope(&mut qb, filter, cols);
         if let Some(t) = &q.text {
-            let pat = format!(
-                "%{}%",
-                t.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pat = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
             qb.push(" and (u.username like ");
             qb.push_bind(pat.clone());
             qb.push(" escape '\\' or u.display_name like ");
@@ -139,15 +122,10 @@ pub async fn list_users<'a>(
     })?)
 }
 
-const SET_PASSWORD: &str = "update app_user set password_hash = $2, must_change_password = $3, updated_at = $4 where id = $1";
+const SET_PASSWORD: &str =
+    "update app_user set password_hash = $2, must_change_password = $3, updated_at = $4 where id = $1";
 
-pub async fn set_password(
-    tx: &mut crate::Tx,
-    id: UserId,
-    hash: &str,
-    must_change: bool,
-    now: Millis,
-) -> Result<()> {
+pub async fn set_password(tx: &mut crate::Tx, id: UserId, hash: &str, must_change: bool, now: Millis) -> Result<()> {
     run!(tx, |e| sqlx::query(SET_PASSWORD)
         .bind(id.0)
         .bind(hash)
@@ -159,29 +137,13 @@ pub async fn set_password(
     Ok(())
 }
 
-pub async fn set_disabled(
-    tx: &mut crate::Tx,
-    id: UserId,
-    disabled: bool,
-    now: Millis,
-) -> Result<()> {
+pub async fn set_disabled(tx: &mut crate::Tx, id: UserId, disabled: bool, now: Millis) -> Result<()> {
     const SQL: &str = "update app_user set disabled = $2, updated_at = $3 where id = $1";
-    run!(tx, |e| sqlx::query(SQL)
-        .bind(id.0)
-        .bind(disabled)
-        .bind(now)
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+    run!(tx, |e| sqlx::query(SQL).bind(id.0).bind(disabled).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
-pub async fn update_profile(
-    tx: &mut crate::Tx,
-    id: UserId,
-    u: &NewUser,
-    now: Millis,
-) -> Result<()> {
+pub async fn update_profile(tx: &mut crate::Tx, id: UserId, u: &NewUser, now: Millis) -> Result<()> {
     const SQL: &str = "update app_user set display_name = $2, mobile = $3, org_id = $4, updated_at = $5 where id = $1";
     run!(tx, |e| sqlx::query(SQL)
         .bind(id.0)
@@ -197,39 +159,28 @@ pub async fn update_profile(
 
 /// Replaces the user's roles.
 pub async fn set_roles(tx: &mut crate::Tx, id: UserId, roles: &[RoleId]) -> Result<()> {
-    run!(&mut *tx, |e| sqlx::query(
-        "delete from user_role where user_id = $1"
-    )
-    .bind(id.0)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
-    for r in roles {
-        run!(&mut *tx, |e| sqlx::query(
-            "insert into user_role (user_id, role_id) values ($1, $2)"
-        )
+    run!(&mut *tx, |e| sqlx::query("delete from user_role where user_id = $1")
         .bind(id.0)
-        .bind(r.0)
         .execute(e)
         .await
         .map(|_| ()))?;
+    for r in roles {
+        run!(&mut *tx, |e| sqlx::query("insert into user_role (user_id, role_id) values ($1, $2)")
+            .bind(id.0)
+            .bind(r.0)
+            .execute(e)
+            .await
+            .map(|_| ()))?;
     }
     Ok(())
 }
 
 pub async fn role_ids_of<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Vec<RoleId>> {
     const SQL: &str = "select role_id from user_role where user_id = $1 order by role_id";
-    let ids: Vec<i64> = run!(ex.into(), |e| sqlx::query_scalar(SQL)
-        .bind(id.0)
-        .fetch_all(e)
-        .await)?;
+    let ids: Vec<i64> = run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(id.0).fetch_all(e).await)?;
     Ok(ids.into_iter().map(RoleId).collect())
 }
 
 pub async fn count_users<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
-    Ok(run!(ex.into(), |e| sqlx::query_scalar(
-        "select count(*) from app_user"
-    )
-    .fetch_one(e)
-    .await)?)
+    Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from app_user").fetch_one(e).await)?)
 }

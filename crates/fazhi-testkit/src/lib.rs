@@ -37,14 +37,8 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fazhi_store::db::sqlite_url_in(dir.path());
-        let store = Store::open(&url, ConnectMode::CreateIfMissing)
-            .await
-            .expect("open test SQLite");
-        Self {
-            store,
-            _dir: Some(dir),
-            pg_drop: None,
-        }
+        let store = Store::open(&url, ConnectMode::CreateIfMissing).await.expect("open test SQLite");
+        Self { store, _dir: Some(dir), pg_drop: None }
     }
 
     /// A new PostgreSQL database on the server of `admin_url`.
@@ -61,17 +55,8 @@ impl TestDb {
             .expect("create test database");
         let _ = conn.close().await;
         let url = with_database(admin_url, &name);
-        let store = Store::open(&url, ConnectMode::Existing)
-            .await
-            .expect("open test PostgreSQL");
-        Self {
-            store,
-            _dir: None,
-            pg_drop: Some(PgDrop {
-                admin_url: admin_url.to_owned(),
-                name,
-            }),
-        }
+        let store = Store::open(&url, ConnectMode::Existing).await.expect("open test PostgreSQL");
+        Self { store, _dir: None, pg_drop: Some(PgDrop { admin_url: admin_url.to_owned(), name }) }
     }
 }
 
@@ -98,20 +83,14 @@ impl Drop for TestDb {
         // Dropping happens outside any async context we can rely on, so use a small
         // runtime of our own on a plain thread. FORCE ends the pool's open connections.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(async {
                 let opts = sqlx::postgres::PgConnectOptions::from_str(&d.admin_url).ok()?;
                 let mut conn = sqlx::PgConnection::connect_with(&opts).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "drop database if exists {} with (force)",
-                    d.name
-                )))
-                .execute(&mut conn)
-                .await
-                .ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {} with (force)", d.name)))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
                 conn.close().await.ok()
             })
         })
@@ -145,13 +124,7 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
             "postgres://postgres@127.0.0.1:5432/t1"
         );
-        assert_eq!(
-            with_database("postgres://u:p@h/db?sslmode=disable", "t2"),
-            "postgres://u:p@h/t2?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432", "t3"),
-            "postgres://h:5432/t3"
-        );
+        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "t2"), "postgres://u:p@h/t2?sslmode=disable");
+        assert_eq!(with_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
     }
 }

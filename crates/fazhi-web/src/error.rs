@@ -45,11 +45,7 @@ struct ErrorPage<'a> {
 
 /// A complete error page (it has no navigation: it may be shown to someone not logged in).
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        title,
-        message,
-    };
+    let page = ErrorPage { status: status.as_u16(), title, message };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
@@ -76,17 +72,11 @@ impl IntoResponse for WebError {
             WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, "请求有误", &m),
             WebError::Template(e) => internal(&e.to_string()),
             WebError::App(e) => match e {
-                AppError::Forbidden(r) => {
-                    error_page(StatusCode::FORBIDDEN, "无权访问", &r.to_string())
+                AppError::Forbidden(r) => error_page(StatusCode::FORBIDDEN, "无权访问", &r.to_string()),
+                AppError::NotFound(what) => {
+                    error_page(StatusCode::NOT_FOUND, "未找到", &format!("{what}不存在，或已被删除。"))
                 }
-                AppError::NotFound(what) => error_page(
-                    StatusCode::NOT_FOUND,
-                    "未找到",
-                    &format!("{what}不存在，或已被删除。"),
-                ),
-                AppError::Invalid(f) => {
-                    error_page(StatusCode::UNPROCESSABLE_ENTITY, "填写有误", &f.to_string())
-                }
+                AppError::Invalid(f) => error_page(StatusCode::UNPROCESSABLE_ENTITY, "填写有误", &f.to_string()),
                 AppError::Refused(m) => error_page(StatusCode::CONFLICT, "无法办理", &m),
                 AppError::Unauthenticated(_) => Redirect::to("/login").into_response(),
                 AppError::Internal(m) => internal(&m),
@@ -97,11 +87,7 @@ impl IntoResponse for WebError {
 
 fn internal(detail: &str) -> Response {
     tracing::error!(detail, "internal error");
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "系统错误",
-        "服务器内部错误，已记录日志。请稍后再试，或联系管理员。",
-    )
+    error_page(StatusCode::INTERNAL_SERVER_ERROR, "系统错误", "服务器内部错误，已记录日志。请稍后再试，或联系管理员。")
 }
 
 /// What a panic turns into: logged, never shown.

@@ -38,11 +38,7 @@ pub struct WebSettings {
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            demo: false,
-            body_limit: 256 * 1024,
-        }
+        Self { secure_cookies: false, demo: false, body_limit: 256 * 1024 }
     }
 }
 
@@ -55,10 +51,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, settings: WebSettings) -> Self {
-        Self {
-            app: Arc::new(app),
-            settings: Arc::new(settings),
-        }
+        Self { app: Arc::new(app), settings: Arc::new(settings) }
     }
 }
 
@@ -108,10 +101,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn css() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/app.css"),
     )
         .into_response()
@@ -123,18 +113,9 @@ async fn css() -> Response {
 async fn check_origin(req: Request, next: Next) -> Response {
     let changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changing && !req.uri().path().starts_with("/api/") {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok());
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok());
-        let cross_site = req
-            .headers()
-            .get("sec-fetch-site")
-            .is_some_and(|v| v == "cross-site");
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let cross_site = req.headers().get("sec-fetch-site").is_some_and(|v| v == "cross-site");
         let origin_ok = match (origin, host) {
             (None, _) => true,
             (Some("null"), _) => false,

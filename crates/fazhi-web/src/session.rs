@@ -32,18 +32,11 @@ pub struct Staff(pub SessionInfo);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = WebError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(s) = parts.extensions.get::<SessionInfo>() {
             return Ok(Staff(s.clone()));
         }
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default();
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
             return Err(WebError::Login { next });
@@ -80,11 +73,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 /// Compares secrets in constant time.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[derive(serde::Deserialize)]
@@ -98,15 +87,12 @@ struct CsrfField {
 pub struct CsrfForm<T>(pub T);
 
 async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, WebError> {
-    Bytes::from_request(req, state)
-        .await
-        .map_err(|_| WebError::BadRequest("表单内容过大或无法读取。".into()))
+    Bytes::from_request(req, state).await.map_err(|_| WebError::BadRequest("表单内容过大或无法读取。".into()))
 }
 
 /// Parses a form body into `T`, mapping failures to a Chinese message.
 pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
-    serde_html_form::from_bytes(bytes)
-        .map_err(|e| WebError::BadRequest(format!("表单内容无法识别：{e}")))
+    serde_html_form::from_bytes(bytes).map_err(|e| WebError::BadRequest(format!("表单内容无法识别：{e}")))
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
@@ -133,10 +119,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(req.headers());
-        let cookie = jar
-            .get(LOGIN_CSRF_COOKIE)
-            .map(|c| c.value().to_owned())
-            .unwrap_or_default();
+        let cookie = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
         let bytes = body_bytes(req, state).await?;
         let field: CsrfField = parse_form(&bytes).map_err(|_| WebError::Csrf)?;
         if cookie.is_empty() || !same_secret(&field.csrf, &cookie) {
@@ -148,12 +131,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
 
 /// A cookie with our attributes: HttpOnly, SameSite=Strict, Path=/, Secure over https.
 pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .path("/")
-        .build()
+    Cookie::build((name, value)).http_only(true).same_site(SameSite::Strict).secure(secure).path("/").build()
 }
 
 /// A cookie that removes `name`.

@@ -34,18 +34,13 @@ pub struct InstallConfig {
 
 impl Default for InstallConfig {
     fn default() -> Self {
-        Self {
-            district: "本区".into(),
-            street: "本街道".into(),
-            admin: "admin".into(),
-        }
+        Self { district: "本区".into(), street: "本街道".into(), admin: "admin".into() }
     }
 }
 
 impl FileConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("无法读取配置文件 {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("无法读取配置文件 {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", path.display()))
     }
 }
@@ -67,13 +62,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self
-                    .database_url
-                    .as_deref()
-                    .map(fazhi_store::db::redact_url),
-            )
+            .field("database_url", &self.database_url.as_deref().map(fazhi_store::db::redact_url))
             .field("listen", &self.listen)
             .field("secure_cookies", &self.secure_cookies)
             .field("body_limit", &self.body_limit)
@@ -100,44 +89,21 @@ pub struct Overrides {
 impl Config {
     pub fn resolve(o: &Overrides) -> anyhow::Result<Self> {
         let explicit_file = o.config.clone();
-        let default_dir = if o.demo {
-            DEFAULT_DEMO_DIR
-        } else {
-            DEFAULT_DATA_DIR
-        };
+        let default_dir = if o.demo { DEFAULT_DEMO_DIR } else { DEFAULT_DATA_DIR };
         let file = match &explicit_file {
             Some(p) => FileConfig::load(p)?,
             None => {
-                let dir = o
-                    .data_dir
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(default_dir));
+                let dir = o.data_dir.clone().unwrap_or_else(|| PathBuf::from(default_dir));
                 let p = dir.join("fazhi.toml");
-                if p.exists() {
-                    FileConfig::load(&p)?
-                } else {
-                    FileConfig::default()
-                }
+                if p.exists() { FileConfig::load(&p)? } else { FileConfig::default() }
             }
         };
-        let data_dir = o
-            .data_dir
-            .clone()
-            .or(file.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from(default_dir));
-        let database_url = o
-            .database_url
-            .clone()
-            .or(file.database_url.clone())
-            .filter(|s| !s.trim().is_empty());
+        let data_dir = o.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(default_dir));
+        let database_url = o.database_url.clone().or(file.database_url.clone()).filter(|s| !s.trim().is_empty());
         Ok(Self {
             data_dir,
             database_url,
-            listen: o
-                .listen
-                .clone()
-                .or(file.listen.clone())
-                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            listen: o.listen.clone().or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into()),
             secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             body_limit: file.body_limit_kib.unwrap_or(256) * 1024,
             security: file.security,
@@ -159,20 +125,13 @@ mod tests {
             "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://u:pw@h/db\"\n[security]\nmax_failures = 3\n",
         )
         .unwrap();
-        let o = Overrides {
-            config: Some(f.clone()),
-            ..Default::default()
-        };
+        let o = Overrides { config: Some(f.clone()), ..Default::default() };
         let c = Config::resolve(&o).unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.security.max_failures, 3);
         assert_eq!(c.security.lockout_minutes, 15);
         assert!(!format!("{c:?}").contains("pw@"), "secrets never printed");
-        let o = Overrides {
-            config: Some(f),
-            listen: Some("127.0.0.1:1".into()),
-            ..Default::default()
-        };
+        let o = Overrides { config: Some(f), listen: Some("127.0.0.1:1".into()), ..Default::default() };
         assert_eq!(Config::resolve(&o).unwrap().listen, "127.0.0.1:1");
     }
 
@@ -181,28 +140,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
         std::fs::write(&f, "lisen = \"x\"\n").unwrap();
-        let err = Config::resolve(&Overrides {
-            config: Some(f),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let err = Config::resolve(&Overrides { config: Some(f), ..Default::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("lisen"), "{err:#}");
     }
 
     #[test]
     fn defaults() {
-        let c = Config::resolve(&Overrides {
-            data_dir: Some("/nonexistent/x".into()),
-            ..Default::default()
-        })
-        .unwrap();
+        let c = Config::resolve(&Overrides { data_dir: Some("/nonexistent/x".into()), ..Default::default() }).unwrap();
         assert_eq!(c.listen, DEFAULT_LISTEN);
         assert_eq!(c.data_dir, PathBuf::from("/nonexistent/x"));
-        let d = Config::resolve(&Overrides {
-            demo: true,
-            ..Default::default()
-        })
-        .unwrap();
+        let d = Config::resolve(&Overrides { demo: true, ..Default::default() }).unwrap();
         assert_eq!(d.data_dir, PathBuf::from(DEFAULT_DEMO_DIR));
     }
 }

@@ -35,12 +35,7 @@ struct Cli {
     #[arg(long, global = true, env = "FAZHI_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Database URL, e.g. postgres://user@host/db. Default: SQLite in the data directory.
-    #[arg(
-        long,
-        global = true,
-        env = "FAZHI_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "FAZHI_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -114,10 +109,7 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("错误：无法启动运行时：{e}");
@@ -169,22 +161,14 @@ async fn open(cfg: &Config, create: bool) -> anyhow::Result<Store> {
     let (url, mode) = match &cfg.database_url {
         Some(url) => (
             url.clone(),
-            if create && url.starts_with("sqlite:") {
-                ConnectMode::CreateIfMissing
-            } else {
-                ConnectMode::Existing
-            },
+            if create && url.starts_with("sqlite:") { ConnectMode::CreateIfMissing } else { ConnectMode::Existing },
         ),
         None => {
             if create {
                 std::fs::create_dir_all(&cfg.data_dir)
                     .with_context(|| format!("无法创建数据目录 {}", cfg.data_dir.display()))?;
             }
-            let mode = if create {
-                ConnectMode::CreateIfMissing
-            } else {
-                ConnectMode::Existing
-            };
+            let mode = if create { ConnectMode::CreateIfMissing } else { ConnectMode::Existing };
             (fazhi_store::db::sqlite_url_in(&cfg.data_dir), mode)
         }
     };
@@ -219,30 +203,15 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             print_first_admin(&first.username, &first.one_time_password);
         }
     }
-    let settings = WebSettings {
-        secure_cookies: cfg.secure_cookies,
-        demo,
-        body_limit: cfg.body_limit,
-    };
+    let settings = WebSettings { secure_cookies: cfg.secure_cookies, demo, body_limit: cfg.body_limit };
     let state = AppState::new(app.clone(), settings);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
-        .with_context(|| {
-            format!(
-                "无法监听 {}（端口被占用或地址无效？可用 --listen 指定）",
-                cfg.listen
-            )
-        })?;
-    println!(
-        "fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）",
-        listener.local_addr()?,
-        where_data(&cfg)
-    );
+        .with_context(|| format!("无法监听 {}（端口被占用或地址无效？可用 --listen 指定）", cfg.listen))?;
+    println!("fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）", listener.local_addr()?, where_data(&cfg));
     let purge = tokio::spawn(purge_sessions(app.clone()));
     let router = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     purge.abort();
     app.store.close().await;
     tracing::info!("stopped");
@@ -298,21 +267,14 @@ async fn shutdown_signal() {
 
 async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
     if cfg.database_url.is_none() && !is_fresh(&cfg.data_dir) {
-        bail!(
-            "数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`",
-            cfg.data_dir.display()
-        );
+        bail!("数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`", cfg.data_dir.display());
     }
     let store = open(&cfg, true).await?;
     let app = app(store, &cfg);
     let district = a.district.unwrap_or_else(|| cfg.install.district.clone());
     let street = a.street.unwrap_or_else(|| cfg.install.street.clone());
     let admin = a.admin.unwrap_or_else(|| cfg.install.admin.clone());
-    match app
-        .initialize(&district, &street, &admin)
-        .await
-        .map_err(explain)?
-    {
+    match app.initialize(&district, &street, &admin).await.map_err(explain)? {
         Some(first) => {
             println!("数据：{}", where_data(&cfg));
             print_first_admin(&first.username, &first.one_time_password);
@@ -324,10 +286,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
 
 /// The local operator: whoever can run the binary on the data directory has full reach.
 fn operator() -> Principal {
-    let grant = RoleGrant {
-        permissions: PERMISSIONS.iter().map(|p| p.code).collect(),
-        scope: DataScope::All,
-    };
+    let grant = RoleGrant { permissions: PERMISSIONS.iter().map(|p| p.code).collect(), scope: DataScope::All };
     Principal::new(UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [&grant])
 }
 
@@ -335,10 +294,7 @@ fn explain(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(f) => anyhow::anyhow!(
             "{}",
-            f.0.iter()
-                .map(|e| format!("{}：{}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("；")
+            f.0.iter().map(|e| format!("{}：{}", e.field, e.message)).collect::<Vec<_>>().join("；")
         ),
         other => anyhow::anyhow!("{other}"),
     }
@@ -348,11 +304,7 @@ async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let store = open(&cfg, false).await?;
     let app = app(store, &cfg);
     let who = operator();
-    let by = By {
-        who: &who,
-        username: "cli",
-        source_addr: "local",
-    };
+    let by = By { who: &who, username: "cli", source_addr: "local" };
     let find = |name: String| {
         let app = app.clone();
         async move {
@@ -364,59 +316,35 @@ async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
     };
     match cmd {
-        UserCommand::Add {
-            username,
-            name,
-            org,
-            roles,
-            mobile,
-        } => {
+        UserCommand::Add { username, name, org, roles, mobile } => {
             let all = app.list_roles(&who).await.map_err(explain)?;
             let mut ids = Vec::new();
             for code in &roles {
                 let r = all.iter().find(|r| r.code == *code).ok_or_else(|| {
                     anyhow::anyhow!(
                         "没有代码为「{code}」的角色；可用：{}",
-                        all.iter()
-                            .map(|r| r.code.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        all.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ")
                     )
                 })?;
                 ids.push(r.id.0);
             }
-            let draft = UserDraft {
-                username,
-                display_name: name,
-                mobile,
-                org_id: Some(org),
-            };
+            let draft = UserDraft { username, display_name: name, mobile, org_id: Some(org) };
             let issued = app.create_user(&by, &draft, &ids).await.map_err(explain)?;
-            println!(
-                "已创建用户 {}；一次性密码：{}",
-                issued.username, issued.one_time_password
-            );
+            println!("已创建用户 {}；一次性密码：{}", issued.username, issued.one_time_password);
         }
         UserCommand::Passwd { username } => {
             let id = find(username).await?;
             let issued = app.reset_password(&by, id).await.map_err(explain)?;
-            println!(
-                "用户 {} 的一次性密码：{}（登录后必须修改）",
-                issued.username, issued.one_time_password
-            );
+            println!("用户 {} 的一次性密码：{}（登录后必须修改）", issued.username, issued.one_time_password);
         }
         UserCommand::Disable { username } => {
             let id = find(username.clone()).await?;
-            app.set_user_disabled(&by, id, true)
-                .await
-                .map_err(explain)?;
+            app.set_user_disabled(&by, id, true).await.map_err(explain)?;
             println!("已停用用户 {username}");
         }
         UserCommand::Enable { username } => {
             let id = find(username.clone()).await?;
-            app.set_user_disabled(&by, id, false)
-                .await
-                .map_err(explain)?;
+            app.set_user_disabled(&by, id, false).await.map_err(explain)?;
             println!("已启用用户 {username}");
         }
     }
@@ -440,14 +368,9 @@ mod tests {
     fn cli_parses() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
-        let c =
-            Cli::try_parse_from(["fazhi", "serve", "--demo", "--listen", "127.0.0.1:9"]).unwrap();
-        assert!(matches!(
-            c.command,
-            Command::Serve(ServeArgs { demo: true, .. })
-        ));
-        let c =
-            Cli::try_parse_from(["fazhi", "--data-dir", "/x", "user", "passwd", "admin"]).unwrap();
+        let c = Cli::try_parse_from(["fazhi", "serve", "--demo", "--listen", "127.0.0.1:9"]).unwrap();
+        assert!(matches!(c.command, Command::Serve(ServeArgs { demo: true, .. })));
+        let c = Cli::try_parse_from(["fazhi", "--data-dir", "/x", "user", "passwd", "admin"]).unwrap();
         assert_eq!(c.data_dir, Some(PathBuf::from("/x")));
     }
 }

@@ -18,21 +18,14 @@ fn fazhi(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 #[test]
 fn init_and_manage_users() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let o = fazhi(
-        &dir,
-        &["init", "--district", "南开区", "--street", "万兴街道"],
-    );
+    let o = fazhi(&dir, &["init", "--district", "南开区", "--street", "万兴街道"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("一次性密码"));
     assert!(dir.join("fazhi.db").exists());
@@ -44,58 +37,22 @@ fn init_and_manage_users() {
     // Node 2 is the street created by init.
     let o = fazhi(
         &dir,
-        &[
-            "user",
-            "add",
-            "--username",
-            "Li.Si",
-            "--name",
-            "李四",
-            "--org",
-            "2",
-            "--role",
-            "community_worker",
-        ],
+        &["user", "add", "--username", "Li.Si", "--name", "李四", "--org", "2", "--role", "community_worker"],
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("li.si"));
 
-    let o = fazhi(
-        &dir,
-        &[
-            "user",
-            "add",
-            "--username",
-            "wang.wu",
-            "--name",
-            "王五",
-            "--org",
-            "2",
-            "--role",
-            "nope",
-        ],
-    );
+    let o = fazhi(&dir, &["user", "add", "--username", "wang.wu", "--name", "王五", "--org", "2", "--role", "nope"]);
     assert!(!o.status.success());
-    assert!(
-        text(&o).contains("没有代码为「nope」的角色"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("没有代码为「nope」的角色"), "{}", text(&o));
 
-    let o = fazhi(
-        &dir,
-        &["user", "add", "--username", "x", "--name", "", "--org", "2"],
-    );
+    let o = fazhi(&dir, &["user", "add", "--username", "x", "--name", "", "--org", "2"]);
     assert!(!o.status.success());
     let t = text(&o);
     assert!(t.contains("username") && t.contains("display_name"), "{t}");
 
     let o = fazhi(&dir, &["user", "passwd", "li.si"]);
-    assert!(
-        o.status.success() && text(&o).contains("一次性密码"),
-        "{}",
-        text(&o)
-    );
+    assert!(o.status.success() && text(&o).contains("一次性密码"), "{}", text(&o));
     let o = fazhi(&dir, &["user", "disable", "li.si"]);
     assert!(o.status.success(), "{}", text(&o));
     let o = fazhi(&dir, &["user", "disable", "ghost"]);
@@ -111,35 +68,19 @@ fn missing_database_is_refused_not_created() {
     assert!(text(&o).contains("不存在"), "{}", text(&o));
     assert!(!typo.exists(), "a typo never makes an empty database");
 
-    let o = fazhi(
-        &typo,
-        &[
-            "--database-url",
-            "postgres://u:secret@127.0.0.1:1/x",
-            "user",
-            "passwd",
-            "admin",
-        ],
-    );
+    let o = fazhi(&typo, &["--database-url", "postgres://u:secret@127.0.0.1:1/x", "user", "passwd", "admin"]);
     assert!(!o.status.success());
     let t = text(&o);
     assert!(t.contains("无法打开数据库") && !t.contains("secret"), "{t}");
 
-    let o = fazhi(
-        &typo,
-        &["--database-url", "mysql://x/y", "user", "passwd", "admin"],
-    );
+    let o = fazhi(&typo, &["--database-url", "mysql://x/y", "user", "passwd", "admin"]);
     assert!(!o.status.success() && text(&o).contains("不支持"));
 }
 
 fn http_get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -170,26 +111,14 @@ fn first_serve_creates_everything_and_stops_gracefully() {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    assert!(
-        printed.contains("一次性密码"),
-        "first start prints the admin password: {printed}"
-    );
+    assert!(printed.contains("一次性密码"), "first start prints the admin password: {printed}");
     let health = http_get(&addr, "/healthz");
-    assert!(
-        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
-        "{health}"
-    );
+    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
     let login = http_get(&addr, "/login");
     assert!(login.contains("法治政府建设工作平台"));
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();
-    assert!(
-        status.success(),
-        "graceful shutdown exits 0, got {status:?}"
-    );
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
 }

@@ -19,40 +19,20 @@ async fn seed_kinds(store: &Store) {
 
 async fn node(store: &Store, name: &str, kind: &str, parent: Option<OrgId>) -> OrgId {
     let parent_path = match parent {
-        Some(p) => Some(
-            org::get_node(&store.write, p)
-                .await
-                .unwrap()
-                .unwrap()
-                .org_path(),
-        ),
+        Some(p) => Some(org::get_node(&store.write, p).await.unwrap().unwrap().org_path()),
         None => None,
     };
     let mut tx = store.begin().await.unwrap();
-    let input = OrgInput {
-        name: name.into(),
-        kind: kind.into(),
-        parent_id: parent,
-        code: String::new(),
-    };
-    let id = org::insert_node(&mut tx, &input, parent_path.as_ref(), 1)
-        .await
-        .unwrap();
+    let input = OrgInput { name: name.into(), kind: kind.into(), parent_id: parent, code: String::new() };
+    let id = org::insert_node(&mut tx, &input, parent_path.as_ref(), 1).await.unwrap();
     tx.commit().await.unwrap();
     id
 }
 
 async fn user(store: &Store, name: &str, org_id: OrgId) -> UserId {
     let mut tx = store.begin().await.unwrap();
-    let u = NewUser {
-        username: name.into(),
-        display_name: name.into(),
-        mobile: None,
-        org_id,
-    };
-    let id = users::insert_user(&mut tx, &u, "hash", true, 1)
-        .await
-        .unwrap();
+    let u = NewUser { username: name.into(), display_name: name.into(), mobile: None, org_id };
+    let id = users::insert_user(&mut tx, &u, "hash", true, 1).await.unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -75,14 +55,7 @@ async fn tree(store: &Store) -> Tree {
     let grid = node(store, "第一网格", "grid", Some(community)).await;
     let dept = node(store, "综合执法大队", "department", Some(street_a)).await;
     let street_b = node(store, "学府街道", "street", Some(district)).await;
-    Tree {
-        district,
-        street_a,
-        community,
-        grid,
-        dept,
-        street_b,
-    }
+    Tree { district, street_a, community, grid, dept, street_b }
 }
 
 #[tokio::test]
@@ -99,32 +72,18 @@ async fn org_tree_paths_and_move() {
         );
 
         // Move the community (with its grid) from street A to street B.
-        let c = org::get_node(&s.write, t.community)
-            .await
-            .unwrap()
-            .unwrap()
-            .node();
-        let b = org::get_node(&s.write, t.street_b)
-            .await
-            .unwrap()
-            .unwrap()
-            .node();
+        let c = org::get_node(&s.write, t.community).await.unwrap().unwrap().node();
+        let b = org::get_node(&s.write, t.street_b).await.unwrap().unwrap().node();
         let mut tx = s.begin().await.unwrap();
         org::move_subtree(&mut tx, &c, &b, 2).await.unwrap();
         tx.commit().await.unwrap();
         let grid = org::get_node(&s.read, t.grid).await.unwrap().unwrap();
-        assert_eq!(
-            grid.path,
-            format!("/{}/{}/{}/{}/", t.district, t.street_b, t.community, t.grid)
-        );
+        assert_eq!(grid.path, format!("/{}/{}/{}/{}/", t.district, t.street_b, t.community, t.grid));
         let c = org::get_node(&s.read, t.community).await.unwrap().unwrap();
         assert_eq!(c.parent_id, Some(t.street_b.0));
         // Street A kept its department and nothing else moved.
         let d = org::get_node(&s.read, t.dept).await.unwrap().unwrap();
-        assert_eq!(
-            d.path,
-            format!("/{}/{}/{}/", t.district, t.street_a, t.dept)
-        );
+        assert_eq!(d.path, format!("/{}/{}/{}/", t.district, t.street_a, t.dept));
 
         assert_eq!(org::occupancy(&s.read, t.street_b).await.unwrap(), (1, 0));
         let kinds = org::list_kinds(&s.read).await.unwrap();
@@ -137,11 +96,7 @@ async fn sibling_names_are_unique_and_rollback_leaves_nothing() {
     for db in engines().await {
         let s = &db.store;
         let t = tree(s).await;
-        let parent = org::get_node(&s.write, t.street_a)
-            .await
-            .unwrap()
-            .unwrap()
-            .org_path();
+        let parent = org::get_node(&s.write, t.street_a).await.unwrap().unwrap().org_path();
         let mut tx = s.begin().await.unwrap();
         let dup = OrgInput {
             name: "综合执法大队".into(),
@@ -149,21 +104,14 @@ async fn sibling_names_are_unique_and_rollback_leaves_nothing() {
             parent_id: Some(t.street_a),
             code: String::new(),
         };
-        let err = org::insert_node(&mut tx, &dup, Some(&parent), 3)
-            .await
-            .unwrap_err();
+        let err = org::insert_node(&mut tx, &dup, Some(&parent), 3).await.unwrap_err();
         assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
         drop(tx);
         let before = org::count_nodes(&s.read).await.unwrap();
         {
             let mut tx = s.begin().await.unwrap();
-            let ok = OrgInput {
-                name: "平安办".into(),
-                ..dup.clone()
-            };
-            org::insert_node(&mut tx, &ok, Some(&parent), 3)
-                .await
-                .unwrap();
+            let ok = OrgInput { name: "平安办".into(), ..dup.clone() };
+            org::insert_node(&mut tx, &ok, Some(&parent), 3).await.unwrap();
             // dropped without commit
         }
         assert_eq!(org::count_nodes(&s.read).await.unwrap(), before);
@@ -176,29 +124,12 @@ async fn scope_filter_in_sql_agrees_with_the_policy() {
         let s = &db.store;
         let t = tree(s).await;
         let mut all = Vec::new();
-        for (i, o) in [
-            t.district,
-            t.street_a,
-            t.community,
-            t.grid,
-            t.dept,
-            t.street_b,
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, o) in [t.district, t.street_a, t.community, t.grid, t.dept, t.street_b].into_iter().enumerate() {
             all.push(user(s, &format!("user{i}"), o).await);
         }
-        let rows = users::list_users(
-            &s.read,
-            Some(&ScopeFilter::All),
-            &UserQuery {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let rows = users::list_users(&s.read, Some(&ScopeFilter::All), &UserQuery { limit: 100, ..Default::default() })
+            .await
+            .unwrap();
         assert_eq!(rows.len(), all.len());
         let path_of = |o: OrgId| rows.iter().find(|r| r.org_id == o.0).unwrap().path();
         let filters = [
@@ -211,27 +142,17 @@ async fn scope_filter_in_sql_agrees_with_the_policy() {
             None,
         ];
         for f in &filters {
-            let got: BTreeSet<i64> = users::list_users(
-                &s.read,
-                f.as_ref(),
-                &UserQuery {
-                    limit: 100,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+            let got: BTreeSet<i64> =
+                users::list_users(&s.read, f.as_ref(), &UserQuery { limit: 100, ..Default::default() })
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
             let want: BTreeSet<i64> = rows
                 .iter()
                 .filter(|r| {
-                    let rec = RecordRef {
-                        org_id: OrgId(r.org_id),
-                        org_path: r.path(),
-                        owner: Some(UserId(r.id)),
-                    };
+                    let rec = RecordRef { org_id: OrgId(r.org_id), org_path: r.path(), owner: Some(UserId(r.id)) };
                     f.as_ref().is_some_and(|f| f.matches(&rec))
                 })
                 .map(|r| r.id)
@@ -240,42 +161,17 @@ async fn scope_filter_in_sql_agrees_with_the_policy() {
         }
         // Street A's subtree: A, community, grid, dept — not the district nor street B.
         let a = path_of(t.street_a);
-        let n = users::list_users(
-            &s.read,
-            Some(&ScopeFilter::Subtree(a)),
-            &UserQuery {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .len();
+        let n =
+            users::list_users(&s.read, Some(&ScopeFilter::Subtree(a)), &UserQuery { limit: 100, ..Default::default() })
+                .await
+                .unwrap()
+                .len();
         assert_eq!(n, 4);
         // Text search escapes LIKE wildcards.
-        let q = UserQuery {
-            text: Some("%".into()),
-            limit: 100,
-            ..Default::default()
-        };
-        assert!(
-            users::list_users(&s.read, Some(&ScopeFilter::All), &q)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let q = UserQuery {
-            text: Some("user1".into()),
-            limit: 100,
-            ..Default::default()
-        };
-        assert_eq!(
-            users::list_users(&s.read, Some(&ScopeFilter::All), &q)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        let q = UserQuery { text: Some("%".into()), limit: 100, ..Default::default() };
+        assert!(users::list_users(&s.read, Some(&ScopeFilter::All), &q).await.unwrap().is_empty());
+        let q = UserQuery { text: Some("user1".into()), limit: 100, ..Default::default() };
+        assert_eq!(users::list_users(&s.read, Some(&ScopeFilter::All), &q).await.unwrap().len(), 1);
     }
 }
 
@@ -286,12 +182,7 @@ async fn roles_users_sessions_and_tokens() {
         let t = tree(s).await;
         let u = user(s, "zhang.san", t.dept).await;
         let mut tx = s.begin().await.unwrap();
-        let perms = [
-            fazhi_domain::access::ORG_READ,
-            fazhi_domain::access::USER_READ,
-        ]
-        .into_iter()
-        .collect();
+        let perms = [fazhi_domain::access::ORG_READ, fazhi_domain::access::USER_READ].into_iter().collect();
         let f = roles::RoleFields {
             code: "viewer",
             name: "查看员",
@@ -309,16 +200,8 @@ async fn roles_users_sessions_and_tokens() {
 
         // Duplicate username.
         let mut tx = s.begin().await.unwrap();
-        let dup = NewUser {
-            username: "zhang.san".into(),
-            display_name: "x".into(),
-            mobile: None,
-            org_id: t.dept,
-        };
-        assert!(matches!(
-            users::insert_user(&mut tx, &dup, "h", true, 1).await,
-            Err(StoreError::Duplicate(_))
-        ));
+        let dup = NewUser { username: "zhang.san".into(), display_name: "x".into(), mobile: None, org_id: t.dept };
+        assert!(matches!(users::insert_user(&mut tx, &dup, "h", true, 1).await, Err(StoreError::Duplicate(_))));
         drop(tx);
 
         // Sessions.
@@ -332,49 +215,23 @@ async fn roles_users_sessions_and_tokens() {
         };
         auth::insert_session(&s.write, &row).await.unwrap();
         auth::touch_session(&s.write, "h1", 20).await.unwrap();
-        assert_eq!(
-            auth::get_session(&s.read, "h1")
-                .await
-                .unwrap()
-                .unwrap()
-                .last_seen_at,
-            20
-        );
+        assert_eq!(auth::get_session(&s.read, "h1").await.unwrap().unwrap().last_seen_at, 20);
         assert_eq!(auth::purge_sessions(&s.write, 21).await.unwrap(), 1);
         assert!(auth::get_session(&s.read, "h1").await.unwrap().is_none());
 
         // Failures.
         for at in [100, 200, 300] {
-            auth::record_failure(&s.write, "user:zhang.san", at)
-                .await
-                .unwrap();
+            auth::record_failure(&s.write, "user:zhang.san", at).await.unwrap();
         }
-        assert_eq!(
-            auth::failures_since(&s.read, "user:zhang.san", 150)
-                .await
-                .unwrap(),
-            (2, Some(300))
-        );
-        auth::clear_failures(&s.write, "user:zhang.san")
-            .await
-            .unwrap();
-        assert_eq!(
-            auth::failures_since(&s.read, "user:zhang.san", 0)
-                .await
-                .unwrap(),
-            (0, None)
-        );
+        assert_eq!(auth::failures_since(&s.read, "user:zhang.san", 150).await.unwrap(), (2, Some(300)));
+        auth::clear_failures(&s.write, "user:zhang.san").await.unwrap();
+        assert_eq!(auth::failures_since(&s.read, "user:zhang.san", 0).await.unwrap(), (0, None));
 
         // Tokens.
         let mut tx = s.begin().await.unwrap();
-        let tid = auth::insert_token(&mut tx, u, "12345 对接", "th", "fz_abcd", u, 5)
-            .await
-            .unwrap();
+        let tid = auth::insert_token(&mut tx, u, "12345 对接", "th", "fz_abcd", u, 5).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(
-            auth::find_token(&s.read, "th").await.unwrap().unwrap().id,
-            tid.0
-        );
+        assert_eq!(auth::find_token(&s.read, "th").await.unwrap().unwrap().id, tid.0);
         let mut tx = s.begin().await.unwrap();
         auth::revoke_token(&mut tx, tid, 6).await.unwrap();
         tx.commit().await.unwrap();
@@ -390,34 +247,11 @@ async fn roles_users_sessions_and_tokens() {
             ..Default::default()
         };
         auth::insert_audit(&s.write, &a).await.unwrap();
-        let unknown = auth::NewAudit {
-            at: 2,
-            kind: "login_failed",
-            username: "ghost",
-            ..Default::default()
-        };
+        let unknown = auth::NewAudit { at: 2, kind: "login_failed", username: "ghost", ..Default::default() };
         auth::insert_audit(&s.write, &unknown).await.unwrap();
-        assert_eq!(
-            auth::list_audit(&s.read, Some(&ScopeFilter::All), 10)
-                .await
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            auth::list_audit(&s.read, Some(&ScopeFilter::Org(t.dept)), 10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-        assert_eq!(
-            auth::list_audit(&s.read, Some(&ScopeFilter::Org(t.street_b)), 10)
-                .await
-                .unwrap()
-                .len(),
-            0
-        );
+        assert_eq!(auth::list_audit(&s.read, Some(&ScopeFilter::All), 10).await.unwrap().len(), 2);
+        assert_eq!(auth::list_audit(&s.read, Some(&ScopeFilter::Org(t.dept)), 10).await.unwrap().len(), 1);
+        assert_eq!(auth::list_audit(&s.read, Some(&ScopeFilter::Org(t.street_b)), 10).await.unwrap().len(), 0);
     }
 }
 
@@ -428,25 +262,15 @@ async fn missing_sqlite_file_is_refused_and_bad_urls_explained() {
     let err = Store::open(&url, ConnectMode::Existing).await.unwrap_err();
     assert!(matches!(err, StoreError::MissingDatabase(_)));
     assert!(err.to_string().contains("不存在"), "{err}");
-    assert!(
-        !dir.path().join("typo").join("fazhi.db").exists(),
-        "nothing was created"
-    );
+    assert!(!dir.path().join("typo").join("fazhi.db").exists(), "nothing was created");
 
-    let err = Store::open("mysql://x", ConnectMode::Existing)
-        .await
-        .unwrap_err();
+    let err = Store::open("mysql://x", ConnectMode::Existing).await.unwrap_err();
     assert!(err.to_string().contains("不支持"), "{err}");
 
     // A PostgreSQL URL pointing nowhere (port 1 refuses at once), password not echoed.
-    let err = Store::open("postgres://u:secret@127.0.0.1:1/db", ConnectMode::Existing)
-        .await
-        .unwrap_err();
+    let err = Store::open("postgres://u:secret@127.0.0.1:1/db", ConnectMode::Existing).await.unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains("无法打开数据库") && !msg.contains("secret"),
-        "{msg}"
-    );
+    assert!(msg.contains("无法打开数据库") && !msg.contains("secret"), "{msg}");
 }
 
 #[tokio::test]

@@ -63,15 +63,7 @@ pub struct ApiError(StatusCode, ApiErrorBody);
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError(
-            status,
-            ApiErrorBody {
-                code,
-                message: message.into(),
-                field: None,
-                errors: Vec::new(),
-            },
-        )
+        ApiError(status, ApiErrorBody { code, message: message.into(), field: None, errors: Vec::new() })
     }
 }
 
@@ -80,12 +72,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(f) => {
                 let errors: Vec<FieldErrorBody> =
-                    f.0.iter()
-                        .map(|e| FieldErrorBody {
-                            field: e.field,
-                            message: e.message.clone(),
-                        })
-                        .collect();
+                    f.0.iter().map(|e| FieldErrorBody { field: e.field, message: e.message.clone() }).collect();
                 ApiError(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     ApiErrorBody {
@@ -96,23 +83,13 @@ impl From<AppError> for ApiError {
                     },
                 )
             }
-            AppError::Forbidden(r) => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", r.to_string())
-            }
-            AppError::NotFound(what) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在"))
-            }
+            AppError::Forbidden(r) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", r.to_string()),
+            AppError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在")),
             AppError::Refused(m) => ApiError::new(StatusCode::CONFLICT, "refused", m),
-            AppError::Unauthenticated(m) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m)
-            }
+            AppError::Unauthenticated(m) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
             AppError::Internal(m) => {
                 tracing::error!(detail = m, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "服务器内部错误，已记录日志",
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，已记录日志")
             }
         }
     }
@@ -122,10 +99,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.0, Json(self.1)).into_response();
         if self.0 == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         r
     }
@@ -144,19 +118,9 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let Some(token) = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-        else {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let Some(token) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")) else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -164,10 +128,7 @@ impl FromRequestParts<AppState> for Caller {
             ));
         };
         let (id, principal) = state.app.bearer(token).await?;
-        Ok(Caller {
-            principal,
-            label: format!("token:{id}"),
-        })
+        Ok(Caller { principal, label: format!("token:{id}") })
     }
 }
 
@@ -182,22 +143,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(rej) => {
                 let (status, message) = match &rej {
-                    JsonRejection::MissingJsonContentType(_) => (
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "请求头 Content-Type 须为 application/json".to_owned(),
-                    ),
-                    JsonRejection::JsonSyntaxError(e) => (
-                        StatusCode::BAD_REQUEST,
-                        format!("请求体不是合法的 JSON：{}", source_text(e)),
-                    ),
-                    JsonRejection::JsonDataError(e) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("请求体字段不符合要求：{}", source_text(e)),
-                    ),
-                    JsonRejection::BytesRejection(_) => (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "请求体过大或无法读取".to_owned(),
-                    ),
+                    JsonRejection::MissingJsonContentType(_) => {
+                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "请求头 Content-Type 须为 application/json".to_owned())
+                    }
+                    JsonRejection::JsonSyntaxError(e) => {
+                        (StatusCode::BAD_REQUEST, format!("请求体不是合法的 JSON：{}", source_text(e)))
+                    }
+                    JsonRejection::JsonDataError(e) => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, format!("请求体字段不符合要求：{}", source_text(e)))
+                    }
+                    JsonRejection::BytesRejection(_) => {
+                        (StatusCode::PAYLOAD_TOO_LARGE, "请求体过大或无法读取".to_owned())
+                    }
                     _ => (StatusCode::BAD_REQUEST, "请求体无法解析".to_owned()),
                 };
                 Err(ApiError::new(status, "invalid_json", message))
@@ -231,14 +188,7 @@ pub struct OrgOut {
 
 impl From<OrgRow> for OrgOut {
     fn from(r: OrgRow) -> Self {
-        OrgOut {
-            id: r.id,
-            parent_id: r.parent_id,
-            kind: r.kind,
-            name: r.name,
-            code: r.code,
-            path: r.path,
-        }
+        OrgOut { id: r.id, parent_id: r.parent_id, kind: r.kind, name: r.name, code: r.code, path: r.path }
     }
 }
 
@@ -319,11 +269,7 @@ pub struct UserListParams {
 }
 
 fn by<'a>(c: &'a Caller, addr: &'a str) -> By<'a> {
-    By {
-        who: &c.principal,
-        username: &c.label,
-        source_addr: addr,
-    }
+    By { who: &c.principal, username: &c.label, source_addr: addr }
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "org",
@@ -332,41 +278,20 @@ async fn me(c: Caller) -> Json<MeOut> {
     Json(MeOut {
         user_id: c.principal.user_id.0,
         org_id: c.principal.org_id.0,
-        permissions: c
-            .principal
-            .permissions()
-            .map(|(p, s)| (p.code().to_owned(), s.code().to_owned()))
-            .collect(),
+        permissions: c.principal.permissions().map(|(p, s)| (p.code().to_owned(), s.code().to_owned())).collect(),
     })
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "org",
     responses((status = 200, body = [OrgOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
-async fn list_orgs(
-    State(state): State<AppState>,
-    c: Caller,
-) -> Result<Json<Vec<OrgOut>>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .org_tree(&c.principal)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+async fn list_orgs(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<OrgOut>>, ApiError> {
+    Ok(Json(state.app.org_tree(&c.principal).await?.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "org", params(("id" = i64, Path, description = "org node id")),
     responses((status = 200, body = OrgOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn get_org(
-    State(state): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<OrgOut>, ApiError> {
-    Ok(Json(
-        state.app.org_node(&c.principal, OrgId(id)).await?.into(),
-    ))
+async fn get_org(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<OrgOut>, ApiError> {
+    Ok(Json(state.app.org_node(&c.principal, OrgId(id)).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "org", request_body = NewOrgBody,
@@ -378,17 +303,9 @@ async fn create_org(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<NewOrgBody>,
 ) -> Result<(StatusCode, Json<OrgOut>), ApiError> {
-    let draft = OrgDraft {
-        name: body.name,
-        kind: body.kind,
-        parent_id: body.parent_id,
-        code: body.code,
-    };
+    let draft = OrgDraft { name: body.name, kind: body.kind, parent_id: body.parent_id, code: body.code };
     let id = state.app.create_org(&by(&c, &addr), &draft).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.app.org_node(&c.principal, id).await?.into()),
-    ))
+    Ok((StatusCode::CREATED, Json(state.app.org_node(&c.principal, id).await?.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "org", params(UserListParams),
@@ -404,32 +321,13 @@ async fn list_users(
         limit: p.limit.unwrap_or(100),
         offset: p.offset.unwrap_or(0),
     };
-    Ok(Json(
-        state
-            .app
-            .list_users(&c.principal, &q)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    Ok(Json(state.app.list_users(&c.principal, &q).await?.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "org", params(("id" = i64, Path, description = "user id")),
     responses((status = 200, body = UserOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn get_user(
-    State(state): State<AppState>,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<UserOut>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .user_detail(&c.principal, UserId(id))
-            .await?
-            .user
-            .into(),
-    ))
+async fn get_user(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<UserOut>, ApiError> {
+    Ok(Json(state.app.user_detail(&c.principal, UserId(id)).await?.user.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "org", request_body = NewUserBody,
@@ -447,23 +345,9 @@ async fn create_user(
         mobile: body.mobile,
         org_id: Some(body.org_id),
     };
-    let issued = state
-        .app
-        .create_user(&by(&c, &addr), &draft, &body.roles)
-        .await?;
-    let user = state
-        .app
-        .user_detail(&c.principal, issued.user_id)
-        .await?
-        .user
-        .into();
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedUserOut {
-            user,
-            one_time_password: issued.one_time_password,
-        }),
-    ))
+    let issued = state.app.create_user(&by(&c, &addr), &draft, &body.roles).await?;
+    let user = state.app.user_detail(&c.principal, issued.user_id).await?.user.into();
+    Ok((StatusCode::CREATED, Json(CreatedUserOut { user, one_time_password: issued.one_time_password })))
 }
 
 struct BearerAuth;

@@ -14,18 +14,13 @@ use fazhi_domain::FieldErrors;
 
 use super::{Chrome, PageResult, render, render_status};
 use crate::AppState;
-use crate::session::{
-    ClientAddr, CsrfForm, LOGIN_CSRF_COOKIE, LoginForm, SESSION_COOKIE, Staff, cookie, removal,
-};
+use crate::session::{ClientAddr, CsrfForm, LOGIN_CSRF_COOKIE, LoginForm, SESSION_COOKIE, Staff, cookie, removal};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route(
-            "/account/password",
-            get(password_page).post(change_password),
-        )
+        .route("/account/password", get(password_page).post(change_password))
 }
 
 #[derive(Template)]
@@ -47,46 +42,17 @@ struct NextQuery {
 
 /// Only local paths are followed after login (no open redirect).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
 }
 
-fn login_page_for(
-    state: &AppState,
-    csrf: String,
-    username: String,
-    next: String,
-    error: Option<String>,
-) -> LoginPage {
-    let demo = if state.settings.demo {
-        demo_accounts()
-    } else {
-        Vec::new()
-    };
-    LoginPage {
-        csrf,
-        username,
-        next,
-        error,
-        demo,
-        demo_password: DEMO_PASSWORD,
-    }
+fn login_page_for(state: &AppState, csrf: String, username: String, next: String, error: Option<String>) -> LoginPage {
+    let demo = if state.settings.demo { demo_accounts() } else { Vec::new() };
+    LoginPage { csrf, username, next, error, demo, demo_password: DEMO_PASSWORD }
 }
 
-async fn login_page(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Query(q): Query<NextQuery>,
-) -> PageResult {
+async fn login_page(State(state): State<AppState>, jar: CookieJar, Query(q): Query<NextQuery>) -> PageResult {
     let csrf = random_hex(16);
-    let jar = jar.add(cookie(
-        LOGIN_CSRF_COOKIE,
-        csrf.clone(),
-        state.settings.secure_cookies,
-    ));
+    let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
     let page = login_page_for(&state, csrf, String::new(), q.next, None);
     Ok((jar, render(&page)?).into_response())
 }
@@ -113,16 +79,8 @@ async fn login(
     } else {
         match state.app.login(&f.username, &f.password, &addr).await {
             Ok(s) => {
-                let jar = jar.remove(removal(LOGIN_CSRF_COOKIE, secure)).add(cookie(
-                    SESSION_COOKIE,
-                    s.token,
-                    secure,
-                ));
-                let to = if s.must_change_password {
-                    "/account/password"
-                } else {
-                    safe_next(&f.next)
-                };
+                let jar = jar.remove(removal(LOGIN_CSRF_COOKIE, secure)).add(cookie(SESSION_COOKIE, s.token, secure));
+                let to = if s.must_change_password { "/account/password" } else { safe_next(&f.next) };
                 return Ok((jar, Redirect::to(to)).into_response());
             }
             Err(AppError::Unauthenticated(m)) => Some(m),
@@ -161,11 +119,7 @@ struct PasswordPage {
 
 async fn password_page(Staff(s): Staff, Query(d): Query<super::Done>) -> PageResult {
     let chrome = Chrome::new(&s, "修改密码", "/account/password").with_notice(d.done.as_deref());
-    render(&PasswordPage {
-        forced: s.must_change_password,
-        chrome,
-        errors: FieldErrors::new(),
-    })
+    render(&PasswordPage { forced: s.must_change_password, chrome, errors: FieldErrors::new() })
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -184,22 +138,14 @@ async fn change_password(
     ClientAddr(addr): ClientAddr,
     CsrfForm(f): CsrfForm<PasswordFields>,
 ) -> PageResult {
-    match state
-        .app
-        .change_password(&s, &f.current, &f.new, &f.confirm, &addr)
-        .await
-    {
+    match state.app.change_password(&s, &f.current, &f.new, &f.confirm, &addr).await {
         Ok(()) => Ok(Redirect::to("/account/password?done=password_changed").into_response()),
         Err(AppError::Invalid(errors)) => {
             // Passwords are never echoed back into the form.
             let chrome = Chrome::new(&s, "修改密码", "/account/password");
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordPage {
-                    forced: s.must_change_password,
-                    chrome,
-                    errors,
-                },
+                &PasswordPage { forced: s.must_change_password, chrome, errors },
             )
         }
         Err(e) => Err(e.into()),

@@ -43,8 +43,5 @@ async fn list(State(state): State<AppState>, Staff(s): Staff) -> PageResult {
             detail: r.detail,
         })
         .collect();
-    render(&AuditPage {
-        chrome: Chrome::new(&s, "登录审计", "/audit"),
-        lines,
-    })
+    render(&AuditPage { chrome: Chrome::new(&s, "登录审计", "/audit"), lines })
 }

@@ -52,8 +52,5 @@ async fn home(Staff(s): Staff) -> PageResult {
             })
         })
         .collect();
-    render(&HomePage {
-        chrome: Chrome::new(&s, "工作台", "/"),
-        grants,
-    })
+    render(&HomePage { chrome: Chrome::new(&s, "工作台", "/"), grants })
 }

@@ -42,11 +42,7 @@ pub fn render_status<T: Template>(status: StatusCode, t: &T) -> PageResult {
 }
 
 pub async fn not_found() -> Response {
-    error_page(
-        StatusCode::NOT_FOUND,
-        "页面不存在",
-        "您访问的页面不存在。请从左侧导航进入。",
-    )
+    error_page(StatusCode::NOT_FOUND, "页面不存在", "您访问的页面不存在。请从左侧导航进入。")
 }
 
 /// One entry of the left navigation. Modules add theirs here as they arrive; an entry is
@@ -59,48 +55,13 @@ struct NavEntry {
 }
 
 const NAV: &[NavEntry] = &[
-    NavEntry {
-        section: "工作台",
-        label: "首页",
-        href: "/",
-        needs: None,
-    },
-    NavEntry {
-        section: "组织与权限",
-        label: "组织机构",
-        href: "/org",
-        needs: Some(ORG_READ),
-    },
-    NavEntry {
-        section: "组织与权限",
-        label: "用户",
-        href: "/users",
-        needs: Some(USER_READ),
-    },
-    NavEntry {
-        section: "组织与权限",
-        label: "角色",
-        href: "/roles",
-        needs: Some(ROLE_READ),
-    },
-    NavEntry {
-        section: "组织与权限",
-        label: "接口令牌",
-        href: "/tokens",
-        needs: Some(TOKEN_MANAGE),
-    },
-    NavEntry {
-        section: "组织与权限",
-        label: "登录审计",
-        href: "/audit",
-        needs: Some(AUDIT_READ),
-    },
-    NavEntry {
-        section: "个人",
-        label: "修改密码",
-        href: "/account/password",
-        needs: None,
-    },
+    NavEntry { section: "工作台", label: "首页", href: "/", needs: None },
+    NavEntry { section: "组织与权限", label: "组织机构", href: "/org", needs: Some(ORG_READ) },
+    NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
+    NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
+    NavEntry { section: "组织与权限", label: "接口令牌", href: "/tokens", needs: Some(TOKEN_MANAGE) },
+    NavEntry { section: "组织与权限", label: "登录审计", href: "/audit", needs: Some(AUDIT_READ) },
+    NavEntry { section: "个人", label: "修改密码", href: "/account/password", needs: None },
 ];
 
 #[derive(Debug, Clone)]
@@ -132,26 +93,12 @@ pub struct Chrome {
 impl Chrome {
     pub fn new(s: &SessionInfo, title: impl Into<String>, path: &str) -> Self {
         let mut nav: Vec<NavSection> = Vec::new();
-        for e in NAV
-            .iter()
-            .filter(|e| e.needs.is_none_or(|p| s.principal.has(p)))
-        {
-            let active = if e.href == "/" {
-                path == "/"
-            } else {
-                path.starts_with(e.href)
-            };
-            let item = NavItem {
-                label: e.label,
-                href: e.href,
-                active,
-            };
+        for e in NAV.iter().filter(|e| e.needs.is_none_or(|p| s.principal.has(p))) {
+            let active = if e.href == "/" { path == "/" } else { path.starts_with(e.href) };
+            let item = NavItem { label: e.label, href: e.href, active };
             match nav.iter_mut().find(|sec| sec.title == e.section) {
                 Some(sec) => sec.items.push(item),
-                None => nav.push(NavSection {
-                    title: e.section,
-                    items: vec![item],
-                }),
+                None => nav.push(NavSection { title: e.section, items: vec![item] }),
             }
         }
         Self {
@@ -207,11 +154,7 @@ pub fn beijing(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, (rem % 3600) / 60)
 }
 
 /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).

@@ -43,10 +43,7 @@ pub struct NodeOption {
 }
 
 fn kind_label(kinds: &[OrgKind], code: &str) -> String {
-    kinds
-        .iter()
-        .find(|k| k.code == code)
-        .map_or_else(|| code.to_owned(), |k| k.label.clone())
+    kinds.iter().find(|k| k.code == code).map_or_else(|| code.to_owned(), |k| k.label.clone())
 }
 
 fn lines(rows: &[OrgRow], kinds: &[OrgKind]) -> Vec<TreeLine> {
@@ -68,10 +65,7 @@ fn lines(rows: &[OrgRow], kinds: &[OrgKind]) -> Vec<TreeLine> {
 pub fn options(rows: &[OrgRow], kinds: &[OrgKind]) -> Vec<NodeOption> {
     lines(rows, kinds)
         .into_iter()
-        .map(|l| NodeOption {
-            id: l.id,
-            label: format!("{}{}（{}）", "　".repeat(l.depth), l.name, l.kind),
-        })
+        .map(|l| NodeOption { id: l.id, label: format!("{}{}（{}）", "　".repeat(l.depth), l.name, l.kind) })
         .collect()
 }
 
@@ -140,14 +134,7 @@ async fn tree_page(
 }
 
 async fn tree(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
-    let page = tree_page(
-        &state,
-        &s,
-        OrgForm::default(),
-        FieldErrors::new(),
-        d.done.as_deref(),
-    )
-    .await?;
+    let page = tree_page(&state, &s, OrgForm::default(), FieldErrors::new(), d.done.as_deref()).await?;
     super::render(&page)
 }
 
@@ -157,11 +144,7 @@ async fn create(
     ClientAddr(addr): ClientAddr,
     CsrfForm(f): CsrfForm<OrgForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.create_org(&by, &f.draft()).await {
         Ok(id) => Ok(Redirect::to(&format!("/org/{id}?done=org_created")).into_response()),
         Err(AppError::Invalid(errors)) => {
@@ -199,17 +182,9 @@ async fn node_page(
     let node = state.app.org_node(&s.principal, id).await?;
     let kinds = state.app.org_kinds().await?;
     let all = state.app.org_tree(&s.principal).await?;
-    let children: Vec<OrgRow> = all
-        .iter()
-        .filter(|r| r.parent_id == Some(node.id))
-        .cloned()
-        .collect();
+    let children: Vec<OrgRow> = all.iter().filter(|r| r.parent_id == Some(node.id)).cloned().collect();
     let users = if s.principal.has(fazhi_domain::access::USER_READ) {
-        let q = UserQuery {
-            org_id: Some(id),
-            limit: 200,
-            ..Default::default()
-        };
+        let q = UserQuery { org_id: Some(id), limit: 200, ..Default::default() };
         state.app.list_users(&s.principal, &q).await?
     } else {
         Vec::new()
@@ -217,13 +192,9 @@ async fn node_page(
     let own_path = node.org_path();
     let manageable = state.app.org_manageable(&s.principal).await?;
     // A node cannot move under itself or its descendants: leave those out of the choices.
-    let targets: Vec<OrgRow> = manageable
-        .into_iter()
-        .filter(|r| !r.org_path().is_within(&own_path))
-        .collect();
-    let can_manage =
-        fazhi_domain::access::authorize(&s.principal, ORG_MANAGE, &fazhi_app::org::node_ref(&node))
-            == fazhi_domain::access::Decision::Allow;
+    let targets: Vec<OrgRow> = manageable.into_iter().filter(|r| !r.org_path().is_within(&own_path)).collect();
+    let can_manage = fazhi_domain::access::authorize(&s.principal, ORG_MANAGE, &fazhi_app::org::node_ref(&node))
+        == fazhi_domain::access::Decision::Allow;
     let form = form.unwrap_or_else(|| OrgForm {
         name: node.name.clone(),
         kind: node.kind.clone(),
@@ -250,27 +221,12 @@ async fn node(
     Path(id): Path<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
-    let page = node_page(
-        &state,
-        &s,
-        OrgId(id),
-        None,
-        FieldErrors::new(),
-        None,
-        d.done.as_deref(),
-    )
-    .await?;
+    let page = node_page(&state, &s, OrgId(id), None, FieldErrors::new(), None, d.done.as_deref()).await?;
     super::render(&page)
 }
 
 /// Shows the node page again with what went wrong, or passes other errors on.
-async fn node_again(
-    state: &AppState,
-    s: &SessionInfo,
-    id: OrgId,
-    form: Option<OrgForm>,
-    e: AppError,
-) -> PageResult {
+async fn node_again(state: &AppState, s: &SessionInfo, id: OrgId, form: Option<OrgForm>, e: AppError) -> PageResult {
     let (errors, refusal, status) = match e {
         AppError::Invalid(errors) => (errors, None, StatusCode::UNPROCESSABLE_ENTITY),
         AppError::Refused(m) => (FieldErrors::new(), Some(m), StatusCode::CONFLICT),
@@ -287,11 +243,7 @@ async fn update(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<OrgForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.update_org(&by, OrgId(id), &f.draft()).await {
         Ok(()) => Ok(Redirect::to(&format!("/org/{id}?done=org_updated")).into_response()),
         Err(e) => node_again(&state, &s, OrgId(id), Some(f), e).await,
@@ -311,17 +263,10 @@ async fn move_node(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<MoveForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     let result = match form_id(&f.parent_id) {
         Some(p) => state.app.move_org(&by, OrgId(id), OrgId(p)).await,
-        None => Err(AppError::Invalid(FieldErrors::single(
-            "parent_id",
-            "请选择新的上级机构",
-        ))),
+        None => Err(AppError::Invalid(FieldErrors::single("parent_id", "请选择新的上级机构"))),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/org/{id}?done=org_moved")).into_response()),
@@ -339,11 +284,7 @@ async fn delete(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.delete_org(&by, OrgId(id)).await {
         Ok(()) => Ok(Redirect::to("/org?done=org_deleted").into_response()),
         Err(e) => node_again(&state, &s, OrgId(id), None, e).await,

@@ -49,23 +49,12 @@ fn line(r: &RoleRow) -> RoleLine {
         description: r.description.clone(),
         scope: r.scope.label(),
         builtin: r.builtin,
-        permissions: r
-            .permissions
-            .iter()
-            .map(|p| p.label())
-            .collect::<Vec<_>>()
-            .join("、"),
+        permissions: r.permissions.iter().map(|p| p.label()).collect::<Vec<_>>().join("、"),
     }
 }
 
 async fn list(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
-    let roles = state
-        .app
-        .list_roles(&s.principal)
-        .await?
-        .iter()
-        .map(line)
-        .collect();
+    let roles = state.app.list_roles(&s.principal).await?.iter().map(line).collect();
     render(&ListPage {
         chrome: Chrome::new(&s, "角色", "/roles").with_notice(d.done.as_deref()),
         roles,
@@ -137,48 +126,18 @@ fn form_page(
 ) -> FormPage {
     let perms = PERMISSIONS
         .iter()
-        .map(|p| PermChoice {
-            code: p.code.code(),
-            label: p.label,
-            module: super::home::module_label(p.module),
-        })
+        .map(|p| PermChoice { code: p.code.code(), label: p.label, module: super::home::module_label(p.module) })
         .collect();
-    let scopes = DataScope::ALL
-        .iter()
-        .map(|d| ScopeChoice {
-            code: d.code(),
-            label: d.label(),
-        })
-        .collect();
-    FormPage {
-        chrome: Chrome::new(s, title, "/roles"),
-        action,
-        form,
-        errors,
-        perms,
-        scopes,
-        readonly,
-    }
+    let scopes = DataScope::ALL.iter().map(|d| ScopeChoice { code: d.code(), label: d.label() }).collect();
+    FormPage { chrome: Chrome::new(s, title, "/roles"), action, form, errors, perms, scopes, readonly }
 }
 
 async fn new_page(Staff(s): Staff) -> PageResult {
     if !s.principal.has(ROLE_MANAGE) {
-        return Err(
-            AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(ROLE_MANAGE)).into(),
-        );
+        return Err(AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(ROLE_MANAGE)).into());
     }
-    let form = RoleForm {
-        scope: DataScope::Org.code().into(),
-        ..Default::default()
-    };
-    render(&form_page(
-        &s,
-        "新建角色".into(),
-        "/roles/new".into(),
-        form,
-        FieldErrors::new(),
-        false,
-    ))
+    let form = RoleForm { scope: DataScope::Org.code().into(), ..Default::default() };
+    render(&form_page(&s, "新建角色".into(), "/roles/new".into(), form, FieldErrors::new(), false))
 }
 
 async fn create(
@@ -187,11 +146,7 @@ async fn create(
     ClientAddr(addr): ClientAddr,
     CsrfForm(f): CsrfForm<RoleForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.create_role(&by, &f.draft()).await {
         Ok(_) => Ok(Redirect::to("/roles?done=role_created").into_response()),
         Err(AppError::Invalid(errors)) => render_status(
@@ -202,11 +157,7 @@ async fn create(
     }
 }
 
-async fn edit_page(
-    State(state): State<AppState>,
-    Staff(s): Staff,
-    Path(id): Path<i64>,
-) -> PageResult {
+async fn edit_page(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
     let r = state.app.role(&s.principal, RoleId(id)).await?;
     let form = RoleForm {
         name: r.name.clone(),
@@ -215,14 +166,7 @@ async fn edit_page(
         permissions: r.permissions.iter().map(|p| p.code().to_owned()).collect(),
     };
     let readonly = r.builtin || !s.principal.has(ROLE_MANAGE);
-    render(&form_page(
-        &s,
-        format!("角色：{}", r.name),
-        format!("/roles/{id}"),
-        form,
-        FieldErrors::new(),
-        readonly,
-    ))
+    render(&form_page(&s, format!("角色：{}", r.name), format!("/roles/{id}"), form, FieldErrors::new(), readonly))
 }
 
 async fn update(
@@ -232,23 +176,12 @@ async fn update(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<RoleForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.update_role(&by, RoleId(id), &f.draft()).await {
         Ok(()) => Ok(Redirect::to("/roles?done=role_updated").into_response()),
         Err(AppError::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(
-                &s,
-                "修改角色".into(),
-                format!("/roles/{id}"),
-                f,
-                errors,
-                false,
-            ),
+            &form_page(&s, "修改角色".into(), format!("/roles/{id}"), f, errors, false),
         ),
         Err(e) => Err(e.into()),
     }

@@ -18,9 +18,7 @@ use crate::AppState;
 use crate::session::{ClientAddr, CsrfForm, Staff};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list).post(issue))
-        .route("/tokens/{id}/revoke", post(revoke))
+    Router::new().route("/tokens", get(list).post(issue)).route("/tokens/{id}/revoke", post(revoke))
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -57,16 +55,7 @@ async fn page(
     done: Option<&str>,
 ) -> Result<ListPage, AppError> {
     let tokens = state.app.list_tokens(&s.principal).await?;
-    let users = state
-        .app
-        .list_users(
-            &s.principal,
-            &UserQuery {
-                limit: 1000,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let users = state.app.list_users(&s.principal, &UserQuery { limit: 1000, ..Default::default() }).await?;
     Ok(ListPage {
         chrome: Chrome::new(s, "接口令牌", "/tokens").with_notice(done),
         tokens,
@@ -78,17 +67,7 @@ async fn page(
 }
 
 async fn list(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
-    render(
-        &page(
-            &state,
-            &s,
-            TokenForm::default(),
-            FieldErrors::new(),
-            None,
-            d.done.as_deref(),
-        )
-        .await?,
-    )
+    render(&page(&state, &s, TokenForm::default(), FieldErrors::new(), None, d.done.as_deref()).await?)
 }
 
 async fn issue(
@@ -97,31 +76,12 @@ async fn issue(
     ClientAddr(addr): ClientAddr,
     CsrfForm(f): CsrfForm<TokenForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
-    match state
-        .app
-        .issue_token(&by, form_id(&f.user_id), &f.name)
-        .await
-    {
-        Ok((_, token)) => render(
-            &page(
-                &state,
-                &s,
-                TokenForm::default(),
-                FieldErrors::new(),
-                Some(token),
-                None,
-            )
-            .await?,
-        ),
-        Err(AppError::Invalid(errors)) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&state, &s, f, errors, None, None).await?,
-        ),
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    match state.app.issue_token(&by, form_id(&f.user_id), &f.name).await {
+        Ok((_, token)) => render(&page(&state, &s, TokenForm::default(), FieldErrors::new(), Some(token), None).await?),
+        Err(AppError::Invalid(errors)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &s, f, errors, None, None).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -136,11 +96,7 @@ async fn revoke(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     state.app.revoke_token(&by, TokenId(id)).await?;
     Ok(Redirect::to("/tokens?done=token_revoked").into_response())
 }

@@ -52,11 +52,7 @@ struct ListPage {
     can_manage: bool,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    Staff(s): Staff,
-    Query(lq): Query<ListQuery>,
-) -> PageResult {
+async fn list(State(state): State<AppState>, Staff(s): Staff, Query(lq): Query<ListQuery>) -> PageResult {
     let page = lq.page.unwrap_or(1).max(1);
     let text = lq.q.trim().to_owned();
     let q = UserQuery {
@@ -154,25 +150,14 @@ async fn form_page(
     errors: FieldErrors,
 ) -> Result<FormPage, AppError> {
     let kinds = state.app.org_kinds().await?;
-    let orgs = options(
-        &state.app.org_manageable_for_users(&s.principal).await?,
-        &kinds,
-    );
+    let orgs = options(&state.app.org_manageable_for_users(&s.principal).await?, &kinds);
     let roles = role_choices(s, &state.app.list_roles(&s.principal).await?);
-    Ok(FormPage {
-        chrome: Chrome::new(s, "新建用户", "/users"),
-        form,
-        errors,
-        orgs,
-        roles,
-    })
+    Ok(FormPage { chrome: Chrome::new(s, "新建用户", "/users"), form, errors, orgs, roles })
 }
 
 async fn new_page(State(state): State<AppState>, Staff(s): Staff) -> PageResult {
     if !s.principal.has(USER_MANAGE) {
-        return Err(
-            AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(USER_MANAGE)).into(),
-        );
+        return Err(AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(USER_MANAGE)).into());
     }
     render(&form_page(&state, &s, UserForm::default(), FieldErrors::new()).await?)
 }
@@ -191,21 +176,16 @@ async fn create(
     ClientAddr(addr): ClientAddr,
     CsrfForm(f): CsrfForm<UserForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.create_user(&by, &f.draft(), &f.role_ids()).await {
-        Ok(issued) => render(&IssuedPage {
-            chrome: Chrome::new(&s, "用户已新建", "/users"),
-            heading: "用户已新建",
-            issued,
-        }),
-        Err(AppError::Invalid(errors)) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(&state, &s, f, errors).await?,
-        ),
+        Ok(issued) => {
+            render(&IssuedPage {
+                chrome: Chrome::new(&s, "用户已新建", "/users"), heading: "用户已新建", issued
+            })
+        }
+        Err(AppError::Invalid(errors)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &s, f, errors).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -235,18 +215,11 @@ async fn detail_page(
     done: Option<&str>,
 ) -> Result<DetailPage, AppError> {
     let d = state.app.user_detail(&s.principal, id).await?;
-    let can_manage = authorize(
-        &s.principal,
-        USER_MANAGE,
-        &fazhi_app::users::user_ref(&d.user),
-    ) == Decision::Allow;
+    let can_manage = authorize(&s.principal, USER_MANAGE, &fazhi_app::users::user_ref(&d.user)) == Decision::Allow;
     let (orgs, roles) = if can_manage {
         let kinds = state.app.org_kinds().await?;
         (
-            options(
-                &state.app.org_manageable_for_users(&s.principal).await?,
-                &kinds,
-            ),
+            options(&state.app.org_manageable_for_users(&s.principal).await?, &kinds),
             role_choices(s, &state.app.list_roles(&s.principal).await?),
         )
     } else {
@@ -260,8 +233,7 @@ async fn detail_page(
         roles: d.roles.iter().map(|r| r.id.0.to_string()).collect(),
     });
     Ok(DetailPage {
-        chrome: Chrome::new(s, format!("用户：{}", d.user.display_name), "/users")
-            .with_notice(done),
+        chrome: Chrome::new(s, format!("用户：{}", d.user.display_name), "/users").with_notice(done),
         is_self: d.user.id == s.user_id.0,
         user: d.user,
         current_roles: d.roles,
@@ -280,18 +252,7 @@ async fn detail(
     Path(id): Path<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
-    render(
-        &detail_page(
-            &state,
-            &s,
-            UserId(id),
-            None,
-            FieldErrors::new(),
-            None,
-            d.done.as_deref(),
-        )
-        .await?,
-    )
+    render(&detail_page(&state, &s, UserId(id), None, FieldErrors::new(), None, d.done.as_deref()).await?)
 }
 
 async fn detail_again(
@@ -306,10 +267,7 @@ async fn detail_again(
         AppError::Refused(m) => (FieldErrors::new(), Some(m), StatusCode::CONFLICT),
         other => return Err(other.into()),
     };
-    render_status(
-        status,
-        &detail_page(state, s, id, form, errors, refusal, None).await?,
-    )
+    render_status(status, &detail_page(state, s, id, form, errors, refusal, None).await?)
 }
 
 async fn update(
@@ -319,16 +277,8 @@ async fn update(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<UserForm>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
-    match state
-        .app
-        .update_user(&by, UserId(id), &f.draft(), &f.role_ids())
-        .await
-    {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    match state.app.update_user(&by, UserId(id), &f.draft(), &f.role_ids()).await {
         Ok(()) => Ok(Redirect::to(&format!("/users/{id}?done=user_updated")).into_response()),
         Err(e) => detail_again(&state, &s, UserId(id), Some(f), e).await,
     }
@@ -337,25 +287,11 @@ async fn update(
 #[derive(Debug, serde::Deserialize)]
 struct Empty {}
 
-async fn set_disabled(
-    state: AppState,
-    s: SessionInfo,
-    addr: String,
-    id: i64,
-    disabled: bool,
-) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+async fn set_disabled(state: AppState, s: SessionInfo, addr: String, id: i64, disabled: bool) -> PageResult {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.set_user_disabled(&by, UserId(id), disabled).await {
         Ok(()) => {
-            let done = if disabled {
-                "user_disabled"
-            } else {
-                "user_enabled"
-            };
+            let done = if disabled { "user_disabled" } else { "user_enabled" };
             Ok(Redirect::to(&format!("/users/{id}?done={done}")).into_response())
         }
         Err(e) => detail_again(&state, &s, UserId(id), None, e).await,
@@ -389,15 +325,7 @@ async fn reset(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let by = By {
-        who: &s.principal,
-        username: &s.username,
-        source_addr: &addr,
-    };
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     let issued = state.app.reset_password(&by, UserId(id)).await?;
-    render(&IssuedPage {
-        chrome: Chrome::new(&s, "密码已重置", "/users"),
-        heading: "密码已重置",
-        issued,
-    })
+    render(&IssuedPage { chrome: Chrome::new(&s, "密码已重置", "/users"), heading: "密码已重置", issued })
 }

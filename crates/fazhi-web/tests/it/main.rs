@@ -28,18 +28,11 @@ struct Resp {
 
 impl Client {
     fn new(router: Router) -> Self {
-        Self {
-            router,
-            cookies: BTreeMap::new(),
-        }
+        Self { router, cookies: BTreeMap::new() }
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
     async fn send(&mut self, req: Request<Body>) -> Resp {
@@ -55,24 +48,13 @@ impl Client {
             }
         }
         let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        Resp {
-            status,
-            location,
-            body,
-        }
+        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Resp { status, location, body }
     }
 
     async fn get(&mut self, path: &str) -> Resp {
-        let req = Request::get(path)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
+        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
         self.send(req).await
     }
 
@@ -90,10 +72,7 @@ impl Client {
 
     /// The CSRF token in the last page's forms.
     fn csrf_of(body: &str) -> String {
-        let i = body
-            .find("name=\"csrf\" value=\"")
-            .expect("page has a csrf field")
-            + 19;
+        let i = body.find("name=\"csrf\" value=\"").expect("page has a csrf field") + 19;
         body[i..].split('"').next().unwrap().to_owned()
     }
 
@@ -102,12 +81,7 @@ impl Client {
         let csrf = Self::csrf_of(&page.body);
         self.post(
             "/login",
-            &[
-                ("csrf", &csrf),
-                ("username", user),
-                ("password", password),
-                ("next", ""),
-            ],
+            &[("csrf", &csrf), ("username", user), ("password", password), ("next", "")],
             Some("http://fazhi.test"),
         )
         .await
@@ -118,13 +92,7 @@ async fn setup(store: fazhi_store::Store) -> (Router, Arc<ManualClock>, App) {
     let clock = Arc::new(ManualClock::new(1_780_000_000_000));
     let app = App::new(store, clock.clone(), SecurityPolicy::default());
     app.seed_demo().await.unwrap();
-    let router = app_router(AppState::new(
-        app.clone(),
-        WebSettings {
-            demo: true,
-            ..Default::default()
-        },
-    ));
+    let router = app_router(AppState::new(app.clone(), WebSettings { demo: true, ..Default::default() }));
     (router, clock, app)
 }
 
@@ -156,17 +124,8 @@ async fn login_flow_and_bad_credentials() {
 
         // Login form without its CSRF cookie is refused.
         let mut fresh = Client::new(c.router.clone());
-        let r = fresh
-            .post(
-                "/login",
-                &[
-                    ("csrf", "x"),
-                    ("username", "admin"),
-                    ("password", DEMO_PASSWORD),
-                ],
-                ORIGIN,
-            )
-            .await;
+        let r =
+            fresh.post("/login", &[("csrf", "x"), ("username", "admin"), ("password", DEMO_PASSWORD)], ORIGIN).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
@@ -175,29 +134,10 @@ async fn login_flow_and_bad_credentials() {
 async fn session_cookie_attributes() {
     for db in fazhi_testkit::engines().await {
         let (_, _, app) = setup(db.store.clone()).await;
-        let router = app_router(AppState::new(
-            app,
-            WebSettings {
-                secure_cookies: true,
-                ..Default::default()
-            },
-        ));
-        let res = router
-            .clone()
-            .oneshot(Request::get("/login").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let c = res
-            .headers()
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"),
-            "{c}"
-        );
+        let router = app_router(AppState::new(app, WebSettings { secure_cookies: true, ..Default::default() }));
+        let res = router.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
+        let c = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"), "{c}");
     }
 }
 
@@ -209,15 +149,9 @@ async fn csrf_and_origin_are_checked_and_nothing_changes() {
         c.login("admin", DEMO_PASSWORD).await;
         let page = c.get("/org").await;
         let csrf = Client::csrf_of(&page.body);
-        let street = fazhi_store::users::get_by_username(&app.store.read, "admin")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .to_string();
-        let before = fazhi_store::org::count_nodes(&app.store.read)
-            .await
-            .unwrap();
+        let street =
+            fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap().org_id.to_string();
+        let before = fazhi_store::org::count_nodes(&app.store.read).await.unwrap();
         let form = |t: &str| {
             vec![
                 ("csrf", t.to_owned()),
@@ -227,44 +161,21 @@ async fn csrf_and_origin_are_checked_and_nothing_changes() {
             ]
         };
         let no_token = form("");
-        let missing: Vec<(&str, &str)> = no_token
-            .iter()
-            .skip(1)
-            .map(|(k, v)| (*k, v.as_str()))
-            .collect();
+        let missing: Vec<(&str, &str)> = no_token.iter().skip(1).map(|(k, v)| (*k, v.as_str())).collect();
         let r = c.post("/org", &missing, ORIGIN).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let wrong = form("deadbeef");
         let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(
-            c.post("/org", &wrong, ORIGIN).await.status,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(c.post("/org", &wrong, ORIGIN).await.status, StatusCode::FORBIDDEN);
         // The right token from another site's page is still refused.
         let good = form(&csrf);
         let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_eq!(
-            c.post("/org", &good, Some("https://evil.example"))
-                .await
-                .status,
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            fazhi_store::org::count_nodes(&app.store.read)
-                .await
-                .unwrap(),
-            before,
-            "nothing changed"
-        );
+        assert_eq!(c.post("/org", &good, Some("https://evil.example")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(fazhi_store::org::count_nodes(&app.store.read).await.unwrap(), before, "nothing changed");
         // The real thing works.
         let r = c.post("/org", &good, ORIGIN).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert_eq!(
-            fazhi_store::org::count_nodes(&app.store.read)
-                .await
-                .unwrap(),
-            before + 1
-        );
+        assert_eq!(fazhi_store::org::count_nodes(&app.store.read).await.unwrap(), before + 1);
     }
 }
 
@@ -291,12 +202,7 @@ async fn forms_show_field_errors_and_keep_input() {
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        for msg in [
-            "用户名只能包含",
-            "姓名最多 30 个字",
-            "手机号应为",
-            "请选择所属机构",
-        ] {
+        for msg in ["用户名只能包含", "姓名最多 30 个字", "手机号应为", "请选择所属机构"] {
             assert!(r.body.contains(msg), "missing {msg}");
         }
         assert!(r.body.contains("value=\"Bad Name\""), "typed value kept");
@@ -305,20 +211,11 @@ async fn forms_show_field_errors_and_keep_input() {
         let r = c
             .post(
                 "/users/new",
-                &[
-                    ("csrf", &csrf),
-                    ("username", "zhang.san"),
-                    ("display_name", "张三"),
-                    ("org_id", "1"),
-                ],
+                &[("csrf", &csrf), ("username", "zhang.san"), ("display_name", "张三"), ("org_id", "1")],
                 ORIGIN,
             )
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "district node is above the street admin"
-        );
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "district node is above the street admin");
         assert!(r.body.contains("不能把用户放在"));
     }
 }
@@ -327,37 +224,20 @@ async fn forms_show_field_errors_and_keep_input() {
 async fn forced_password_change_and_expired_session() {
     for db in fazhi_testkit::engines().await {
         let (router, clock, app) = setup(db.store.clone()).await;
-        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin")
-            .await
-            .unwrap()
-            .unwrap();
+        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
         let p = app.principal(admin.user_id()).await.unwrap();
-        let by = fazhi_app::org::By {
-            who: &p,
-            username: "admin",
-            source_addr: "",
-        };
-        let zhifa = fazhi_store::users::get_by_username(&app.store.read, "zhifa")
-            .await
-            .unwrap()
-            .unwrap();
+        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+        let zhifa = fazhi_store::users::get_by_username(&app.store.read, "zhifa").await.unwrap().unwrap();
         let issued = app.reset_password(&by, zhifa.user_id()).await.unwrap();
         let mut c = Client::new(router);
         let r = c.login("zhifa", &issued.one_time_password).await;
         assert_eq!(r.location.as_deref(), Some("/account/password"));
         let r = c.get("/").await;
-        assert_eq!(
-            r.location.as_deref(),
-            Some("/account/password"),
-            "every page leads to the change"
-        );
+        assert_eq!(r.location.as_deref(), Some("/account/password"), "every page leads to the change");
         clock.advance(31 * MINUTE_MS);
         let r = c.get("/account/password").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert!(
-            r.location.unwrap().starts_with("/login"),
-            "expired session goes to login"
-        );
+        assert!(r.location.unwrap().starts_with("/login"), "expired session goes to login");
     }
 }
 
@@ -365,31 +245,21 @@ async fn forced_password_change_and_expired_session() {
 async fn each_role_sees_only_its_part() {
     for db in fazhi_testkit::engines().await {
         let (router, _, app) = setup(db.store.clone()).await;
-        let street_b = fazhi_store::org::list_nodes(
-            &app.store.read,
-            Some(&fazhi_domain::access::ScopeFilter::All),
-        )
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|n| n.name == "学府街道")
-        .unwrap()
-        .id;
+        let street_b = fazhi_store::org::list_nodes(&app.store.read, Some(&fazhi_domain::access::ScopeFilter::All))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|n| n.name == "学府街道")
+            .unwrap()
+            .id;
         // (user, may see /users, may see street B's page)
-        for (user, users_page, street_b_page) in [
-            ("admin", true, false),
-            ("ducha", true, true),
-            ("wangge", false, false),
-            ("zhifa", false, false),
-        ] {
+        for (user, users_page, street_b_page) in
+            [("admin", true, false), ("ducha", true, true), ("wangge", false, false), ("zhifa", false, false)]
+        {
             let mut c = Client::new(router.clone());
             c.login(user, DEMO_PASSWORD).await;
             let home = c.get("/").await;
-            assert_eq!(
-                home.body.contains("href=\"/users\""),
-                users_page,
-                "{user} nav"
-            );
+            assert_eq!(home.body.contains("href=\"/users\""), users_page, "{user} nav");
             let r = c.get("/users").await;
             assert_eq!(r.status == StatusCode::OK, users_page, "{user} /users");
             let r = c.get(&format!("/org/{street_b}")).await;
@@ -402,13 +272,8 @@ async fn each_role_sees_only_its_part() {
         let mut c = Client::new(router.clone());
         c.login("wangge", DEMO_PASSWORD).await;
         let tree = c.get("/org").await.body;
-        assert!(
-            tree.contains("万兴里社区") && !tree.contains("兴南社区") && !tree.contains("学府")
-        );
-        assert!(
-            !tree.contains("新建机构"),
-            "no manage form without org.manage"
-        );
+        assert!(tree.contains("万兴里社区") && !tree.contains("兴南社区") && !tree.contains("学府"));
+        assert!(!tree.contains("新建机构"), "no manage form without org.manage");
         // The district inspector has no write forms.
         let mut c = Client::new(router);
         c.login("ducha", DEMO_PASSWORD).await;
@@ -429,35 +294,22 @@ async fn api(
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let req = match body {
-        Some(j) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(j.to_owned()))
-            .unwrap(),
+        Some(j) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(j.to_owned())).unwrap(),
         None => b.body(Body::empty()).unwrap(),
     };
     let res = router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
 #[tokio::test]
 async fn api_tokens_errors_and_openapi() {
     for db in fazhi_testkit::engines().await {
         let (router, _, app) = setup(db.store.clone()).await;
-        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin")
-            .await
-            .unwrap()
-            .unwrap();
+        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
         let p = app.principal(admin.user_id()).await.unwrap();
-        let by = fazhi_app::org::By {
-            who: &p,
-            username: "admin",
-            source_addr: "",
-        };
+        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
         let (tid, token) = app.issue_token(&by, Some(admin.id), "测试").await.unwrap();
 
         let (s, j) = api(&router, "GET", "/api/v1/users", None, None).await;
@@ -467,65 +319,30 @@ async fn api_tokens_errors_and_openapi() {
 
         let (s, j) = api(&router, "GET", "/api/v1/users", Some(&token), None).await;
         assert_eq!(s, StatusCode::OK);
-        assert!(
-            j.as_array()
-                .unwrap()
-                .iter()
-                .all(|u| u["username"] != "ducha"),
-            "scope applies to the API"
-        );
+        assert!(j.as_array().unwrap().iter().all(|u| u["username"] != "ducha"), "scope applies to the API");
 
-        let (s, j) = api(
-            &router,
-            "POST",
-            "/api/v1/users",
-            Some(&token),
-            Some("{\"username\": "),
-        )
-        .await;
+        let (s, j) = api(&router, "POST", "/api/v1/users", Some(&token), Some("{\"username\": ")).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
         assert_eq!(j["code"], "invalid_json");
-        assert!(
-            j["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("请求体不是合法的 JSON")
-        );
+        assert!(j["message"].as_str().unwrap().starts_with("请求体不是合法的 JSON"));
 
-        let (s, j) = api(
-            &router,
-            "POST",
-            "/api/v1/users",
-            Some(&token),
-            Some("{\"username\": 5}"),
-        )
-        .await;
+        let (s, j) = api(&router, "POST", "/api/v1/users", Some(&token), Some("{\"username\": 5}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(j["code"], "invalid_json");
 
-        let body = format!(
-            "{{\"username\":\"api.user\",\"display_name\":\"\",\"org_id\":{}}}",
-            admin.org_id
-        );
+        let body = format!("{{\"username\":\"api.user\",\"display_name\":\"\",\"org_id\":{}}}", admin.org_id);
         let (s, j) = api(&router, "POST", "/api/v1/users", Some(&token), Some(&body)).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(j["code"], "invalid");
         assert_eq!(j["field"], "display_name");
 
-        let body = format!(
-            "{{\"username\":\"api.user\",\"display_name\":\"接口\",\"org_id\":{}}}",
-            admin.org_id
-        );
+        let body = format!("{{\"username\":\"api.user\",\"display_name\":\"接口\",\"org_id\":{}}}", admin.org_id);
         let (s, j) = api(&router, "POST", "/api/v1/users", Some(&token), Some(&body)).await;
         assert_eq!(s, StatusCode::CREATED, "{j}");
         assert!(j["one_time_password"].as_str().unwrap().len() >= 10);
 
         let (s, j) = api(&router, "GET", "/api/v1/orgs/1", Some(&token), None).await;
-        assert_eq!(
-            s,
-            StatusCode::FORBIDDEN,
-            "district node is outside the street admin's scope: {j}"
-        );
+        assert_eq!(s, StatusCode::FORBIDDEN, "district node is outside the street admin's scope: {j}");
         assert_eq!(j["code"], "forbidden");
 
         let (s, _) = api(&router, "GET", "/api/v1/nope", Some(&token), None).await;

@@ -1,0 +1,215 @@
+//! The ledger hook and its use cases: every change a service makes is recorded with
+//! [`App::record`] inside the service's transaction; checkpoints, proofs, verification and
+//! timelines are read from here.
+
+use std::sync::Arc;
+
+use fazhi_domain::OrgId;
+use fazhi_ledger::note::{Checkpoint, Signer, Verifier};
+use fazhi_ledger::proof::{ProofBundle, origin_for};
+use fazhi_ledger::tree::{self, Hash};
+use fazhi_ledger::verify::{LogVerifier, Problem};
+use fazhi_ledger::{AttachmentRef, Entry, HashAlg};
+use fazhi_store::ledger::{self as store, LogRow, NewEntry};
+use fazhi_store::{Tx, org as org_store};
+
+use crate::audit::Actor;
+use crate::{App, AppError, AppResult};
+
+/// The installation's ledger settings: hash algorithm for new logs and the checkpoint key.
+#[derive(Debug, Clone)]
+pub struct LedgerKeys {
+    pub alg: HashAlg,
+    pub signer: Arc<Signer>,
+}
+
+impl LedgerKeys {
+    /// A fresh random key (tests, or a first start before the key file exists).
+    pub fn generate(alg: HashAlg) -> Self {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).expect("operating system random source");
+        let name = format!("fazhi-{}", crate::secrets::random_hex(4));
+        Self { alg, signer: Arc::new(Signer::from_seed(&name, seed).expect("valid generated key name")) }
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        self.signer.verifier()
+    }
+}
+
+/// One log's verification result.
+#[derive(Debug, Clone)]
+pub struct LogReport {
+    pub log_id: i64,
+    pub org_name: String,
+    pub entries: u64,
+    pub checkpoints: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// A record's change as a service states it.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    /// The org node that owns the record; its street (or district) keeps the log.
+    pub org: OrgId,
+    pub record_type: &'a str,
+    pub record_id: String,
+    pub action: &'a str,
+    pub change: serde_json::Value,
+    pub attachments: Vec<AttachmentRef>,
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+impl App {
+    /// The log that records changes of records owned by `org`: the nearest node at or
+    /// above it whose kind keeps a log (街道/乡镇, or the 区 for district-level records).
+    pub(crate) async fn log_of(&self, tx: &mut Tx, org: OrgId) -> AppResult<i64> {
+        let node = org_store::get_node(&mut *tx, org).await?.ok_or(AppError::NotFound("机构"))?;
+        let path: Vec<i64> = node.org_path().ids().into_iter().map(|o| o.0).collect();
+        let keepers = store::log_keepers(&mut *tx, &path).await?;
+        Ok(path.iter().rev().find(|id| keepers.contains(id)).or(path.first()).copied().unwrap_or(org.0))
+    }
+
+    /// Appends the change to its log, in the caller's transaction.
+    pub(crate) async fn record(&self, tx: &mut Tx, actor: &Actor<'_>, c: Change<'_>) -> AppResult<Entry> {
+        let log_id = self.log_of(tx, c.org).await?;
+        let e = NewEntry {
+            log_id,
+            at: self.now(),
+            actor_id: actor.user_id.map(|u| u.0),
+            actor_name: actor.username.to_owned(),
+            record_type: c.record_type.to_owned(),
+            record_id: c.record_id,
+            action: c.action.to_owned(),
+            change: c.change,
+            attachments: c.attachments,
+        };
+        Ok(store::append(tx, self.ledger.alg, e).await?)
+    }
+
+    async fn root_of(&self, log_id: i64, alg: HashAlg, size: u64) -> AppResult<Hash> {
+        if size == 0 {
+            return Ok(alg.digest(&[]));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        tree::range_nodes(0, size, &mut ids);
+        let nodes = store::nodes(&self.store.read, log_id, &ids).await?;
+        tree::range_hash(alg, 0, size, &|id| nodes.get(&id).copied()).map_err(internal)
+    }
+
+    /// Signs a checkpoint for every log that grew since its last one. Returns (log, size)
+    /// of each new checkpoint.
+    pub async fn checkpoint_all(&self) -> AppResult<Vec<(i64, u64)>> {
+        let mut made = Vec::new();
+        for l in store::logs(&self.store.read).await? {
+            let size = l.size as u64;
+            if size == 0 || l.checkpoint_size.is_some_and(|c| c as u64 >= size) {
+                continue;
+            }
+            self.checkpoint_log(l.log_id).await?;
+            made.push((l.log_id, size));
+        }
+        Ok(made)
+    }
+
+    async fn checkpoint_log(&self, log_id: i64) -> AppResult<store::CheckpointRow> {
+        let (size, alg) = store::log(&self.store.write, log_id).await?.ok_or(AppError::NotFound("账本"))?;
+        let root = self.root_of(log_id, alg, size).await?;
+        let cp = Checkpoint { origin: origin_for(self.ledger.signer.name(), log_id), size, root };
+        let note = self.ledger.signer.sign(&cp);
+        let now = self.now();
+        store::insert_checkpoint(&self.store.write, log_id, size, &root, &note, now).await?;
+        Ok(store::CheckpointRow { log_id, size: size as i64, root: root.to_vec(), note, created_at: now })
+    }
+
+    /// The offline proof of entry `seq` of log `log_id`, against the latest checkpoint
+    /// (made on demand when the entry is newer than it).
+    pub async fn proof(&self, log_id: i64, seq: u64) -> AppResult<ProofBundle> {
+        let entry = store::get_entry(&self.store.read, log_id, seq).await?.ok_or(AppError::NotFound("账本记录"))?;
+        let (_, alg) = store::log(&self.store.read, log_id).await?.ok_or(AppError::NotFound("账本"))?;
+        let cp = match store::latest_checkpoint(&self.store.read, log_id).await? {
+            Some(cp) if cp.size as u64 > seq => cp,
+            _ => self.checkpoint_log(log_id).await?,
+        };
+        let size = cp.size as u64;
+        let ranges = tree::inclusion_ranges(size, seq);
+        let nodes = store::nodes(&self.store.read, log_id, &tree::nodes_for(&ranges)).await?;
+        let proof: Vec<Hash> = ranges
+            .iter()
+            .map(|(a, b)| tree::range_hash(alg, *a, *b, &|id| nodes.get(&id).copied()))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
+        Ok(ProofBundle::new(alg, entry, &proof, cp.note, self.ledger.verifier().to_vkey()))
+    }
+
+    /// Rechecks logs entry by entry (all logs, or one). `progress(done, total)` is called as
+    /// entries are read.
+    pub async fn verify_ledger(
+        &self,
+        only: Option<i64>,
+        mut progress: impl FnMut(u64, u64),
+    ) -> AppResult<Vec<LogReport>> {
+        const BATCH: i64 = 5_000;
+        let logs: Vec<LogRow> =
+            store::logs(&self.store.read).await?.into_iter().filter(|l| only.is_none_or(|o| o == l.log_id)).collect();
+        let total: u64 = logs.iter().map(|l| l.size as u64).sum();
+        let key = self.ledger.verifier();
+        let mut done = 0u64;
+        let mut reports = Vec::new();
+        for l in logs {
+            let alg = HashAlg::parse(&l.hash_alg).unwrap_or(HashAlg::Sha256);
+            let mut v = LogVerifier::new(alg);
+            let mut next = 0u64;
+            loop {
+                let batch = store::entries_batch(&self.store.read, l.log_id, next, BATCH).await?;
+                let Some(last) = batch.last().map(|(e, _)| e.seq) else { break };
+                for (e, leaf) in &batch {
+                    v.entry(e, *leaf);
+                }
+                done += batch.len() as u64;
+                progress(done, total);
+                next = last.saturating_add(1);
+            }
+            let mut after = None;
+            loop {
+                let batch = store::nodes_batch(&self.store.read, l.log_id, after, BATCH * 4).await?;
+                let Some(last) = batch.last().map(|(id, _)| *id) else { break };
+                for (id, h) in batch {
+                    v.node(id, h);
+                }
+                after = Some(last);
+            }
+            let cps = store::checkpoints(&self.store.read, l.log_id).await?;
+            for c in &cps {
+                v.checkpoint(&c.note, &key);
+            }
+            let entries = v.entries();
+            reports.push(LogReport {
+                log_id: l.log_id,
+                org_name: l.org_name.unwrap_or_else(|| format!("机构 {}", l.log_id)),
+                entries,
+                checkpoints: cps.len(),
+                problems: v.finish(l.size as u64),
+            });
+        }
+        Ok(reports)
+    }
+
+    /// A record's history, oldest first.
+    pub async fn timeline(&self, record_type: &str, record_id: &str) -> AppResult<Vec<Entry>> {
+        Ok(store::entries_of_record(&self.store.read, record_type, record_id).await?)
+    }
+
+    /// Every log with its head and latest checkpoint, for the public page.
+    pub async fn ledger_overview(&self) -> AppResult<Vec<(LogRow, Option<String>)>> {
+        let mut out = Vec::new();
+        for l in store::logs(&self.store.read).await? {
+            let note = store::latest_checkpoint(&self.store.read, l.log_id).await?.map(|c| c.note);
+            out.push((l, note));
+        }
+        Ok(out)
+    }
+}
