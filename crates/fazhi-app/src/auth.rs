@@ -202,6 +202,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         user_store::set_password(&mut tx, s.user_id, &hash, false, self.now()).await?;
         let actor = Actor { username: &s.username, user_id: Some(s.user_id), org_id: Some(s.org_id), source_addr };
+        let c = crate::users::user_change(s.org_id, s.user_id, "user.password_change", serde_json::json!({}));
+        self.record(&mut tx, &actor, c).await?;
         self.audit(&mut tx, "password_changed", &actor, "").await?;
         tx.commit().await?;
         Ok(())

@@ -10,8 +10,11 @@ use fazhi_domain::{OrgId, RoleId};
 use fazhi_store::roles::{self as role_store, RoleFields};
 use fazhi_store::{Tx, org as org_store, users as user_store};
 
+use crate::audit::Actor;
+use crate::ledger::Change;
 use crate::secrets::{hash_password, one_time_password};
 use crate::{App, AppResult};
+use serde_json::json;
 
 /// The password of every demo account. Demo data only: printed at every demo start.
 pub const DEMO_PASSWORD: &str = "Fazhi@demo2026";
@@ -70,15 +73,17 @@ impl App {
         let password = one_time_password();
         let hash = hash_password(password.clone()).await?;
         let mut tx = self.store.begin().await?;
-        let d = insert(&mut tx, district, "district", None, self.now()).await?;
-        insert(&mut tx, street, "street", Some(&d), self.now()).await?;
+        let d = self.insert(&mut tx, district, "district", None).await?;
+        self.insert(&mut tx, street, "street", Some(&d)).await?;
         let admin_role = role_store::role_id_by_code(&mut tx, "admin").await?;
         let username = fazhi_domain::user::username(admin)
             .map_err(|e| crate::AppError::Invalid(fazhi_domain::FieldErrors(vec![e])))?;
         let u =
             NewUser { username: username.clone(), display_name: "系统管理员".into(), mobile: None, org_id: d.0 };
         let id = user_store::insert_user(&mut tx, &u, &hash, true, self.now()).await?;
-        user_store::set_roles(&mut tx, id, &admin_role.into_iter().collect::<Vec<_>>()).await?;
+        let roles: Vec<_> = admin_role.into_iter().collect();
+        user_store::set_roles(&mut tx, id, &roles).await?;
+        self.record_user(&mut tx, &u, id, &roles).await?;
         tx.commit().await?;
         Ok(Some(FirstAdmin { username, one_time_password: password }))
     }
@@ -96,7 +101,7 @@ impl App {
         let hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
         let mut tx = self.store.begin().await?;
         let mut nodes: Vec<(&str, (OrgId, OrgPath))> = Vec::new();
-        let district = insert(&mut tx, "南开区（演示）", "district", None, now).await?;
+        let district = self.insert(&mut tx, "南开区（演示）", "district", None).await?;
         nodes.push(("南开区（演示）", district.clone()));
         // (name, kind, parent name)
         let plan: &[(&'static str, &str, &'static str)] = &[
@@ -119,7 +124,7 @@ impl App {
         ];
         for (name, kind, parent) in plan {
             let p = nodes.iter().find(|(n, _)| n == parent).map(|(_, v)| v.clone());
-            let created = insert(&mut tx, name, kind, p.as_ref(), now).await?;
+            let created = self.insert(&mut tx, name, kind, p.as_ref()).await?;
             nodes.push((name, created));
         }
         let people: &[(&str, &str, &str)] = &[
@@ -139,7 +144,9 @@ impl App {
                 NewUser { username: (*username).into(), display_name: (*display).into(), mobile: None, org_id: org };
             let id = user_store::insert_user(&mut tx, &u, &hash, false, now).await?;
             let rid: Option<RoleId> = role_store::role_id_by_code(&mut tx, role).await?;
-            user_store::set_roles(&mut tx, id, &rid.into_iter().collect::<Vec<_>>()).await?;
+            let roles: Vec<RoleId> = rid.into_iter().collect();
+            user_store::set_roles(&mut tx, id, &roles).await?;
+            self.record_user(&mut tx, &u, id, &roles).await?;
         }
         tx.commit().await?;
         Ok(accounts)
@@ -162,18 +169,41 @@ pub fn demo_accounts() -> Vec<DemoAccount> {
     ]
 }
 
-async fn insert(
-    tx: &mut Tx,
-    name: &str,
-    kind: &str,
-    parent: Option<&(OrgId, OrgPath)>,
-    now: i64,
-) -> AppResult<(OrgId, OrgPath)> {
-    let input = OrgInput { name: name.into(), kind: kind.into(), parent_id: parent.map(|p| p.0), code: String::new() };
-    let id = org_store::insert_node(tx, &input, parent.map(|p| &p.1), now).await?;
-    let path = match parent {
-        Some(p) => p.1.child(id),
-        None => OrgPath::root(id),
-    };
-    Ok((id, path))
+/// Who made the bootstrap records.
+const SYSTEM: Actor<'static> = Actor { username: "system", user_id: None, org_id: None, source_addr: "" };
+
+impl App {
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        name: &str,
+        kind: &str,
+        parent: Option<&(OrgId, OrgPath)>,
+    ) -> AppResult<(OrgId, OrgPath)> {
+        let input =
+            OrgInput { name: name.into(), kind: kind.into(), parent_id: parent.map(|p| p.0), code: String::new() };
+        let id = org_store::insert_node(tx, &input, parent.map(|p| &p.1), self.now()).await?;
+        let change = json!({"name": name, "kind": kind, "parent_id": input.parent_id, "code": ""});
+        let c = Change {
+            org: id,
+            record_type: "org_node",
+            record_id: id.to_string(),
+            action: "org.create",
+            change,
+            attachments: vec![],
+        };
+        self.record(tx, &SYSTEM, c).await?;
+        let path = match parent {
+            Some(p) => p.1.child(id),
+            None => OrgPath::root(id),
+        };
+        Ok((id, path))
+    }
+
+    async fn record_user(&self, tx: &mut Tx, u: &NewUser, id: fazhi_domain::UserId, roles: &[RoleId]) -> AppResult<()> {
+        let change = json!({"username": u.username, "display_name": u.display_name, "mobile": u.mobile,
+            "org_id": u.org_id, "roles": roles});
+        self.record(tx, &SYSTEM, crate::users::user_change(u.org_id, id, "user.create", change)).await?;
+        Ok(())
+    }
 }

@@ -7,7 +7,9 @@ use fazhi_store::StoreError;
 use fazhi_store::org::{self as store, OrgRow};
 
 use crate::audit::Actor;
+use crate::ledger::Change;
 use crate::{App, AppError, AppResult, check, require};
+use serde_json::json;
 
 /// The record reference of an org node: a node is owned by itself.
 pub fn node_ref(row: &OrgRow) -> RecordRef {
@@ -31,6 +33,11 @@ impl By<'_> {
             source_addr: self.source_addr,
         }
     }
+}
+
+/// A change of an org node, recorded in the log of the street (or district) it belongs to.
+fn node_change(id: OrgId, action: &'static str, change: serde_json::Value) -> Change<'static> {
+    Change { org: id, record_type: "org_node", record_id: id.to_string(), action, change, attachments: Vec::new() }
 }
 
 fn duplicate_name(e: StoreError) -> AppError {
@@ -118,6 +125,8 @@ impl App {
         let id = store::insert_node(&mut tx, &input, parent_node.as_ref().map(|p| &p.path), self.now())
             .await
             .map_err(duplicate_name)?;
+        let change = json!({"name": input.name, "kind": input.kind, "parent_id": input.parent_id, "code": input.code});
+        self.record(&mut tx, &by.actor(), node_change(id, "org.create", change)).await?;
         self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
         tx.commit().await?;
         Ok(id)
@@ -131,6 +140,9 @@ impl App {
         let input = OrgDraft { kind: row.kind.clone(), ..draft.clone() }.validate(&kinds)?;
         let mut tx = self.store.begin().await?;
         store::rename_node(&mut tx, id, &input.name, &input.code, self.now()).await.map_err(duplicate_name)?;
+        let change =
+            json!({"before": {"name": row.name, "code": row.code}, "after": {"name": input.name, "code": input.code}});
+        self.record(&mut tx, &by.actor(), node_change(id, "org.update", change)).await?;
         self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
         tx.commit().await?;
         Ok(())
@@ -149,6 +161,8 @@ impl App {
         }
         let mut tx = self.store.begin().await?;
         store::move_subtree(&mut tx, &node, &target_node, self.now()).await.map_err(duplicate_name)?;
+        let change = json!({"from_parent": row.parent_id, "to_parent": target.id});
+        self.record(&mut tx, &by.actor(), node_change(id, "org.move", change)).await?;
         self.audit(&mut tx, "org_moved", &by.actor(), &format!("{} -> {}", row.name, target.name)).await?;
         tx.commit().await?;
         Ok(())
@@ -160,6 +174,9 @@ impl App {
         let mut tx = self.store.begin().await?;
         let (children, users) = store::occupancy(&mut tx, id).await?;
         check_delete(&row.node(), children, users).map_err(|r| AppError::Refused(r.to_string()))?;
+        // Recorded first: the log is found through the node, which is about to go.
+        let change = json!({"name": row.name, "kind": row.kind, "parent_id": row.parent_id});
+        self.record(&mut tx, &by.actor(), node_change(id, "org.delete", change)).await?;
         store::delete_node(&mut tx, id).await?;
         self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
         tx.commit().await?;

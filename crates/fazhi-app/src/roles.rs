@@ -68,6 +68,28 @@ impl RoleDraft {
     }
 }
 
+fn role_json(v: &ValidRole) -> serde_json::Value {
+    let perms: Vec<&str> = v.permissions.iter().map(|p| p.code()).collect();
+    serde_json::json!({"name": v.name, "description": v.description, "scope": v.scope.code(), "permissions": perms})
+}
+
+/// Roles are installation-wide; their changes go to the log of the admin who made them.
+fn role_change(
+    by: &By<'_>,
+    id: RoleId,
+    action: &'static str,
+    change: serde_json::Value,
+) -> crate::ledger::Change<'static> {
+    crate::ledger::Change {
+        org: by.who.org_id,
+        record_type: "role",
+        record_id: id.to_string(),
+        action,
+        change,
+        attachments: Vec::new(),
+    }
+}
+
 fn duplicate(e: StoreError) -> AppError {
     match e {
         StoreError::Duplicate(_) => AppError::Invalid(FieldErrors::single("name", "已有同名角色")),
@@ -95,6 +117,8 @@ impl App {
         let f = RoleFields { code: &code, name: &v.name, description: &v.description, scope: v.scope, builtin: false };
         let mut tx = self.store.begin().await?;
         let id = store::insert_role(&mut tx, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
+        let change = role_json(&v);
+        self.record(&mut tx, &by.actor(), role_change(by, id, "role.create", change)).await?;
         self.audit(&mut tx, "role_created", &by.actor(), &v.name).await?;
         tx.commit().await?;
         Ok(id)
@@ -117,6 +141,8 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         store::update_role(&mut tx, id, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
+        let change = role_json(&v);
+        self.record(&mut tx, &by.actor(), role_change(by, id, "role.update", change)).await?;
         self.audit(&mut tx, "role_updated", &by.actor(), &v.name).await?;
         tx.commit().await?;
         Ok(())

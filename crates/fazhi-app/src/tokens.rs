@@ -15,6 +15,23 @@ use crate::{App, AppError, AppResult, check, require};
 /// Prefix of every token, so leaked tokens are recognisable in logs and scanners.
 pub const TOKEN_PREFIX: &str = "fzt_";
 
+/// A token's issue or revocation, recorded in the log of its holder's street.
+fn token_change(
+    org: OrgId,
+    id: TokenId,
+    action: &'static str,
+    change: serde_json::Value,
+) -> crate::ledger::Change<'static> {
+    crate::ledger::Change {
+        org,
+        record_type: "api_token",
+        record_id: id.to_string(),
+        action,
+        change,
+        attachments: Vec::new(),
+    }
+}
+
 impl App {
     pub async fn list_tokens(&self, who: &Principal) -> AppResult<Vec<TokenRow>> {
         require(who, TOKEN_MANAGE)?;
@@ -56,6 +73,8 @@ impl App {
             self.now(),
         )
         .await?;
+        let change = serde_json::json!({"name": name, "user_id": target.id, "prefix": prefix});
+        self.record(&mut tx, &by.actor(), token_change(OrgId(target.org_id), id, "token.issue", change)).await?;
         self.audit(&mut tx, "token_issued", &by.actor(), &format!("{name} -> {}", target.username)).await?;
         tx.commit().await?;
         Ok((id, token))
@@ -69,6 +88,8 @@ impl App {
         check(by.who, TOKEN_MANAGE, &rec)?;
         let mut tx = self.store.begin().await?;
         store::revoke_token(&mut tx, id, self.now()).await?;
+        let c = token_change(OrgId(holder.org_id), id, "token.revoke", serde_json::json!({"name": row.name}));
+        self.record(&mut tx, &by.actor(), c).await?;
         self.audit(&mut tx, "token_revoked", &by.actor(), &row.name).await?;
         tx.commit().await?;
         Ok(())

@@ -9,13 +9,21 @@ use fazhi_store::org as org_store;
 use fazhi_store::roles::{self as role_store, RoleRow};
 use fazhi_store::users::{self as store, UserQuery, UserRow};
 
+use crate::ledger::Change;
 use crate::org::{By, node_ref};
 use crate::secrets::{hash_password, one_time_password};
 use crate::{App, AppError, AppResult, check, require};
+use serde_json::json;
 
 /// A user record is owned by the org node it sits on and by the user themself.
 pub fn user_ref(u: &UserRow) -> RecordRef {
     RecordRef { org_id: OrgId(u.org_id), org_path: u.path(), owner: Some(u.user_id()) }
+}
+
+/// A change of a user account, recorded in the log of the street its org belongs to.
+/// Passwords never appear in the ledger, only that they changed.
+pub(crate) fn user_change(org: OrgId, id: UserId, action: &'static str, change: serde_json::Value) -> Change<'static> {
+    Change { org, record_type: "user", record_id: id.to_string(), action, change, attachments: Vec::new() }
 }
 
 /// A user with their roles.
@@ -111,6 +119,9 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         store::set_roles(&mut tx, id, &role_ids).await?;
+        let change = json!({"username": new.username, "display_name": new.display_name, "mobile": new.mobile,
+            "org_id": new.org_id, "roles": role_ids});
+        self.record(&mut tx, &by.actor(), user_change(new.org_id, id, "user.create", change)).await?;
         self.audit(&mut tx, "user_created", &by.actor(), &format!("{}（{}）", new.username, new.display_name)).await?;
         tx.commit().await?;
         Ok(Issued { user_id: id, username: new.username, one_time_password: password })
@@ -133,6 +144,9 @@ impl App {
         let mut tx = self.store.begin().await?;
         store::update_profile(&mut tx, id, &new, self.now()).await?;
         store::set_roles(&mut tx, id, &role_ids).await?;
+        let change =
+            json!({"display_name": new.display_name, "mobile": new.mobile, "org_id": new.org_id, "roles": role_ids});
+        self.record(&mut tx, &by.actor(), user_change(new.org_id, id, "user.update", change)).await?;
         self.audit(&mut tx, "user_updated", &by.actor(), &user.username).await?;
         tx.commit().await?;
         Ok(())
@@ -149,6 +163,8 @@ impl App {
         if disabled {
             auth_store::delete_sessions_of(&mut tx, id).await?;
         }
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        self.record(&mut tx, &by.actor(), user_change(OrgId(user.org_id), id, action, json!({}))).await?;
         let kind = if disabled { "user_disabled" } else { "user_enabled" };
         self.audit(&mut tx, kind, &by.actor(), &user.username).await?;
         tx.commit().await?;
@@ -163,6 +179,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         store::set_password(&mut tx, id, &hash, true, self.now()).await?;
         auth_store::delete_sessions_of(&mut tx, id).await?;
+        self.record(&mut tx, &by.actor(), user_change(OrgId(user.org_id), id, "user.password_reset", json!({})))
+            .await?;
         self.audit(&mut tx, "password_reset", &by.actor(), &user.username).await?;
         tx.commit().await?;
         Ok(Issued { user_id: id, username: user.username, one_time_password: password })

@@ -16,6 +16,8 @@ use fazhi_store::org as org_store;
 use fazhi_store::users::{self as user_store, UserQuery};
 use fazhi_testkit::engines;
 
+mod ledger;
+
 const T0: i64 = 1_780_000_000_000;
 
 fn app(store: fazhi_store::Store) -> (App, Arc<ManualClock>) {
