@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub secure_cookies: Option<bool>,
     pub body_limit_kib: Option<usize>,
+    /// Hash of new ledgers: "sha256" (default) or "sm3".
+    pub ledger_hash: Option<String>,
     pub security: SecurityPolicy,
     pub install: InstallConfig,
 }
@@ -54,6 +56,7 @@ pub struct Config {
     pub listen: String,
     pub secure_cookies: bool,
     pub body_limit: usize,
+    pub ledger_hash: fazhi_ledger::HashAlg,
     pub security: SecurityPolicy,
     pub install: InstallConfig,
 }
@@ -100,8 +103,14 @@ impl Config {
         };
         let data_dir = o.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(default_dir));
         let database_url = o.database_url.clone().or(file.database_url.clone()).filter(|s| !s.trim().is_empty());
+        let ledger_hash = match file.ledger_hash.as_deref() {
+            None => fazhi_ledger::HashAlg::Sha256,
+            Some(code) => fazhi_ledger::HashAlg::parse(code)
+                .ok_or_else(|| anyhow::anyhow!("配置项 ledger_hash 只能是 \"sha256\" 或 \"sm3\"，而不是 \"{code}\""))?,
+        };
         Ok(Self {
             data_dir,
+            ledger_hash,
             database_url,
             listen: o.listen.clone().or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into()),
             secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),

@@ -3,6 +3,7 @@
 //! environment < flags (see `config`).
 
 mod config;
+mod ledger_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
     /// Manage user accounts from the shell.
     #[command(subcommand)]
     User(UserCommand),
+    /// The tamper-evident record log: verify, proofs, checkpoints, key.
+    #[command(subcommand)]
+    Ledger(ledger_cmd::LedgerCommand),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +148,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => serve(cfg, a.demo).await,
         Command::Init(a) => init(cfg, a).await,
         Command::User(u) => user(cfg, u).await,
+        Command::Ledger(ledger_cmd::LedgerCommand::CheckProof { file, key }) => {
+            ledger_cmd::check_proof(&file, key.as_deref())
+        }
+        Command::Ledger(cmd) => {
+            let store = open(&cfg, false).await?;
+            let keys = ledger_cmd::load_keys(&cfg, false)?;
+            let app = app(store, &cfg).with_ledger(keys);
+            ledger_cmd::run(&app, cmd).await
+        }
     }
 }
 
@@ -188,7 +201,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         .init();
     let first_start = cfg.database_url.is_none() && is_fresh(&cfg.data_dir);
     let store = open(&cfg, first_start || (demo && cfg.database_url.is_none())).await?;
-    let app = app(store, &cfg);
+    let app = app(store, &cfg).with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     app.ensure_builtins().await?;
     if demo {
         let accounts = app.seed_demo().await?;
@@ -210,9 +223,15 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("无法监听 {}（端口被占用或地址无效？可用 --listen 指定）", cfg.listen))?;
     println!("fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）", listener.local_addr()?, where_data(&cfg));
     let purge = tokio::spawn(purge_sessions(app.clone()));
+    let checkpoints = tokio::spawn(sign_checkpoints(app.clone()));
     let router = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     purge.abort();
+    checkpoints.abort();
+    // A last checkpoint so nothing recorded is left unsigned.
+    if let Err(e) = app.checkpoint_all().await {
+        tracing::warn!(error = %e, "final checkpoint failed");
+    }
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -239,6 +258,19 @@ async fn purge_sessions(app: App) {
         let cutoff = app.now() - app.security.idle_timeout_ms();
         if let Err(e) = fazhi_store::auth::purge_sessions(&app.store.write, cutoff).await {
             tracing::warn!(error = %e, "session purge failed");
+        }
+    }
+}
+
+/// Signs a checkpoint every minute for each log that grew.
+async fn sign_checkpoints(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app.checkpoint_all().await {
+            Ok(made) if !made.is_empty() => tracing::info!(?made, "checkpoints signed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
         }
     }
 }
@@ -270,7 +302,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
         bail!("数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`", cfg.data_dir.display());
     }
     let store = open(&cfg, true).await?;
-    let app = app(store, &cfg);
+    let app = app(store, &cfg).with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     let district = a.district.unwrap_or_else(|| cfg.install.district.clone());
     let street = a.street.unwrap_or_else(|| cfg.install.street.clone());
     let admin = a.admin.unwrap_or_else(|| cfg.install.admin.clone());
@@ -290,7 +322,7 @@ fn operator() -> Principal {
     Principal::new(UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [&grant])
 }
 
-fn explain(e: AppError) -> anyhow::Error {
+pub(crate) fn explain(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(f) => anyhow::anyhow!(
             "{}",
@@ -302,7 +334,7 @@ fn explain(e: AppError) -> anyhow::Error {
 
 async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let store = open(&cfg, false).await?;
-    let app = app(store, &cfg);
+    let app = app(store, &cfg).with_ledger(ledger_cmd::load_keys(&cfg, false)?);
     let who = operator();
     let by = By { who: &who, username: "cli", source_addr: "local" };
     let find = |name: String| {

@@ -122,3 +122,50 @@ fn first_serve_creates_everything_and_stops_gracefully() {
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
 }
+
+#[test]
+fn ledger_verify_proof_and_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let o = fazhi(&dir, &["init", "--district", "南开区", "--street", "万兴街道"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("公钥"), "init prints the public key: {}", text(&o));
+    assert!(dir.join("ledger.key").exists());
+    let o = fazhi(&dir, &["user", "add", "--username", "li.si", "--name", "李四", "--org", "2"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = fazhi(&dir, &["ledger", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("全部一致"));
+
+    let key = String::from_utf8(fazhi(&dir, &["ledger", "key"]).stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("fazhi-"), "{key}");
+    let o = fazhi(&dir, &["ledger", "proof", "--org", "2", "--seq", "0"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let proof = tmp.path().join("proof.json");
+    std::fs::write(&proof, &o.stdout).unwrap();
+    let o = fazhi(&dir, &["ledger", "check-proof", proof.to_str().unwrap(), "--key", &key]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("证明有效"));
+
+    // Any edit of the proof fails offline.
+    let edited = String::from_utf8(std::fs::read(&proof).unwrap()).unwrap().replacen("万兴街道", "万兴街", 1);
+    std::fs::write(&proof, edited).unwrap();
+    let o = fazhi(&dir, &["ledger", "check-proof", proof.to_str().unwrap(), "--key", &key]);
+    assert!(!o.status.success(), "{}", text(&o));
+
+    // A row changed directly in the SQLite file makes verify fail and name the entry.
+    let url = format!("sqlite://{}", dir.join("fazhi.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("update ledger_entry set actor_name = 'mallory' where log_id = 2 and seq = 0")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let o = fazhi(&dir, &["ledger", "verify"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("第 0 条记录的内容与其存储的哈希不符"), "{t}");
+}

@@ -1,0 +1,179 @@
+//! `fazhi ledger …`: verify logs, print and check proofs, sign checkpoints, show the key;
+//! and the installation's signing key in the data directory.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use fazhi_app::App;
+use fazhi_app::ledger::LedgerKeys;
+use fazhi_ledger::note::{Signer, Verifier};
+use fazhi_ledger::proof::ProofBundle;
+
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute every entry and root from the stored rows, check every signed checkpoint;
+    /// exits non-zero and names the first bad entry when anything was altered.
+    Verify {
+        /// Only the log of this org (a street/township or district id).
+        #[arg(long)]
+        org: Option<i64>,
+    },
+    /// Print an entry, its inclusion proof and the latest signed checkpoint as JSON.
+    Proof {
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        seq: u64,
+    },
+    /// Check a proof JSON offline (no database needed).
+    CheckProof {
+        file: PathBuf,
+        /// The installation's published public key; without it the key inside the file is
+        /// used, which proves only that the file is self-consistent.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Sign a checkpoint now for every log that grew since its last one.
+    Checkpoint,
+    /// Print the public key that verifies this installation's checkpoints.
+    Key,
+}
+
+const KEY_FILE: &str = "ledger.key";
+
+fn key_path(cfg: &Config) -> PathBuf {
+    cfg.data_dir.join(KEY_FILE)
+}
+
+/// Loads the signing key from the data directory; with `create`, makes one when missing.
+pub fn load_keys(cfg: &Config, create: bool) -> anyhow::Result<LedgerKeys> {
+    let path = key_path(cfg);
+    let signer = if path.exists() {
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("无法读取账本签名密钥 {}", path.display()))?;
+        Signer::parse(&text).with_context(|| format!("账本签名密钥 {} 已损坏", path.display()))?
+    } else if create {
+        let keys = LedgerKeys::generate(cfg.ledger_hash);
+        write_private(&path, &keys.signer.to_private_text())?;
+        println!("已生成账本签名密钥：{}", path.display());
+        println!("公钥（请在门户公布，用于核验）：{}", keys.verifier().to_vkey());
+        return Ok(keys);
+    } else {
+        bail!("数据目录中没有账本签名密钥 {}；请在安装的数据目录下运行，或指定 --data-dir", path.display());
+    };
+    Ok(LedgerKeys { alg: cfg.ledger_hash, signer: Arc::new(signer) })
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, format!("{text}\n")).with_context(|| format!("无法写入 {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Checks a proof file; needs no database.
+pub fn check_proof(file: &Path, key: Option<&str>) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    let bundle: ProofBundle =
+        serde_json::from_str(&text).with_context(|| format!("{} 不是合法的证明文件", file.display()))?;
+    let trusted = key.map(Verifier::parse).transpose()?;
+    let checked = bundle.check(trusted.as_ref())?;
+    let e = &bundle.entry;
+    println!("证明有效：账本 {} 第 {} 条记录（{} {} {}）", e.log_id, e.seq, e.record_type, e.record_id, e.action);
+    println!(
+        "包含于已签名检查点：{}，共 {} 条，签名密钥 {}",
+        checked.checkpoint.origin, checked.checkpoint.size, checked.signer
+    );
+    if trusted.is_none() {
+        println!("注意：使用的是文件内附的公钥。请用 --key 指定门户公布的公钥再核验一次。");
+    }
+    Ok(())
+}
+
+pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
+    match cmd {
+        LedgerCommand::Verify { org } => verify(app, org).await,
+        LedgerCommand::Proof { org, seq } => {
+            let bundle = app.proof(org, seq).await.map_err(crate::explain)?;
+            println!("{}", serde_json::to_string_pretty(&bundle)?);
+            Ok(())
+        }
+        LedgerCommand::Checkpoint => {
+            let made = app.checkpoint_all().await.map_err(crate::explain)?;
+            if made.is_empty() {
+                println!("所有账本自上次检查点以来没有新记录。");
+            }
+            for (log, size) in made {
+                println!("账本 {log}：已签发检查点，共 {size} 条");
+            }
+            Ok(())
+        }
+        LedgerCommand::Key => {
+            println!("{}", app.ledger.verifier().to_vkey());
+            Ok(())
+        }
+        LedgerCommand::CheckProof { .. } => unreachable!("handled without a database"),
+    }
+}
+
+async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 条 {per_sec} 剩余 {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let started = std::time::Instant::now();
+    let reports = app
+        .verify_ledger(org, |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        })
+        .await
+        .map_err(crate::explain)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if reports.is_empty() {
+        bail!("没有找到账本{}", org.map(|o| format!("（机构 {o}）")).unwrap_or_default());
+    }
+    let mut bad = 0;
+    let mut total = 0;
+    for r in &reports {
+        total += r.entries;
+        if r.problems.is_empty() {
+            println!(
+                "✔ {}（账本 {}）：{} 条记录，{} 个签名检查点，全部一致",
+                r.org_name, r.log_id, r.entries, r.checkpoints
+            );
+        } else {
+            bad += 1;
+            println!("✘ {}（账本 {}）：{} 条记录，发现 {} 处问题", r.org_name, r.log_id, r.entries, r.problems.len());
+            println!("  首个问题：{}", r.problems[0]);
+            for p in r.problems.iter().skip(1).take(9) {
+                println!("  另：{p}");
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("共核验 {total} 条记录，用时 {secs:.2} 秒（{:.0} 条/秒）", total as f64 / secs.max(1e-9));
+    if bad > 0 {
+        bail!("{bad} 个账本未通过核验");
+    }
+    Ok(())
+}
