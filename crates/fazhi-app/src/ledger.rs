@@ -213,3 +213,83 @@ impl App {
         Ok(out)
     }
 }
+
+/// Chinese label of a ledger action code.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "org.create" => "新建机构",
+        "org.update" => "修改机构",
+        "org.move" => "移动机构",
+        "org.delete" => "删除机构",
+        "user.create" => "新建用户",
+        "user.update" => "修改用户",
+        "user.disable" => "停用用户",
+        "user.enable" => "启用用户",
+        "user.password_reset" => "重置密码",
+        "user.password_change" => "修改密码",
+        "role.create" => "新建角色",
+        "role.update" => "修改角色",
+        "token.issue" => "签发接口令牌",
+        "token.revoke" => "吊销接口令牌",
+        "attachment.add" => "上传附件",
+        other => other,
+    }
+}
+
+/// What the public may learn about an entry from its reference: that it exists, when, of
+/// which kind, and its leaf hash, but not its content.
+#[derive(Debug, Clone)]
+pub struct ReferenceCheck {
+    pub entry_at: i64,
+    pub record_type: String,
+    pub action: String,
+    pub leaf_hash: String,
+    pub checkpoint_size: u64,
+    /// `Some(true)` when a hash was given and matches.
+    pub hash_matches: Option<bool>,
+}
+
+impl App {
+    /// Checks a document reference `log-seq` (and optionally the leaf hash printed with it)
+    /// against the signed log.
+    pub async fn check_reference(&self, reference: &str, hash: &str) -> AppResult<ReferenceCheck> {
+        let bad = || {
+            AppError::Invalid(fazhi_domain::FieldErrors::single(
+                "reference",
+                "文书编号格式应为「账本号-序号」，如 2-15",
+            ))
+        };
+        let (log, seq) = reference.trim().split_once('-').ok_or_else(bad)?;
+        let (log, seq): (i64, u64) = (log.trim().parse().map_err(|_| bad())?, seq.trim().parse().map_err(|_| bad())?);
+        let bundle = match self.proof(log, seq).await {
+            Ok(b) => b,
+            Err(AppError::NotFound(_)) => {
+                return Err(AppError::Invalid(fazhi_domain::FieldErrors::single("reference", "账本中没有这条记录")));
+            }
+            Err(e) => return Err(e),
+        };
+        let checked = bundle.check(Some(&self.ledger.verifier())).map_err(|e| AppError::Refused(e.to_string()))?;
+        let leaf = hex::encode(bundle.hash_alg.leaf(&bundle.entry.leaf_bytes()));
+        let given = hash.trim().to_ascii_lowercase();
+        Ok(ReferenceCheck {
+            entry_at: bundle.entry.at,
+            record_type: bundle.entry.record_type,
+            action: bundle.entry.action,
+            hash_matches: (!given.is_empty()).then(|| given == leaf),
+            leaf_hash: leaf,
+            checkpoint_size: checked.checkpoint.size,
+        })
+    }
+
+    /// The log an entry's proof may be downloaded from by this principal: staff who can
+    /// read the log's street.
+    pub async fn proof_for(
+        &self,
+        who: &fazhi_domain::access::Principal,
+        log_id: i64,
+        seq: u64,
+    ) -> AppResult<ProofBundle> {
+        self.org_node(who, OrgId(log_id)).await?;
+        self.proof(log_id, seq).await
+    }
+}

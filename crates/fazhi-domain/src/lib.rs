@@ -7,7 +7,9 @@
 //! database.
 
 pub mod access;
+pub mod calendar;
 pub mod clock;
+pub mod deadline;
 pub mod ids;
 pub mod org;
 pub mod security;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod home;
+pub mod ledger;
 pub mod org;
 pub mod roles;
 pub mod tokens;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(roles::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(ledger::router())
 }
 
 pub type PageResult = Result<Response, WebError>;

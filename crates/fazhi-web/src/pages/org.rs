@@ -168,6 +168,7 @@ struct NodePage {
     form: OrgForm,
     errors: FieldErrors,
     refusal: Option<String>,
+    timeline: Vec<super::ledger::TimelineLine>,
 }
 
 async fn node_page(
@@ -201,7 +202,9 @@ async fn node_page(
         parent_id: node.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         code: node.code.clone(),
     });
+    let timeline = super::ledger::timeline(state.app.timeline("org_node", &node.id.to_string()).await?);
     Ok(NodePage {
+        timeline,
         chrome: Chrome::new(s, format!("机构：{}", node.name), "/org").with_notice(done),
         kind: kind_label(&kinds, &node.kind),
         children: lines(&children, &kinds),

@@ -203,6 +203,7 @@ struct DetailPage {
     orgs: Vec<NodeOption>,
     roles: Vec<RoleChoice>,
     refusal: Option<String>,
+    timeline: Vec<super::ledger::TimelineLine>,
 }
 
 async fn detail_page(
@@ -232,7 +233,9 @@ async fn detail_page(
         org_id: d.user.org_id.to_string(),
         roles: d.roles.iter().map(|r| r.id.0.to_string()).collect(),
     });
+    let timeline = super::ledger::timeline(state.app.timeline("user", &id.0.to_string()).await?);
     Ok(DetailPage {
+        timeline,
         chrome: Chrome::new(s, format!("用户：{}", d.user.display_name), "/users").with_notice(done),
         is_self: d.user.id == s.user_id.0,
         user: d.user,

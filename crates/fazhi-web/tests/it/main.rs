@@ -374,3 +374,55 @@ async fn healthz_and_unknown_pages() {
         assert!(r.body.contains("页面不存在"));
     }
 }
+
+#[tokio::test]
+async fn ledger_portal_timeline_and_proof_download() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        app.checkpoint_all().await.unwrap();
+        let mut public = Client::new(router.clone());
+        let page = public.get("/ledger").await;
+        assert_eq!(page.status, StatusCode::OK, "the portal needs no login");
+        assert!(page.body.contains("万兴街道") && page.body.contains(&app.ledger.verifier().to_vkey()));
+        assert!(page.body.contains("\u{2014} fazhi-"), "signed notes are shown");
+
+        // A staff member downloads a proof from a record's timeline ...
+        let mut staff = Client::new(router.clone());
+        staff.login("admin", DEMO_PASSWORD).await;
+        let street = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap().org_id;
+        let node = staff.get(&format!("/org/{street}")).await;
+        assert!(node.body.contains("全过程记录") && node.body.contains("新建机构"), "timeline on the record page");
+        let href = format!("/ledger/proof/{street}/0");
+        assert!(node.body.contains(&href));
+        let proof = staff.get(&href).await;
+        assert_eq!(proof.status, StatusCode::OK);
+        // ... the public checks it on the portal.
+        let csrf = Client::csrf_of(&public.get("/ledger").await.body);
+        let r = public.post("/ledger/check", &[("csrf", &csrf), ("proof", &proof.body)], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("证明有效"));
+        let forged = proof.body.replacen("万兴街道", "万兴街", 1);
+        let r = public.post("/ledger/check", &[("csrf", &csrf), ("proof", &forged)], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("证明无效"));
+        let r = public.post("/ledger/check", &[("csrf", &csrf), ("proof", "{not json")], ORIGIN).await;
+        assert!(r.body.contains("无法解析"));
+        let reference = format!("{street}-0");
+        let r =
+            public.post("/ledger/check", &[("csrf", &csrf), ("reference", &reference), ("hash", "00")], ORIGIN).await;
+        assert!(r.body.contains("哈希不一致"), "{}", r.body);
+        let r = public.post("/ledger/check", &[("csrf", &csrf), ("reference", "x")], ORIGIN).await;
+        assert!(r.body.contains("格式应为"));
+
+        // A street B log's proof is not for street A's staff; and not for the public at all.
+        let xuefu = fazhi_store::org::list_nodes(&app.store.read, Some(&fazhi_domain::access::ScopeFilter::All))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|n| n.name == "学府街道")
+            .unwrap()
+            .id;
+        assert_eq!(staff.get(&format!("/ledger/proof/{xuefu}/0")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(public.get(&href).await.status, StatusCode::SEE_OTHER);
+    }
+}
