@@ -55,6 +55,8 @@ impl App {
             }
         }
         tx.commit().await?;
+        // An installation from before full-text search gets its index once.
+        self.backfill_search_index().await?;
         Ok(())
     }
 
@@ -193,6 +195,7 @@ impl App {
             attachments: vec![],
         };
         self.record(tx, &SYSTEM, c).await?;
+        self.index_org(tx, id).await?;
         let path = match parent {
             Some(p) => p.1.child(id),
             None => OrgPath::root(id),
@@ -204,6 +207,7 @@ impl App {
         let change = json!({"username": u.username, "display_name": u.display_name, "mobile": u.mobile,
             "org_id": u.org_id, "roles": roles});
         self.record(tx, &SYSTEM, crate::users::user_change(u.org_id, id, "user.create", change)).await?;
+        self.index_user(tx, id).await?;
         Ok(())
     }
 }

@@ -5,12 +5,14 @@
 //! API, the CLI and the demo generator all come in through here; none of them touches the
 //! store directly for a change.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod ledger;
 pub mod org;
 pub mod roles;
+pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod users;
@@ -30,6 +32,11 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub security: SecurityPolicy,
     pub ledger: ledger::LedgerKeys,
+    /// The jieba segmenter of full-text search, built once per process.
+    pub search: Arc<fazhi_store::search::Segmenter>,
+    /// Where attachment bytes live, and the largest accepted upload.
+    pub blobs: fazhi_store::blobs::BlobStore,
+    pub attachment_max_bytes: u64,
 }
 
 /// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
@@ -80,7 +87,15 @@ impl App {
     /// key with [`App::with_ledger`]).
     pub fn new(store: Store, clock: Arc<dyn Clock>, security: SecurityPolicy) -> Self {
         let ledger = ledger::LedgerKeys::generate(fazhi_ledger::HashAlg::Sha256);
-        Self { store, clock, security, ledger }
+        let blobs = fazhi_store::blobs::BlobStore::memory();
+        let search = fazhi_store::search::Segmenter::shared();
+        Self { store, clock, security, ledger, search, blobs, attachment_max_bytes: attachments::DEFAULT_MAX_BYTES }
+    }
+
+    pub fn with_blobs(mut self, blobs: fazhi_store::blobs::BlobStore, max_bytes: u64) -> Self {
+        self.blobs = blobs;
+        self.attachment_max_bytes = max_bytes;
+        self
     }
 
     pub fn with_ledger(mut self, keys: ledger::LedgerKeys) -> Self {

@@ -127,6 +127,7 @@ impl App {
             .map_err(duplicate_name)?;
         let change = json!({"name": input.name, "kind": input.kind, "parent_id": input.parent_id, "code": input.code});
         self.record(&mut tx, &by.actor(), node_change(id, "org.create", change)).await?;
+        self.index_org(&mut tx, id).await?;
         self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
         tx.commit().await?;
         Ok(id)
@@ -143,6 +144,8 @@ impl App {
         let change =
             json!({"before": {"name": row.name, "code": row.code}, "after": {"name": input.name, "code": input.code}});
         self.record(&mut tx, &by.actor(), node_change(id, "org.update", change)).await?;
+        self.index_org(&mut tx, id).await?;
+        self.index_users_on(&mut tx, id).await?;
         self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
         tx.commit().await?;
         Ok(())
@@ -163,6 +166,7 @@ impl App {
         store::move_subtree(&mut tx, &node, &target_node, self.now()).await.map_err(duplicate_name)?;
         let change = json!({"from_parent": row.parent_id, "to_parent": target.id});
         self.record(&mut tx, &by.actor(), node_change(id, "org.move", change)).await?;
+        self.index_org(&mut tx, id).await?;
         self.audit(&mut tx, "org_moved", &by.actor(), &format!("{} -> {}", row.name, target.name)).await?;
         tx.commit().await?;
         Ok(())
@@ -178,6 +182,7 @@ impl App {
         let change = json!({"name": row.name, "kind": row.kind, "parent_id": row.parent_id});
         self.record(&mut tx, &by.actor(), node_change(id, "org.delete", change)).await?;
         store::delete_node(&mut tx, id).await?;
+        self.unindex(&mut tx, "org_node", &id.to_string()).await?;
         self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
         tx.commit().await?;
         Ok(())

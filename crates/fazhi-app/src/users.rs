@@ -122,6 +122,7 @@ impl App {
         let change = json!({"username": new.username, "display_name": new.display_name, "mobile": new.mobile,
             "org_id": new.org_id, "roles": role_ids});
         self.record(&mut tx, &by.actor(), user_change(new.org_id, id, "user.create", change)).await?;
+        self.index_user(&mut tx, id).await?;
         self.audit(&mut tx, "user_created", &by.actor(), &format!("{}（{}）", new.username, new.display_name)).await?;
         tx.commit().await?;
         Ok(Issued { user_id: id, username: new.username, one_time_password: password })
@@ -147,6 +148,7 @@ impl App {
         let change =
             json!({"display_name": new.display_name, "mobile": new.mobile, "org_id": new.org_id, "roles": role_ids});
         self.record(&mut tx, &by.actor(), user_change(new.org_id, id, "user.update", change)).await?;
+        self.index_user(&mut tx, id).await?;
         self.audit(&mut tx, "user_updated", &by.actor(), &user.username).await?;
         tx.commit().await?;
         Ok(())

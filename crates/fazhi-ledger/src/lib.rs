@@ -81,3 +81,60 @@ impl HashAlg {
         self.digest_parts(&[&[0x01], left, right])
     }
 }
+
+/// A hash computed piece by piece (attachments are streamed, never held whole).
+#[derive(Clone)]
+pub enum StreamHasher {
+    Sha256(sha2::Sha256),
+    Sm3(sm3::Sm3),
+}
+
+impl std::fmt::Debug for StreamHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StreamHasher::Sha256(_) => "StreamHasher(sha256)",
+            StreamHasher::Sm3(_) => "StreamHasher(sm3)",
+        })
+    }
+}
+
+impl StreamHasher {
+    pub fn new(alg: HashAlg) -> Self {
+        match alg {
+            HashAlg::Sha256 => StreamHasher::Sha256(sha2::Sha256::new()),
+            HashAlg::Sm3 => StreamHasher::Sm3(sm3::Sm3::new()),
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            StreamHasher::Sha256(h) => h.update(bytes),
+            StreamHasher::Sm3(h) => h.update(bytes),
+        }
+    }
+
+    pub fn finish(self) -> Hash {
+        let out = match self {
+            StreamHasher::Sha256(h) => h.finalize().to_vec(),
+            StreamHasher::Sm3(h) => h.finalize().to_vec(),
+        };
+        let mut a = [0u8; 32];
+        a.copy_from_slice(&out[..32]);
+        a
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn streamed_equals_one_shot() {
+        for alg in [HashAlg::Sha256, HashAlg::Sm3] {
+            let mut h = StreamHasher::new(alg);
+            h.update(b"fa");
+            h.update(b"zhi");
+            assert_eq!(h.finish(), alg.digest(b"fazhi"));
+        }
+    }
+}

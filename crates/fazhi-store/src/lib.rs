@@ -11,11 +11,14 @@
 
 #[macro_use]
 pub mod db;
+pub mod attachments;
 pub mod auth;
+pub mod blobs;
 pub mod ledger;
 pub mod org;
 pub mod roles;
 pub mod scope;
+pub mod search;
 pub mod users;
 
 pub use db::{ConnectMode, Db, Engine, Exec, Store, StoreError, Tx};

@@ -60,8 +60,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP application.
 pub fn app_router(state: AppState) -> Router {
     let limit = state.settings.body_limit;
+    let max_upload = state.app.attachment_max_bytes;
     Router::new()
-        .merge(pages::router())
+        .merge(pages::router(max_upload))
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(css))

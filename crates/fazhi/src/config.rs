@@ -21,6 +21,14 @@ pub struct FileConfig {
     pub body_limit_kib: Option<usize>,
     /// Hash of new ledgers: "sha256" (default) or "sm3".
     pub ledger_hash: Option<String>,
+    /// Largest attachment, in MiB (default 50).
+    pub attachment_max_mib: Option<u64>,
+    /// Where attachment bytes live: "local" (default: `blobs/` in the data directory) or
+    /// "s3" (needs a build with `--features s3`; credentials from AWS_* variables).
+    pub blob_store: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
     pub security: SecurityPolicy,
     pub install: InstallConfig,
 }
@@ -57,6 +65,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub body_limit: usize,
     pub ledger_hash: fazhi_ledger::HashAlg,
+    pub attachment_max_bytes: u64,
+    pub blob_store: BlobConfig,
     pub security: SecurityPolicy,
     pub install: InstallConfig,
 }
@@ -77,6 +87,13 @@ impl fmt::Debug for Config {
 pub const DEFAULT_DATA_DIR: &str = "./fazhi-data";
 pub const DEFAULT_DEMO_DIR: &str = "./fazhi-demo";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Where attachment bytes are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobConfig {
+    Local,
+    S3 { bucket: String, endpoint: Option<String>, region: Option<String> },
+}
 
 /// Values given as flags or environment (clap merges those two, flags winning).
 #[derive(Debug, Default, Clone)]
@@ -108,9 +125,27 @@ impl Config {
             Some(code) => fazhi_ledger::HashAlg::parse(code)
                 .ok_or_else(|| anyhow::anyhow!("配置项 ledger_hash 只能是 \"sha256\" 或 \"sm3\"，而不是 \"{code}\""))?,
         };
+        let blob_store = match file.blob_store.as_deref() {
+            None | Some("local") => BlobConfig::Local,
+            Some("s3") => BlobConfig::S3 {
+                bucket: file
+                    .s3_bucket
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("blob_store = \"s3\" 需要配置 s3_bucket"))?,
+                endpoint: file.s3_endpoint.clone(),
+                region: file.s3_region.clone(),
+            },
+            Some(other) => anyhow::bail!("配置项 blob_store 只能是 \"local\" 或 \"s3\"，而不是 \"{other}\""),
+        };
+        let mib = file.attachment_max_mib.unwrap_or(50);
+        if !(1..=4096).contains(&mib) {
+            anyhow::bail!("配置项 attachment_max_mib 应在 1 到 4096 之间（现在是 {mib}）");
+        }
         Ok(Self {
             data_dir,
             ledger_hash,
+            attachment_max_bytes: mib * 1024 * 1024,
+            blob_store,
             database_url,
             listen: o.listen.clone().or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into()),
             secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),

@@ -170,10 +170,20 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
             }
         }
     }
+    let (blobs, blob_problems) = app.verify_blobs(|_| {}).await.map_err(crate::explain)?;
+    if blob_problems.is_empty() {
+        println!("✔ 附件文件：{blobs} 个，内容与登记的哈希一致");
+    } else {
+        bad += 1;
+        println!("✘ 附件文件：{blobs} 个，{} 个有问题", blob_problems.len());
+        for p in blob_problems.iter().take(10) {
+            println!("  {p}");
+        }
+    }
     let secs = started.elapsed().as_secs_f64();
     println!("共核验 {total} 条记录，用时 {secs:.2} 秒（{:.0} 条/秒）", total as f64 / secs.max(1e-9));
     if bad > 0 {
-        bail!("{bad} 个账本未通过核验");
+        bail!("核验未通过：{bad} 处（账本或附件）有问题");
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! installation and manage users from the shell. Configuration: TOML file < `FAZHI_*`
 //! environment < flags (see `config`).
 
+mod calendar_cmd;
 mod config;
 mod ledger_cmd;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Manage user accounts from the shell.
     #[command(subcommand)]
     User(UserCommand),
+    /// The working-day calendar: statutory due dates with their explanation.
+    #[command(subcommand)]
+    Calendar(calendar_cmd::CalendarCommand),
     /// The tamper-evident record log: verify, proofs, checkpoints, key.
     #[command(subcommand)]
     Ledger(ledger_cmd::LedgerCommand),
@@ -130,6 +134,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Calendar(cmd) = cli.command {
+        return calendar_cmd::run(cmd);
+    }
     let demo = matches!(&cli.command, Command::Serve(a) if a.demo);
     let (listen, secure_cookies) = match &cli.command {
         Command::Serve(a) => (a.listen.clone(), a.secure_cookies),
@@ -148,13 +155,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => serve(cfg, a.demo).await,
         Command::Init(a) => init(cfg, a).await,
         Command::User(u) => user(cfg, u).await,
+        Command::Calendar(_) => unreachable!("handled above without configuration"),
         Command::Ledger(ledger_cmd::LedgerCommand::CheckProof { file, key }) => {
             ledger_cmd::check_proof(&file, key.as_deref())
         }
         Command::Ledger(cmd) => {
             let store = open(&cfg, false).await?;
             let keys = ledger_cmd::load_keys(&cfg, false)?;
-            let app = app(store, &cfg).with_ledger(keys);
+            let app = app(store, &cfg)?.with_ledger(keys);
             ledger_cmd::run(&app, cmd).await
         }
     }
@@ -188,8 +196,19 @@ async fn open(cfg: &Config, create: bool) -> anyhow::Result<Store> {
     Ok(Store::open(&url, mode).await?)
 }
 
-fn app(store: Store, cfg: &Config) -> App {
-    App::new(store, Arc::new(SystemClock), cfg.security)
+fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
+    let blobs = match &cfg.blob_store {
+        config::BlobConfig::Local => fazhi_store::blobs::BlobStore::local(&cfg.data_dir.join("blobs"))?,
+        #[cfg(feature = "s3")]
+        config::BlobConfig::S3 { bucket, endpoint, region } => {
+            fazhi_store::blobs::BlobStore::s3(bucket, endpoint.as_deref(), region.as_deref())?
+        }
+        #[cfg(not(feature = "s3"))]
+        config::BlobConfig::S3 { .. } => {
+            bail!("此程序未包含 S3 支持：请用 `cargo build --release -p fazhi --features s3` 构建")
+        }
+    };
+    Ok(App::new(store, Arc::new(SystemClock), cfg.security).with_blobs(blobs, cfg.attachment_max_bytes))
 }
 
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
@@ -201,7 +220,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         .init();
     let first_start = cfg.database_url.is_none() && is_fresh(&cfg.data_dir);
     let store = open(&cfg, first_start || (demo && cfg.database_url.is_none())).await?;
-    let app = app(store, &cfg).with_ledger(ledger_cmd::load_keys(&cfg, true)?);
+    let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     app.ensure_builtins().await?;
     if demo {
         let accounts = app.seed_demo().await?;
@@ -302,7 +321,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
         bail!("数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`", cfg.data_dir.display());
     }
     let store = open(&cfg, true).await?;
-    let app = app(store, &cfg).with_ledger(ledger_cmd::load_keys(&cfg, true)?);
+    let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     let district = a.district.unwrap_or_else(|| cfg.install.district.clone());
     let street = a.street.unwrap_or_else(|| cfg.install.street.clone());
     let admin = a.admin.unwrap_or_else(|| cfg.install.admin.clone());
@@ -334,7 +353,7 @@ pub(crate) fn explain(e: AppError) -> anyhow::Error {
 
 async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let store = open(&cfg, false).await?;
-    let app = app(store, &cfg).with_ledger(ledger_cmd::load_keys(&cfg, false)?);
+    let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
     let who = operator();
     let by = By { who: &who, username: "cli", source_addr: "local" };
     let find = |name: String| {

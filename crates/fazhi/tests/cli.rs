@@ -169,3 +169,30 @@ fn ledger_verify_proof_and_tampering() {
     let t = text(&o);
     assert!(t.contains("第 0 条记录的内容与其存储的哈希不符"), "{t}");
 }
+
+#[test]
+fn calendar_due_explains_and_refuses_unknown_years() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2024-09-27 (Fri) + 5 working days: 09-29 (Sun) is a make-up workday, 10-01..07 国庆.
+    let o =
+        fazhi(dir.path(), &["calendar", "due", "--from", "2024-09-27", "--days", "5", "--unit", "working", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["due"], "2024-10-10");
+    let kinds: Vec<&str> = v["steps"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"makeup_workday_counted") && kinds.contains(&"holiday_skipped"), "{kinds:?}");
+    // Calendar days with roll: 2024-09-20 + 15 = 10-05 (国庆) -> 10-08.
+    let o = fazhi(
+        dir.path(),
+        &["calendar", "due", "--from", "2024-09-20", "--days", "15", "--unit", "calendar", "--roll", "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["due"], "2024-10-08");
+    let o = fazhi(dir.path(), &["calendar", "due", "--from", "2024-09-27", "--days", "5", "--unit", "working"]);
+    assert!(text(&o).contains("到期日：2024-10-10（星期四）"), "{}", text(&o));
+    let o = fazhi(dir.path(), &["calendar", "due", "--from", "2031-03-01", "--days", "3", "--unit", "working"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("没有 2031 年的节假日安排"), "{}", text(&o));
+    let o = fazhi(dir.path(), &["calendar", "due", "--from", "2024-13-01", "--days", "3", "--unit", "working"]);
+    assert!(!o.status.success() && text(&o).contains("YYYY-MM-DD"));
+}

@@ -16,7 +16,9 @@ use fazhi_store::org as org_store;
 use fazhi_store::users::{self as user_store, UserQuery};
 use fazhi_testkit::engines;
 
+mod attachments;
 mod ledger;
+mod search;
 
 const T0: i64 = 1_780_000_000_000;
 

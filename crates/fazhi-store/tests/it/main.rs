@@ -11,6 +11,8 @@ use fazhi_store::users::UserQuery;
 use fazhi_store::{ConnectMode, Store, StoreError, auth, org, roles, users};
 use fazhi_testkit::{TestDb, engines};
 
+mod search;
+
 async fn seed_kinds(store: &Store) {
     for k in builtin_kinds() {
         org::ensure_kind(&store.write, &k).await.unwrap();

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -12,17 +12,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fazhi_app::AppError;
 use fazhi_app::org::By;
+use fazhi_app::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, module_label};
 use fazhi_domain::access::Principal;
 use fazhi_domain::org::OrgDraft;
 use fazhi_domain::user::UserDraft;
-use fazhi_domain::{OrgId, UserId};
+use fazhi_domain::{FieldErrors, OrgId, UserId};
 use fazhi_store::org::OrgRow;
+use fazhi_store::search::strip_marks;
 use fazhi_store::users::{UserQuery, UserRow};
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::AppState;
+use crate::pages::search::{TextPart, record_href, text_parts};
 use crate::session::ClientAddr;
 
 pub fn router() -> Router<AppState> {
@@ -33,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{id}", get(get_org))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(get_user))
+        .route("/search", get(search))
         .fallback(api_not_found)
 }
 
@@ -350,6 +354,81 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(CreatedUserOut { user, one_time_password: issued.one_time_password })))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct SearchParams {
+    /// The words to find (at most 200 characters). Segmented like the indexed text;
+    /// several words must all occur. Punctuation is ignored.
+    pub q: Option<String>,
+    /// Number of results (1–100, default 20).
+    pub limit: Option<i64>,
+}
+
+/// One search result, within the caller's data scope.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SearchHitOut {
+    /// Search module: `org` (org nodes, guarded by org.read), `user` (accounts, user.read).
+    pub module: String,
+    /// The module's Chinese name.
+    pub module_label: &'static str,
+    /// Record type as in the ledger: `org_node`, `user`.
+    pub record_type: String,
+    pub record_id: String,
+    /// The org node that owns the record.
+    pub org_id: i64,
+    pub title: String,
+    /// Body text around the first match; `…` where cut.
+    pub snippet: String,
+    /// The title in pieces; `hit` pieces matched a query term.
+    pub title_parts: Vec<TextPart>,
+    pub snippet_parts: Vec<TextPart>,
+    /// The record's page in the staff UI, when it has one.
+    pub url: Option<String>,
+    /// Relevance, higher is better; comparable only within one response.
+    pub score: f64,
+}
+
+impl From<SearchHit> for SearchHitOut {
+    fn from(h: SearchHit) -> Self {
+        SearchHitOut {
+            module_label: module_label(&h.module),
+            url: record_href(&h.record_type, &h.record_id),
+            title: strip_marks(&h.title),
+            snippet: strip_marks(&h.snippet),
+            title_parts: text_parts(&h.title),
+            snippet_parts: text_parts(&h.snippet),
+            module: h.module,
+            record_type: h.record_type,
+            record_id: h.record_id,
+            org_id: h.org_id,
+            score: h.score,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = [SearchHitOut]), (status = 401, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    c: Caller,
+    p: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<Vec<SearchHitOut>>, ApiError> {
+    let Query(p) = p.map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("查询参数不符合要求：{}", source_text(&e)))
+    })?;
+    let q = p.q.unwrap_or_default();
+    let invalid = |m: String| AppError::Invalid(FieldErrors::single("q", m));
+    if q.trim().is_empty() {
+        return Err(invalid("请提供检索词 q".into()).into());
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(invalid(format!("检索词不能超过 {MAX_QUERY_CHARS} 个字")).into());
+    }
+    let limit = p.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
+    let hits = state.app.search(&c.principal, &q, limit).await?;
+    Ok(Json(hits.into_iter().map(Into::into).collect()))
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -366,11 +445,12 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fazhi 法治政府建设工作平台 API", version = "1", description = "令牌由管理员在「接口令牌」页面签发，以 Authorization: Bearer <令牌> 调用；权限与数据范围与令牌所代表账户相同。"),
-    paths(me, list_orgs, get_org, create_org, list_users, get_user, create_user),
-    components(schemas(ApiErrorBody, FieldErrorBody, OrgOut, UserOut, MeOut, NewOrgBody, NewUserBody, CreatedUserOut)),
+    paths(me, list_orgs, get_org, create_org, list_users, get_user, create_user, search),
+    components(schemas(ApiErrorBody, FieldErrorBody, OrgOut, UserOut, MeOut, NewOrgBody, NewUserBody, CreatedUserOut,
+        SearchHitOut, TextPart)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "org", description = "组织机构与用户"))
+    tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"))
 )]
 pub struct ApiDoc;
 

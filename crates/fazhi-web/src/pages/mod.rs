@@ -1,11 +1,13 @@
 //! The staff UI: page structs beside their handlers, templates in `templates/`.
 
 pub mod account;
+pub mod attachments;
 pub mod audit;
 pub mod home;
 pub mod ledger;
 pub mod org;
 pub mod roles;
+pub mod search;
 pub mod tokens;
 pub mod users;
 
@@ -19,8 +21,9 @@ use fazhi_domain::access::{AUDIT_READ, ORG_READ, Permission, ROLE_READ, TOKEN_MA
 use crate::AppState;
 use crate::error::{WebError, error_page};
 
-pub fn router() -> Router<AppState> {
+pub fn router(max_upload: u64) -> Router<AppState> {
     Router::new()
+        .merge(attachments::router(max_upload))
         .merge(account::router())
         .merge(home::router())
         .merge(org::router())
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(ledger::router())
+        .merge(search::router())
 }
 
 pub type PageResult = Result<Response, WebError>;
@@ -58,6 +62,7 @@ struct NavEntry {
 
 const NAV: &[NavEntry] = &[
     NavEntry { section: "工作台", label: "首页", href: "/", needs: None },
+    NavEntry { section: "工作台", label: "全文检索", href: "/search", needs: None },
     NavEntry { section: "组织与权限", label: "组织机构", href: "/org", needs: Some(ORG_READ) },
     NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
     NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
@@ -134,6 +139,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "role_created" => "角色已新建。",
         "role_updated" => "角色已保存。",
         "token_revoked" => "接口令牌已吊销。",
+        "attachment_added" => "附件已上传，并已记入全过程记录。",
         "password_changed" => "密码已修改。",
         _ => return None,
     })

@@ -169,6 +169,14 @@ struct NodePage {
     errors: FieldErrors,
     refusal: Option<String>,
     timeline: Vec<super::ledger::TimelineLine>,
+    attachments: Vec<fazhi_store::attachments::AttachmentRow>,
+    max_upload_mb: u64,
+}
+
+/// The node page with errors of an attachment upload.
+pub async fn node_with_errors(state: &AppState, s: &SessionInfo, id: OrgId, errors: FieldErrors) -> PageResult {
+    let page = node_page(state, s, id, None, errors, None, None).await?;
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 async fn node_page(
@@ -203,8 +211,11 @@ async fn node_page(
         code: node.code.clone(),
     });
     let timeline = super::ledger::timeline(state.app.timeline("org_node", &node.id.to_string()).await?);
+    let attachments = state.app.attachments_of(&s.principal, "org_node", &node.id.to_string()).await?;
     Ok(NodePage {
         timeline,
+        attachments,
+        max_upload_mb: state.app.attachment_max_bytes / (1024 * 1024),
         chrome: Chrome::new(s, format!("机构：{}", node.name), "/org").with_notice(done),
         kind: kind_label(&kinds, &node.kind),
         children: lines(&children, &kinds),

@@ -15,6 +15,8 @@ use fazhi_web::{AppState, WebSettings, app_router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+mod search;
+
 struct Client {
     router: Router,
     cookies: BTreeMap<String, String>,
@@ -49,7 +51,7 @@ impl Client {
         }
         let status = res.status();
         let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
         Resp { status, location, body }
     }
 
@@ -424,5 +426,71 @@ async fn ledger_portal_timeline_and_proof_download() {
             .id;
         assert_eq!(staff.get(&format!("/ledger/proof/{xuefu}/0")).await.status, StatusCode::FORBIDDEN);
         assert_eq!(public.get(&href).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----fazhiboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, file, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn attachments_upload_and_download_through_the_ui() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let mut c = Client::new(router);
+        c.login("admin", DEMO_PASSWORD).await;
+        let street = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap().org_id;
+        let page = c.get(&format!("/org/{street}")).await;
+        let csrf = Client::csrf_of(&page.body);
+        let png: &[u8] =
+            &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 1, 2, 3];
+        let post = |ct: String, body: Vec<u8>, cookies: String| {
+            Request::post(format!("/org/{street}/attachments"))
+                .header(header::HOST, "fazhi.test")
+                .header(header::ORIGIN, "http://fazhi.test")
+                .header(header::COOKIE, cookies)
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let (ct, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("file", Some("现场.png"), png)]);
+        let r = c.send(post(ct, body, c.cookie_header())).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = c.get(&format!("/org/{street}")).await;
+        assert!(page.body.contains("现场.png") && page.body.contains("上传附件"), "listed on the record page");
+        let i = page.body.find("href=\"/attachments/").unwrap() + 19;
+        let id: String = page.body[i..].chars().take_while(|ch| ch.is_ascii_digit()).collect();
+        let dl = c.get(&format!("/attachments/{id}")).await;
+        assert_eq!(dl.status, StatusCode::OK);
+        assert!(dl.body.starts_with("\u{FFFD}PNG"), "the file's bytes");
+
+        // No CSRF token first: refused, nothing stored.
+        let (ct, body) = multipart(&[("file", Some("x.png"), png), ("csrf", None, csrf.as_bytes())]);
+        assert_eq!(c.send(post(ct, body, c.cookie_header())).await.status, StatusCode::FORBIDDEN);
+        // Wrong type: the page comes back with the field error.
+        let (ct, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("file", Some("a.pdf"), b"not a pdf at all")]);
+        let r = c.send(post(ct, body, c.cookie_header())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("不接受该文件"), "{}", r.body);
+        let rows: i64 = fazhi_store::run!(&app.store.read, |e| sqlx::query_scalar("select count(*) from attachment")
+            .fetch_one(e)
+            .await)
+        .unwrap();
+        assert_eq!(rows, 1);
     }
 }

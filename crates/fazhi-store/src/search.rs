@@ -1,0 +1,550 @@
+//! Full-text search (全文检索): Chinese segmentation in Rust, the engine's own index.
+//!
+//! Every searchable record has ONE row in `search_doc` (unique by record type and id),
+//! written with [`upsert_doc`] / [`delete_doc`] inside the transaction that changes the
+//! record, so the index never disagrees with committed data. The row keeps the display text
+//! (title, body) and the text pre-segmented by jieba ([`Segmenter::index_text`], search
+//! mode: overlapping sub-words such as 电动 自行 行车 自行车 电动自行车). The engine indexes
+//! that text with its own machinery: SQLite an external-content FTS5 table `search_fts`
+//! kept in step by triggers, PostgreSQL a generated `tsvector` column with a GIN index.
+//!
+//! [`search`] segments the query the same way ([`Segmenter::query_terms`], precise mode),
+//! ANDs the terms, filters by the caller's data scope IN SQL (one [`push_scope`] predicate
+//! per search module) and ranks (FTS5 `bm25`, PostgreSQL `ts_rank`). Snippets are cut from
+//! the stored original text here, not by `snippet()`/`ts_headline`: those work on the
+//! segmented text, whose overlapping sub-words read as garbage once the spaces are stripped
+//! (电动自行行车自行车电动自行车), and they cannot mark a term that only matched as a
+//! sub-word. Highlights are delimited by the private-use characters [`MARK_START`] and
+//! [`MARK_END`]; [`marked_parts`] splits them for rendering (every part escaped by the
+//! caller's template).
+//!
+//! Engine-specific SQL exists only here, in the MATCH / `@@` part of [`search`].
+
+use std::sync::{Arc, OnceLock};
+
+use fazhi_domain::access::ScopeFilter;
+use fazhi_domain::clock::Millis;
+use fazhi_domain::{OrgId, UserId};
+use jieba_rs::Jieba;
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
+
+use crate::Result;
+use crate::db::{Db, Exec, Tx};
+use crate::scope::{ScopeCols, push_scope};
+
+/// Opens a highlighted part of a title or snippet (Unicode private use, never in stored text).
+pub const MARK_START: char = '\u{E000}';
+/// Closes a highlighted part.
+pub const MARK_END: char = '\u{E001}';
+/// At most this many query terms are used; the rest of a long query is ignored.
+pub const MAX_QUERY_TERMS: usize = 16;
+/// At most this many characters of a query are segmented (the app refuses or cuts longer
+/// queries with a message before they get here; this is the store's own bound).
+pub const MAX_QUERY_CHARS: usize = 200;
+/// The most results one search returns.
+pub const MAX_LIMIT: i64 = 100;
+/// Tokens longer than this are not searched for dictionary words inside them.
+const MAX_WORD_CHARS: usize = 16;
+/// Characters of body text shown around the first hit.
+const SNIPPET_CHARS: usize = 80;
+/// Characters of context kept before the first hit.
+const SNIPPET_LEAD: usize = 20;
+
+/// The domain dictionary: legal terms, street and community names (see the file's header).
+pub const DOMAIN_DICT: &str = include_str!("../data/search-dict.txt");
+
+/// jieba with its default dictionary plus [`DOMAIN_DICT`]. Building one takes a noticeable
+/// fraction of a second: use [`Segmenter::shared`] rather than [`Segmenter::new`].
+pub struct Segmenter {
+    jieba: Jieba,
+}
+
+impl std::fmt::Debug for Segmenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Segmenter")
+    }
+}
+
+impl Default for Segmenter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static SHARED: OnceLock<Arc<Segmenter>> = OnceLock::new();
+
+impl Segmenter {
+    /// Builds a segmenter: default dictionary, then every word of [`DOMAIN_DICT`].
+    pub fn new() -> Self {
+        let mut jieba = Jieba::new();
+        for (word, freq, tag) in dict_entries(DOMAIN_DICT) {
+            jieba.add_word(word, freq, tag);
+        }
+        Self { jieba }
+    }
+
+    /// The process-wide segmenter, built on first use.
+    pub fn shared() -> Arc<Segmenter> {
+        SHARED.get_or_init(|| Arc::new(Segmenter::new())).clone()
+    }
+
+    /// Whether `word` is in the dictionary (tests and diagnostics).
+    pub fn knows(&self, word: &str) -> bool {
+        self.jieba.has_word(word)
+    }
+
+    /// Precise-mode tokens of `text` that carry a letter or digit.
+    pub fn cut(&self, text: &str) -> Vec<String> {
+        self.jieba.cut(text, true).into_iter().filter_map(|t| clean_token(t.word)).collect()
+    }
+
+    /// The text to index: search-mode tokens (HMM on) with a letter or digit, joined by
+    /// spaces. Both engines' tokenizers split on the spaces and fold case. Search mode adds
+    /// the 2- and 3-character dictionary words inside a longer word; dictionary words of 4
+    /// or more characters inside it are added here (人民调解 in 人民调解委员会, 综合执法 in
+    /// 综合执法大队), so a query for them finds the longer word.
+    pub fn index_text(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() * 2);
+        let mut push = |tok: &str| {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(tok);
+        };
+        for t in self.jieba.cut_for_search(text, true) {
+            let Some(tok) = clean_token(t.word) else { continue };
+            let chars: Vec<char> = tok.chars().collect();
+            // Bounded: a word is short; a long run of letters or digits is one token and
+            // must not cost quadratic time.
+            let longest = if chars.len() <= MAX_WORD_CHARS { chars.len() } else { 0 };
+            for n in 4..longest {
+                for w in chars.windows(n) {
+                    let sub: String = w.iter().collect();
+                    if self.jieba.has_word(&sub) {
+                        push(&sub);
+                    }
+                }
+            }
+            push(&tok);
+        }
+        out
+    }
+
+    /// The terms of a query: the first [`MAX_QUERY_CHARS`] characters segmented in precise
+    /// mode, tokens without a letter or digit dropped, duplicates removed, at most
+    /// [`MAX_QUERY_TERMS`]. Empty when nothing searchable is left.
+    pub fn query_terms(&self, query: &str) -> Vec<String> {
+        let head: String = query.chars().take(MAX_QUERY_CHARS).collect();
+        let mut terms: Vec<String> = Vec::new();
+        for t in self.cut(&head) {
+            let t = t.to_lowercase();
+            if !terms.contains(&t) {
+                terms.push(t);
+                if terms.len() == MAX_QUERY_TERMS {
+                    break;
+                }
+            }
+        }
+        terms
+    }
+}
+
+/// Lines of a dictionary file: `word [freq] [tag]`, `#` comments, blank lines skipped.
+fn dict_entries(text: &str) -> impl Iterator<Item = (&str, Option<usize>, Option<&str>)> {
+    text.lines().filter_map(|line| {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let mut parts = line.split_whitespace();
+        let word = parts.next()?;
+        let second = parts.next();
+        let (freq, tag) = match second.map(str::parse::<usize>) {
+            Some(Ok(f)) => (Some(f), parts.next()),
+            Some(Err(_)) => (None, second),
+            None => (None, None),
+        };
+        Some((word, freq, tag))
+    })
+}
+
+/// A token as indexed or queried: `None` when it has no letter or digit (punctuation,
+/// spaces); control characters and our highlight markers are removed.
+fn clean_token(word: &str) -> Option<String> {
+    if !word.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    let t: String = word.chars().filter(|c| !c.is_control() && *c != MARK_START && *c != MARK_END).collect();
+    (!t.is_empty()).then_some(t)
+}
+
+/// The FTS5 MATCH expression for `terms`: each term a quoted string (inner quotes doubled),
+/// separated by spaces, which FTS5 reads as AND. Always passed as a bound parameter.
+pub fn fts5_query(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
+}
+
+/// A record as the index sees it.
+#[derive(Debug, Clone)]
+pub struct SearchDoc<'a> {
+    /// The search module whose read permission guards the record (`org`, `user`, ...).
+    pub module: &'a str,
+    /// The record type as in the ledger (`org_node`, `user`, ...).
+    pub record_type: &'a str,
+    pub record_id: String,
+    /// The org node that owns the record (what the data scope looks at).
+    pub org_id: OrgId,
+    /// The owning user, for 本人 scopes; `None` when the record has no owner.
+    pub owner_id: Option<UserId>,
+    pub title: String,
+    pub body: String,
+    pub updated_at: Millis,
+}
+
+const UPSERT_DOC: &str = "insert into search_doc (org_id, owner_id, module, record_type, record_id, title, body, \
+    segmented, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+    on conflict (record_type, record_id) do update set org_id = excluded.org_id, owner_id = excluded.owner_id, \
+    module = excluded.module, title = excluded.title, body = excluded.body, segmented = excluded.segmented, \
+    updated_at = excluded.updated_at";
+
+/// Writes (or rewrites) the index row of a record, inside the caller's transaction.
+pub async fn upsert_doc(tx: &mut Tx, seg: &Segmenter, doc: &SearchDoc<'_>) -> Result<()> {
+    let title = plain(&doc.title);
+    let body = plain(&doc.body);
+    let segmented = seg.index_text(&format!("{title}\n{body}"));
+    run!(tx, |e| sqlx::query(UPSERT_DOC)
+        .bind(doc.org_id.0)
+        .bind(doc.owner_id.map(|u| u.0))
+        .bind(doc.module)
+        .bind(doc.record_type)
+        .bind(&doc.record_id)
+        .bind(&title)
+        .bind(&body)
+        .bind(&segmented)
+        .bind(doc.updated_at)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Removes the index row of a record (no error when there is none), inside the caller's
+/// transaction.
+pub async fn delete_doc(tx: &mut Tx, record_type: &str, record_id: &str) -> Result<()> {
+    const SQL: &str = "delete from search_doc where record_type = $1 and record_id = $2";
+    run!(tx, |e| sqlx::query(SQL).bind(record_type).bind(record_id).execute(e).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Number of index rows (diagnostics, backfill).
+pub async fn count_docs<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
+    Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from search_doc").fetch_one(e).await)?)
+}
+
+/// One result of a search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchHit {
+    pub module: String,
+    pub record_type: String,
+    pub record_id: String,
+    pub org_id: i64,
+    /// The title with the query terms between [`MARK_START`] and [`MARK_END`].
+    pub title: String,
+    /// Up to about 80 characters of the body around the first hit, marked the same way;
+    /// `…` where text was cut.
+    pub snippet: String,
+    /// Higher is better; comparable only within one search on one engine.
+    pub score: f64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, FromRow)]
+struct HitRow {
+    module: String,
+    record_type: String,
+    record_id: String,
+    org_id: i64,
+    title: String,
+    body: String,
+    score: f64,
+    updated_at: i64,
+}
+
+/// Which records of each search module the caller may see: `(module, filter)` where the
+/// filter is the caller's scope for the module's read permission (`None`: not held, the
+/// module's records are excluded).
+pub type ModuleFilter<'a> = (&'a str, Option<ScopeFilter>);
+
+const HIT_COLS: &str = "d.module, d.record_type, d.record_id, d.org_id, d.title, d.body, d.updated_at";
+
+/// `((d.module = $m AND scope) OR ...)`: a record leaves the database only if its module's
+/// filter admits it. No module at all matches nothing.
+fn push_filters<DB>(qb: &mut QueryBuilder<DB>, filters: &[ModuleFilter<'_>])
+where
+    DB: Database,
+    <DB as Database>::Arguments: Default,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+{
+    let cols = ScopeCols { org: "d.org_id", owner: Some("d.owner_id") };
+    let admitted: Vec<_> = filters.iter().filter(|(_, f)| f.is_some()).collect();
+    if admitted.is_empty() {
+        qb.push("(1 = 0)");
+        return;
+    }
+    qb.push("(");
+    for (i, (module, filter)) in admitted.into_iter().enumerate() {
+        if i > 0 {
+            qb.push(" or ");
+        }
+        qb.push("(d.module = ");
+        qb.push_bind((*module).to_owned());
+        qb.push(" and ");
+        push_scope(qb, filter.as_ref(), cols);
+        qb.push(")");
+    }
+    qb.push(")");
+}
+
+/// Searches the index: `query` segmented, its terms ANDed, results within `filters`, best
+/// first, at most `limit` (1–[`MAX_LIMIT`]). A query with nothing searchable in it (only
+/// punctuation, empty) returns no results without touching the database.
+pub async fn search(
+    db: &Db,
+    seg: &Segmenter,
+    query: &str,
+    filters: &[ModuleFilter<'_>],
+    limit: i64,
+) -> Result<Vec<SearchHit>> {
+    let terms = seg.query_terms(query);
+    if terms.is_empty() || filters.iter().all(|(_, f)| f.is_none()) {
+        return Ok(Vec::new());
+    }
+    let limit = limit.clamp(1, MAX_LIMIT);
+    let rows: Vec<HitRow> = match db {
+        Db::Sqlite(pool) => {
+            let mut qb = QueryBuilder::new(format!(
+                "select {HIT_COLS}, -bm25(search_fts) as score from search_fts \
+                 join search_doc d on d.id = search_fts.rowid where search_fts match "
+            ));
+            qb.push_bind(fts5_query(&terms));
+            qb.push(" and ");
+            push_filters(&mut qb, filters);
+            qb.push(" order by bm25(search_fts), d.updated_at desc, d.id limit ");
+            qb.push_bind(limit);
+            qb.build_query_as().fetch_all(pool).await?
+        }
+        Db::Postgres(pool) => {
+            let mut qb = QueryBuilder::new("with q as (select plainto_tsquery('simple', ");
+            qb.push_bind(terms.join(" "));
+            qb.push(format!(
+                ") as tq) select {HIT_COLS}, ts_rank(d.tsv, q.tq)::float8 as score \
+                 from search_doc d cross join q where d.tsv @@ q.tq and "
+            ));
+            push_filters(&mut qb, filters);
+            qb.push(" order by score desc, d.updated_at desc, d.id limit ");
+            qb.push_bind(limit);
+            qb.build_query_as().fetch_all(pool).await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| SearchHit {
+            title: mark_terms(&r.title, &terms),
+            snippet: snippet(&r.body, &terms),
+            module: r.module,
+            record_type: r.record_type,
+            record_id: r.record_id,
+            org_id: r.org_id,
+            score: r.score,
+            updated_at: r.updated_at,
+        })
+        .collect())
+}
+
+/// Text as stored for display: no highlight markers, no control characters except that
+/// line breaks and tabs become spaces.
+fn plain(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            MARK_START | MARK_END => None,
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// Where `terms` occur in `chars`: non-overlapping `[start, end)` ranges, longest term first
+/// at each position, case-insensitive.
+fn hit_ranges(chars: &[char], terms: &[Vec<char>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let found = terms
+            .iter()
+            .filter(|t| !t.is_empty() && i + t.len() <= chars.len())
+            .filter(|t| t.iter().zip(&chars[i..]).all(|(a, b)| fold(*a) == fold(*b)))
+            .map(Vec::len)
+            .max();
+        match found {
+            Some(n) => {
+                out.push((i, i + n));
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+fn fold(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+fn term_chars(terms: &[String]) -> Vec<Vec<char>> {
+    terms.iter().map(|t| t.chars().collect()).collect()
+}
+
+/// `text` with every occurrence of a term between the markers.
+pub fn mark_terms(text: &str, terms: &[String]) -> String {
+    let chars: Vec<char> = plain(text).chars().collect();
+    render_marked(&chars, &hit_ranges(&chars, &term_chars(terms)), 0, chars.len())
+}
+
+fn render_marked(chars: &[char], hits: &[(usize, usize)], from: usize, to: usize) -> String {
+    let mut out = String::new();
+    let mut i = from;
+    for &(s, e) in hits.iter().filter(|(s, e)| *s >= from && *e <= to) {
+        out.extend(&chars[i..s]);
+        out.push(MARK_START);
+        out.extend(&chars[s..e]);
+        out.push(MARK_END);
+        i = e;
+    }
+    out.extend(&chars[i..to]);
+    out
+}
+
+/// About [`SNIPPET_CHARS`] characters of `body` starting a little before the first hit,
+/// with hits marked and `…` where text was cut.
+pub fn snippet(body: &str, terms: &[String]) -> String {
+    let chars: Vec<char> = plain(body).chars().collect();
+    let hits = hit_ranges(&chars, &term_chars(terms));
+    let first = hits.first().map_or(0, |h| h.0);
+    let mut start = first.saturating_sub(SNIPPET_LEAD);
+    let end = (start + SNIPPET_CHARS).min(chars.len()).max(hits.first().map_or(0, |h| h.1).min(chars.len()));
+    if end.saturating_sub(start) < SNIPPET_CHARS {
+        start = end.saturating_sub(SNIPPET_CHARS);
+    }
+    // A hit cut by the window edge is not marked.
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.push_str(&render_marked(&chars, &hits, start, end));
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// `s` without highlight markers.
+pub fn strip_marks(s: &str) -> String {
+    s.chars().filter(|c| *c != MARK_START && *c != MARK_END).collect()
+}
+
+/// Splits a marked string into `(highlighted, text)` parts for rendering.
+pub fn marked_parts(s: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        match rest.find(MARK_START) {
+            Some(0) => {
+                let inner = &rest[MARK_START.len_utf8()..];
+                let end = inner.find(MARK_END).unwrap_or(inner.len());
+                if end > 0 {
+                    out.push((true, &inner[..end]));
+                }
+                rest = inner.get(end + MARK_END.len_utf8()..).unwrap_or("");
+            }
+            Some(i) => {
+                out.push((false, &rest[..i]));
+                rest = &rest[i..];
+            }
+            None => {
+                out.push((false, rest));
+                rest = "";
+            }
+        }
+    }
+    out.retain(|(_, t)| !t.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg() -> Arc<Segmenter> {
+        Segmenter::shared()
+    }
+
+    #[test]
+    fn dictionary_lines() {
+        let e: Vec<_> = dict_entries("# c\n\n听证\n飞线充电 50 n\n信访 vn # x\n").collect();
+        assert_eq!(e, vec![("听证", None, None), ("飞线充电", Some(50), Some("n")), ("信访", None, Some("vn"))]);
+        for w in ["行政处罚", "万兴里社区", "飞线充电", "综合执法大队"] {
+            assert!(seg().knows(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn domain_words_stay_whole_and_search_mode_adds_sub_words() {
+        let s = seg();
+        assert!(s.cut("万兴里社区开展飞线充电整治").contains(&"飞线充电".to_owned()));
+        assert!(s.cut("万兴里社区开展飞线充电整治").contains(&"万兴里社区".to_owned()));
+        let idx = s.index_text("电动自行车停放在消防通道");
+        for t in ["电动自行车", "自行车", "消防通道", "消防"] {
+            assert!(idx.split(' ').any(|w| w == t), "{t} in {idx}");
+        }
+        // Dictionary words of four or more characters inside a longer word are indexed too
+        // (jieba's search mode adds only 2- and 3-character ones).
+        for (text, inner) in
+            [("人民调解委员会", "人民调解"), ("综合执法大队", "综合执法"), ("学府花园社区", "学府花园")]
+        {
+            assert!(s.index_text(text).split(' ').any(|w| w == inner), "{inner} in {}", s.index_text(text));
+        }
+        let long = "a".repeat(100_000);
+        assert_eq!(s.index_text(&long), long, "one token, indexed once and quickly");
+        let idx = s.index_text("万兴里社区");
+        assert!(idx.split(' ').any(|w| w == "社区") && idx.split(' ').any(|w| w == "万兴里"), "{idx}");
+    }
+
+    #[test]
+    fn query_terms_are_safe() {
+        let s = seg();
+        assert!(s.query_terms("\"").is_empty());
+        assert!(s.query_terms("%  ，。！").is_empty());
+        assert_eq!(s.query_terms("'; drop table x; --"), vec!["drop", "table", "x"]);
+        assert!(s.query_terms(&"听证".repeat(5000)).len() == 1);
+        let many: String = (0..100).map(|i| format!("w{i} ")).collect();
+        assert_eq!(s.query_terms(&many).len(), MAX_QUERY_TERMS);
+        assert_eq!(fts5_query(&["a\"b".into(), "听证".into()]), "\"a\"\"b\" \"听证\"");
+    }
+
+    #[test]
+    fn marks_and_snippets() {
+        let terms = vec!["自行车".to_owned(), "abc".to_owned()];
+        assert_eq!(mark_terms("电动自行车ABC", &terms), "电动\u{E000}自行车\u{E001}\u{E000}ABC\u{E001}");
+        // Markers in stored text are never taken for highlights.
+        assert_eq!(mark_terms("x\u{E000}y", &terms), "xy");
+        let body = format!("{}发现电动自行车在楼道{}", "前".repeat(50), "后".repeat(100));
+        let s = snippet(&body, &terms);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("\u{E000}自行车\u{E001}"), "{s}");
+        assert_eq!(s.chars().filter(|c| *c != MARK_START && *c != MARK_END).count(), SNIPPET_CHARS + 2);
+        assert_eq!(snippet("短文本", &terms), "短文本");
+        assert_eq!(snippet("", &terms), "");
+        let parts = marked_parts("a\u{E000}b\u{E001}c\u{E000}d");
+        assert_eq!(parts, vec![(false, "a"), (true, "b"), (false, "c"), (true, "d")]);
+        assert_eq!(marked_parts("\u{E001}x"), vec![(false, "\u{E001}x")]);
+    }
+}
