@@ -162,14 +162,32 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     }
     shot(&tab, out, "06-users")?;
 
-    // 6. Phone width.
+    // 6. Full-text search, a record page with its timeline, and the public ledger page.
+    tab.navigate_to(&format!("{base}/search?q=%E7%BD%91%E6%A0%BC"))?.wait_until_navigated()?;
+    if !text(&tab)?.contains("万兴里第一网格") {
+        bail!("search for 网格 did not find the demo grid");
+    }
+    tab.wait_for_element("mark").context("highlighted search hit")?;
+    shot(&tab, out, "07-search")?;
+    tab.navigate_to(&format!("{base}/org"))?.wait_until_navigated()?;
+    tab.find_element("ul.tree a")?.click()?;
+    tab.wait_until_navigated()?;
+    tab.wait_for_element("ol.timeline").context("timeline on the record page")?;
+    shot(&tab, out, "08-record-timeline")?;
+    tab.navigate_to(&format!("{base}/ledger"))?.wait_until_navigated()?;
+    if !text(&tab)?.contains("平台公钥") {
+        bail!("public ledger page incomplete");
+    }
+    shot(&tab, out, "09-ledger-portal")?;
+
+    // 7. Phone width.
     tab.set_bounds(Bounds::Normal { left: Some(0), top: Some(0), width: Some(390.0), height: Some(844.0) })?;
     tab.navigate_to(&format!("{base}/users"))?.wait_until_navigated()?;
     std::thread::sleep(Duration::from_millis(300));
-    shot(&tab, out, "07-phone-users")?;
+    shot(&tab, out, "10-phone-users")?;
 
     drop(tab);
     drop(browser);
     let _ = std::fs::remove_dir_all(profile);
-    Ok(7)
+    Ok(10)
 }
