@@ -36,6 +36,8 @@ pub struct SessionInfo {
     pub org_id: OrgId,
     pub org_name: String,
     pub must_change_password: bool,
+    /// Unread inbox items, for the top bar.
+    pub unread: i64,
     pub csrf_token: String,
     pub token_hash: String,
 }
@@ -162,6 +164,7 @@ impl App {
             username: user.username,
             display_name: user.display_name,
             must_change_password: user.must_change_password,
+            unread: fazhi_store::clocks::unread_count(&self.store.read, user.id).await?,
             csrf_token: row.csrf_token,
             token_hash: hash,
         })

@@ -9,6 +9,8 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod clocks;
+pub mod jobs;
 pub mod ledger;
 pub mod org;
 pub mod roles;
@@ -37,6 +39,8 @@ pub struct App {
     /// Where attachment bytes live, and the largest accepted upload.
     pub blobs: fazhi_store::blobs::BlobStore,
     pub attachment_max_bytes: u64,
+    /// The working-day calendar, deadline rules and card threshold.
+    pub deadlines: clocks::Deadlines,
 }
 
 /// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
@@ -89,7 +93,16 @@ impl App {
         let ledger = ledger::LedgerKeys::generate(fazhi_ledger::HashAlg::Sha256);
         let blobs = fazhi_store::blobs::BlobStore::memory();
         let search = fazhi_store::search::Segmenter::shared();
-        Self { store, clock, security, ledger, search, blobs, attachment_max_bytes: attachments::DEFAULT_MAX_BYTES }
+        Self {
+            store,
+            clock,
+            security,
+            ledger,
+            search,
+            blobs,
+            attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
+            deadlines: clocks::Deadlines::default(),
+        }
     }
 
     pub fn with_blobs(mut self, blobs: fazhi_store::blobs::BlobStore, max_bytes: u64) -> Self {

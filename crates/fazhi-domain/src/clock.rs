@@ -48,3 +48,21 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The date in Beijing (UTC+8) at a unix-millisecond instant: the "today" of every
+/// statutory clock (China has one time zone and no daylight saving).
+pub fn beijing_date(ms: Millis) -> chrono::NaiveDate {
+    let secs = ms.div_euclid(1000) + 8 * 3600;
+    chrono::DateTime::from_timestamp(secs, 0).map(|d| d.date_naive()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn beijing_midnight() {
+        // 2026-11-27 16:00 UTC is 2026-11-28 00:00 in Beijing.
+        let ms = 1_795_795_200_000;
+        assert_eq!(super::beijing_date(ms).to_string(), "2026-11-28");
+        assert_eq!(super::beijing_date(ms - 1).to_string(), "2026-11-27");
+    }
+}

@@ -14,6 +14,8 @@ pub mod db;
 pub mod attachments;
 pub mod auth;
 pub mod blobs;
+pub mod clocks;
+pub mod jobs;
 pub mod ledger;
 pub mod org;
 pub mod roles;

@@ -36,11 +36,16 @@ pub enum CalendarCommand {
     },
     /// The years whose holiday schedule is known.
     Years,
+    /// Import a year's holiday schedule (State Council notice) from a text file; open
+    /// clocks are recomputed and the change recorded in the ledger.
+    Import { file: std::path::PathBuf },
 }
 
-pub fn run(cmd: CalendarCommand) -> anyhow::Result<()> {
-    let cal = WorkCalendar::builtin();
+/// Runs a calendar command against `cal` (built-in years plus those imported into the
+/// installation, when there is one).
+pub fn run(cmd: CalendarCommand, cal: &WorkCalendar) -> anyhow::Result<()> {
     match cmd {
+        CalendarCommand::Import { .. } => unreachable!("handled with the store"),
         CalendarCommand::Years => {
             let years: Vec<String> = cal.known_years().iter().map(i32::to_string).collect();
             println!("已有节假日安排的年份：{}", years.join("、"));
@@ -54,7 +59,7 @@ pub fn run(cmd: CalendarCommand) -> anyhow::Result<()> {
                 Unit::Working => DayUnit::Working,
                 Unit::Calendar => DayUnit::Calendar,
             };
-            let due = due_date(&cal, start, days, unit, roll)?;
+            let due = due_date(cal, start, days, unit, roll)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&due)?);
             } else {

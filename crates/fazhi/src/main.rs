@@ -57,6 +57,8 @@ enum Command {
     /// The working-day calendar: statutory due dates with their explanation.
     #[command(subcommand)]
     Calendar(calendar_cmd::CalendarCommand),
+    /// Check every open statutory clock now (the daily job does this at start of day).
+    Clocks,
     /// The tamper-evident record log: verify, proofs, checkpoints, key.
     #[command(subcommand)]
     Ledger(ledger_cmd::LedgerCommand),
@@ -134,9 +136,6 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Calendar(cmd) = cli.command {
-        return calendar_cmd::run(cmd);
-    }
     let demo = matches!(&cli.command, Command::Serve(a) if a.demo);
     let (listen, secure_cookies) = match &cli.command {
         Command::Serve(a) => (a.listen.clone(), a.secure_cookies),
@@ -155,7 +154,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => serve(cfg, a.demo).await,
         Command::Init(a) => init(cfg, a).await,
         Command::User(u) => user(cfg, u).await,
-        Command::Calendar(_) => unreachable!("handled above without configuration"),
+        Command::Calendar(calendar_cmd::CalendarCommand::Import { file }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let store = open(&cfg, false).await?;
+            let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
+            app.load_calendar().await.map_err(explain)?;
+            let who = operator();
+            let by = By { who: &who, username: "cli", source_addr: "local" };
+            let years = app.import_calendar(&by, &text).await.map_err(explain)?;
+            println!("已导入 {:?} 年的节假日安排；未结期限已按新日历重新计算。", years);
+            Ok(())
+        }
+        Command::Calendar(cmd) => {
+            // Include the years imported into this installation, when there is one.
+            let mut cal = fazhi_domain::calendar::WorkCalendar::builtin();
+            if let Ok(store) = open(&cfg, false).await {
+                for (_, text) in fazhi_store::clocks::calendar_years(&store.read).await.unwrap_or_default() {
+                    for s in fazhi_domain::calendar::parse_schedules(&text).unwrap_or_default() {
+                        let _ = cal.merge_year(s);
+                    }
+                }
+            }
+            calendar_cmd::run(cmd, &cal)
+        }
+        Command::Clocks => {
+            let store = open(&cfg, false).await?;
+            let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
+            app.load_calendar().await.map_err(explain)?;
+            let r = app.scan_clocks().await.map_err(explain)?;
+            println!("已检查 {} 个未结期限：黄牌 {}，红牌 {}，新发提醒 {} 条", r.checked, r.yellow, r.red, r.notified);
+            Ok(())
+        }
         Command::Ledger(ledger_cmd::LedgerCommand::CheckProof { file, key }) => {
             ledger_cmd::check_proof(&file, key.as_deref())
         }
@@ -222,6 +251,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let store = open(&cfg, first_start || (demo && cfg.database_url.is_none())).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     app.ensure_builtins().await?;
+    app.load_calendar().await?;
     if demo {
         let accounts = app.seed_demo().await?;
         println!("演示数据：{}", where_data(&cfg));
@@ -243,10 +273,12 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     println!("fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）", listener.local_addr()?, where_data(&cfg));
     let purge = tokio::spawn(purge_sessions(app.clone()));
     let checkpoints = tokio::spawn(sign_checkpoints(app.clone()));
+    let worker = tokio::spawn(run_jobs(app.clone()));
     let router = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     purge.abort();
     checkpoints.abort();
+    worker.abort();
     // A last checkpoint so nothing recorded is left unsigned.
     if let Err(e) = app.checkpoint_all().await {
         tracing::warn!(error = %e, "final checkpoint failed");
@@ -277,6 +309,23 @@ async fn purge_sessions(app: App) {
         let cutoff = app.now() - app.security.idle_timeout_ms();
         if let Err(e) = fazhi_store::auth::purge_sessions(&app.store.write, cutoff).await {
             tracing::warn!(error = %e, "session purge failed");
+        }
+    }
+}
+
+/// The job worker of this node: queues the daily clock scan and runs ready jobs.
+async fn run_jobs(app: App) {
+    let worker = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "fazhi".into()), std::process::id());
+    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.schedule_daily().await {
+            tracing::warn!(error = %e, "could not queue the daily scan");
+        }
+        match app.run_jobs(&worker).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "jobs run"),
+            Err(e) => tracing::warn!(error = %e, "job worker"),
         }
     }
 }

@@ -196,3 +196,27 @@ fn calendar_due_explains_and_refuses_unknown_years() {
     let o = fazhi(dir.path(), &["calendar", "due", "--from", "2024-13-01", "--days", "3", "--unit", "working"]);
     assert!(!o.status.success() && text(&o).contains("YYYY-MM-DD"));
 }
+
+#[test]
+fn calendar_import_extends_the_known_years() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(fazhi(&dir, &["init"]).status.success());
+    let o = fazhi(&dir, &["calendar", "due", "--from", "2026-12-28", "--days", "5", "--unit", "working"]);
+    assert!(!o.status.success() && text(&o).contains("没有 2027 年"), "{}", text(&o));
+    let file = tmp.path().join("2027.txt");
+    std::fs::write(&file, "year 2027 测试\noff 2027-01-01..2027-01-03 元旦\n").unwrap();
+    let o = fazhi(&dir, &["calendar", "import", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    // 2026-12-28 (Mon) + 5 working days: 29, 30, 31, (1–3 off), 4, 5 -> 2027-01-05.
+    let o = fazhi(&dir, &["calendar", "due", "--from", "2026-12-28", "--days", "5", "--unit", "working", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["due"], "2027-01-05");
+    std::fs::write(&file, "year 2027\nwork 2027-01-06 oops\n").unwrap();
+    let o = fazhi(&dir, &["calendar", "import", file.to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("第 2 行"), "{}", text(&o));
+    let o = fazhi(&dir, &["clocks"]);
+    assert!(o.status.success() && text(&o).contains("已检查"), "{}", text(&o));
+    assert!(fazhi(&dir, &["ledger", "verify"]).status.success(), "the import was recorded in the ledger");
+}

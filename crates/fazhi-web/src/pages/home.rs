@@ -24,6 +24,8 @@ struct Grant {
 struct HomePage {
     chrome: Chrome,
     grants: Vec<Grant>,
+    /// Next year's holiday schedule is missing (admins are told in December).
+    missing_year: Option<i32>,
 }
 
 pub fn module_label(m: &str) -> &'static str {
@@ -41,7 +43,7 @@ pub fn module_label(m: &str) -> &'static str {
     }
 }
 
-async fn home(Staff(s): Staff) -> PageResult {
+async fn home(axum::extract::State(state): axum::extract::State<AppState>, Staff(s): Staff) -> PageResult {
     let grants = PERMISSIONS
         .iter()
         .filter_map(|p| {
@@ -52,5 +54,7 @@ async fn home(Staff(s): Staff) -> PageResult {
             })
         })
         .collect();
-    render(&HomePage { chrome: Chrome::new(&s, "工作台", "/"), grants })
+    let missing_year =
+        if s.principal.has(fazhi_domain::access::SETTINGS_MANAGE) { state.app.calendar_status().1 } else { None };
+    render(&HomePage { chrome: Chrome::new(&s, "工作台", "/"), grants, missing_year })
 }

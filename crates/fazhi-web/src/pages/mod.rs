@@ -3,6 +3,7 @@
 pub mod account;
 pub mod attachments;
 pub mod audit;
+pub mod clocks;
 pub mod home;
 pub mod ledger;
 pub mod org;
@@ -16,7 +17,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use fazhi_app::auth::SessionInfo;
-use fazhi_domain::access::{AUDIT_READ, ORG_READ, Permission, ROLE_READ, TOKEN_MANAGE, USER_READ};
+use fazhi_domain::access::{AUDIT_READ, ORG_READ, Permission, ROLE_READ, SETTINGS_MANAGE, TOKEN_MANAGE, USER_READ};
 
 use crate::AppState;
 use crate::error::{WebError, error_page};
@@ -31,6 +32,7 @@ pub fn router(max_upload: u64) -> Router<AppState> {
         .merge(roles::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(clocks::router())
         .merge(ledger::router())
         .merge(search::router())
 }
@@ -63,11 +65,14 @@ struct NavEntry {
 const NAV: &[NavEntry] = &[
     NavEntry { section: "工作台", label: "首页", href: "/", needs: None },
     NavEntry { section: "工作台", label: "全文检索", href: "/search", needs: None },
+    NavEntry { section: "工作台", label: "待办提醒", href: "/inbox", needs: None },
+    NavEntry { section: "工作台", label: "期限监督", href: "/clocks", needs: Some(ORG_READ) },
     NavEntry { section: "组织与权限", label: "组织机构", href: "/org", needs: Some(ORG_READ) },
     NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
     NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
     NavEntry { section: "组织与权限", label: "接口令牌", href: "/tokens", needs: Some(TOKEN_MANAGE) },
     NavEntry { section: "组织与权限", label: "登录审计", href: "/audit", needs: Some(AUDIT_READ) },
+    NavEntry { section: "组织与权限", label: "节假日日历", href: "/calendar", needs: Some(SETTINGS_MANAGE) },
     NavEntry { section: "个人", label: "修改密码", href: "/account/password", needs: None },
 ];
 
@@ -95,6 +100,7 @@ pub struct Chrome {
     pub nav: Vec<NavSection>,
     pub notice: Option<String>,
     pub must_change_password: bool,
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -117,6 +123,7 @@ impl Chrome {
             nav,
             notice: None,
             must_change_password: s.must_change_password,
+            unread: s.unread,
         }
     }
 
@@ -140,6 +147,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "role_updated" => "角色已保存。",
         "token_revoked" => "接口令牌已吊销。",
         "attachment_added" => "附件已上传，并已记入全过程记录。",
+        "calendar_imported" => "节假日安排已导入，未结期限已按新日历重新计算。",
+        "scan_queued" => "已安排立即检查全部期限，稍后刷新即可看到结果。",
+        "clock_updated" => "期限已更新。",
         "password_changed" => "密码已修改。",
         _ => return None,
     })

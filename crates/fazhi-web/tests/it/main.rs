@@ -494,3 +494,68 @@ async fn attachments_upload_and_download_through_the_ui() {
         assert_eq!(rows, 1);
     }
 }
+
+#[tokio::test]
+async fn inbox_badge_deadlines_and_calendar_pages() {
+    for db in fazhi_testkit::engines().await {
+        let (router, clock, app) = setup(db.store.clone()).await;
+        let at = |d: &str| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .unwrap()
+                .and_hms_opt(2, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
+        clock.set(at("2026-09-21"));
+        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
+        let p = app.principal(admin.user_id()).await.unwrap();
+        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+        let street = fazhi_domain::OrgId(admin.org_id);
+        let t = fazhi_app::clocks::ClockTarget {
+            record_type: "org_node",
+            record_id: street.0.to_string(),
+            org: street,
+            owner: None,
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap();
+        app.start_clock(&by, t, "disclosure.reply", day).await.unwrap();
+        clock.set(at("2026-10-27"));
+        app.schedule_scan_now().await.unwrap();
+        app.run_jobs("test").await.unwrap();
+
+        let mut c = Client::new(router.clone());
+        c.login("zhuren", DEMO_PASSWORD).await;
+        let home = c.get("/").await.body;
+        assert!(home.contains("class=\"badge\">1<"), "unread badge in the top bar");
+        let clocks = c.get("/clocks").await.body;
+        assert!(
+            clocks.contains("红牌") && clocks.contains("2026-10-26") && clocks.contains("国庆节"),
+            "card, date and why"
+        );
+        let inbox = c.get("/inbox").await.body;
+        assert!(inbox.contains("【红牌】答复政府信息公开申请已超期"), "{inbox}");
+        let csrf = Client::csrf_of(&inbox);
+        c.post("/inbox/read-all", &[("csrf", &csrf)], ORIGIN).await;
+        assert!(!c.get("/").await.body.contains("class=\"badge\""));
+        assert_eq!(c.get("/calendar").await.status, StatusCode::FORBIDDEN, "only admins manage the calendar");
+
+        let mut a = Client::new(router);
+        a.login("admin", DEMO_PASSWORD).await;
+        let page = a.get("/calendar").await;
+        assert!(page.body.contains("2026"));
+        let csrf = Client::csrf_of(&page.body);
+        let r = a.post("/calendar", &[("csrf", &csrf), ("schedule", "year 2027\noff 2027-02-30 春节\n")], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("第 2 行") && r.body.contains("2027-02-30"), "{}", r.body);
+        let r = a
+            .post(
+                "/calendar",
+                &[("csrf", &csrf), ("schedule", "year 2027 测试\noff 2027-01-01..2027-01-03 元旦\n")],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(a.get("/calendar").await.body.contains("2027"));
+    }
+}

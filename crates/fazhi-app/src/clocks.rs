@@ -1,0 +1,466 @@
+//! Statutory clocks: start, pause, resume, extend, complete; the daily scan that turns
+//! clocks 黄牌 (due within a few working days) and 红牌 (overdue) and tells the responsible
+//! user and their leaders; the calendar admins extend each year; the inbox.
+//!
+//! Dates are computed by the domain (`fazhi_domain::deadline`), always against the one
+//! calendar held here, with "today" from the one clock in Beijing time.
+
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDate;
+use fazhi_domain::access::{ORG_READ, Principal, RecordRef, SETTINGS_MANAGE};
+use fazhi_domain::calendar::{WorkCalendar, parse_schedules};
+use fazhi_domain::clock::beijing_date;
+use fazhi_domain::deadline::{ClockState, DeadlineClock, Extension, PauseReason, RuleSet};
+use fazhi_domain::{FieldErrors, OrgId, UserId};
+use fazhi_store::clocks::{self as store, ClockRow, ClockStatus, NewClock, NewNotification, NotificationRow};
+use fazhi_store::org as org_store;
+
+use crate::ledger::Change;
+use crate::org::By;
+use crate::{App, AppError, AppResult, check, require};
+
+/// The calendar and rules of an installation, shared by every request.
+#[derive(Debug, Clone)]
+pub struct Deadlines {
+    pub calendar: Arc<RwLock<WorkCalendar>>,
+    pub rules: Arc<RuleSet>,
+    /// 黄牌 when a clock is due within this many working days (configurable; default 3).
+    pub yellow_days: u32,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            calendar: Arc::new(RwLock::new(WorkCalendar::builtin())),
+            rules: Arc::new(RuleSet::builtin()),
+            yellow_days: 3,
+        }
+    }
+}
+
+/// The record a clock runs for.
+#[derive(Debug, Clone)]
+pub struct ClockTarget<'a> {
+    pub record_type: &'a str,
+    pub record_id: String,
+    /// The org node that owns the record.
+    pub org: OrgId,
+    /// The user responsible for meeting the deadline.
+    pub owner: Option<UserId>,
+}
+
+/// A clock as shown: rule, dates, card and explanation.
+#[derive(Debug, Clone)]
+pub struct ClockView {
+    pub row: ClockRow,
+    pub clock: DeadlineClock,
+    pub steps: Vec<String>,
+}
+
+/// What a scan did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub checked: usize,
+    pub yellow: usize,
+    pub red: usize,
+    pub notified: usize,
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+fn parse_clock(row: &ClockRow) -> AppResult<DeadlineClock> {
+    serde_json::from_str(&row.clock_json).map_err(|e| internal(format!("clock {}: {e}", row.id)))
+}
+
+/// Evaluated status of a clock on `today`: (due, state, card, closed, problem, steps).
+struct Evaluated {
+    due: Option<NaiveDate>,
+    state: &'static str,
+    card: &'static str,
+    closed: bool,
+    problem: String,
+    steps: Vec<String>,
+}
+
+fn state_code(s: ClockState) -> &'static str {
+    match s {
+        ClockState::Running => "running",
+        ClockState::Paused => "paused",
+        ClockState::Met => "met",
+        ClockState::Missed => "missed",
+    }
+}
+
+impl App {
+    fn today(&self) -> NaiveDate {
+        beijing_date(self.now())
+    }
+
+    fn evaluate(&self, clock: &DeadlineClock, today: NaiveDate) -> Evaluated {
+        let cal = self.deadlines.calendar.read().unwrap_or_else(|p| p.into_inner());
+        match clock.evaluate(&cal, today) {
+            Ok(ev) => {
+                let closed = clock.completed_on.is_some();
+                let card = match ev.state {
+                    ClockState::Missed if !closed => "red",
+                    ClockState::Running | ClockState::Paused => match cal.working_days_between(today, ev.due) {
+                        Ok(n) if ev.due >= today && n <= self.deadlines.yellow_days => "yellow",
+                        _ => "none",
+                    },
+                    _ => "none",
+                };
+                Evaluated {
+                    due: Some(ev.due),
+                    state: state_code(ev.state),
+                    card,
+                    closed,
+                    problem: String::new(),
+                    steps: ev.steps.into_iter().map(|s| s.text).collect(),
+                }
+            }
+            // A year without a holiday schedule: the date cannot be known, and saying so is
+            // the point (never a weekday guess).
+            Err(e) => Evaluated {
+                due: None,
+                state: "running",
+                card: "none",
+                closed: clock.completed_on.is_some(),
+                problem: e.to_string(),
+                steps: Vec::new(),
+            },
+        }
+    }
+
+    fn status_of<'a>(&self, json: &'a str, ev: &'a Evaluated) -> ClockStatus<'a> {
+        ClockStatus {
+            clock_json: json,
+            due_date: ev.due.map(|d| d.to_string()),
+            state: ev.state,
+            card: ev.card,
+            closed: ev.closed,
+            problem: &ev.problem,
+        }
+    }
+
+    /// Starts a clock for a record. Module services call this after their own permission
+    /// checks, inside their own flow; the start is recorded in the record's ledger.
+    pub async fn start_clock(
+        &self,
+        by: &By<'_>,
+        t: ClockTarget<'_>,
+        rule_id: &str,
+        event_date: NaiveDate,
+    ) -> AppResult<i64> {
+        let rule = self
+            .deadlines
+            .rules
+            .get(rule_id)
+            .ok_or_else(|| AppError::Invalid(FieldErrors::single("rule_id", format!("没有期限规则「{rule_id}」"))))?
+            .clone();
+        let clock = DeadlineClock::new(rule, event_date);
+        let json = serde_json::to_string(&clock).map_err(internal)?;
+        let ev = self.evaluate(&clock, self.today());
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let new = NewClock {
+            org_id: t.org.0,
+            owner_id: t.owner.map(|u| u.0),
+            record_type: t.record_type,
+            record_id: &t.record_id,
+            rule_id,
+            clock_json: &json,
+        };
+        let id = store::insert(&mut tx, &new, now).await?;
+        store::update(&mut tx, id, &self.status_of(&json, &ev), now).await?;
+        let change = serde_json::json!({
+            "clock_id": id, "rule": rule_id, "name": clock.rule.name, "event_date": event_date.to_string(),
+            "due": ev.due.map(|d| d.to_string()), "basis": format!("{}", clock.rule.citation),
+        });
+        let c = Change {
+            org: t.org,
+            record_type: t.record_type,
+            record_id: t.record_id.clone(),
+            action: "clock.start",
+            change,
+            attachments: vec![],
+        };
+        self.record(&mut tx, &by.actor(), c).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Applies a change to a clock the principal can see, re-evaluates and records it.
+    async fn change_clock(
+        &self,
+        by: &By<'_>,
+        id: i64,
+        action: &'static str,
+        detail: serde_json::Value,
+        f: impl FnOnce(&mut DeadlineClock) -> Result<(), fazhi_domain::deadline::ClockError>,
+    ) -> AppResult<()> {
+        let row = self.visible_clock(by.who, id).await?;
+        let mut clock = parse_clock(&row)?;
+        f(&mut clock).map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
+        clock.validate().map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
+        let json = serde_json::to_string(&clock).map_err(internal)?;
+        let ev = self.evaluate(&clock, self.today());
+        let mut tx = self.store.begin().await?;
+        store::update(&mut tx, id, &self.status_of(&json, &ev), self.now()).await?;
+        let mut change = detail;
+        change["clock_id"] = id.into();
+        change["due"] = ev.due.map(|d| d.to_string()).into();
+        let c = Change {
+            org: OrgId(row.org_id),
+            record_type: &row.record_type,
+            record_id: row.record_id.clone(),
+            action,
+            change,
+            attachments: vec![],
+        };
+        self.record(&mut tx, &by.actor(), c).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn pause_clock(
+        &self,
+        by: &By<'_>,
+        id: i64,
+        from: NaiveDate,
+        reason: PauseReason,
+        note: &str,
+    ) -> AppResult<()> {
+        let who = by.who.user_id;
+        let detail = serde_json::json!({"from": from.to_string(), "reason": reason.label_zh(), "note": note});
+        self.change_clock(by, id, "clock.pause", detail, |c| c.pause(from, reason, who, note.to_owned())).await
+    }
+
+    pub async fn resume_clock(&self, by: &By<'_>, id: i64, to: NaiveDate) -> AppResult<()> {
+        self.change_clock(by, id, "clock.resume", serde_json::json!({"to": to.to_string()}), |c| c.resume(to)).await
+    }
+
+    pub async fn extend_clock(&self, by: &By<'_>, id: i64, length: u32, reason: &str) -> AppResult<()> {
+        let ext =
+            Extension { length, approved_by: by.who.user_id, approved_on: self.today(), reason: reason.to_owned() };
+        let detail = serde_json::json!({"length": length, "reason": reason});
+        self.change_clock(by, id, "clock.extend", detail, |c| c.extend(ext)).await
+    }
+
+    /// Marks the act done on `on` (met or missed follows from the due date).
+    pub async fn complete_clock(&self, by: &By<'_>, id: i64, on: NaiveDate) -> AppResult<()> {
+        let detail = serde_json::json!({"completed_on": on.to_string()});
+        self.change_clock(by, id, "clock.complete", detail, |c| {
+            c.completed_on = Some(on);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn visible_clock(&self, who: &Principal, id: i64) -> AppResult<ClockRow> {
+        let row = store::get(&self.store.read, id).await?.ok_or(AppError::NotFound("期限"))?;
+        let org = org_store::get_node(&self.store.read, OrgId(row.org_id)).await?.ok_or(AppError::NotFound("期限"))?;
+        let rec = RecordRef { org_id: OrgId(row.org_id), org_path: org.org_path(), owner: row.owner_id.map(UserId) };
+        check(who, ORG_READ, &rec)?;
+        Ok(row)
+    }
+
+    fn view(&self, row: ClockRow) -> AppResult<ClockView> {
+        let clock = parse_clock(&row)?;
+        let ev = self.evaluate(&clock, self.today());
+        Ok(ClockView { row, clock, steps: ev.steps })
+    }
+
+    /// Clocks within the principal's scope (a leader sees their org's overdue items), red
+    /// first.
+    pub async fn clocks(&self, who: &Principal, open_only: bool) -> AppResult<Vec<ClockView>> {
+        require(who, ORG_READ)?;
+        let rows = store::list(&self.store.read, who.filter(ORG_READ).as_ref(), open_only, 500).await?;
+        rows.into_iter().map(|r| self.view(r)).collect()
+    }
+
+    pub async fn clocks_of(&self, record_type: &str, record_id: &str) -> AppResult<Vec<ClockView>> {
+        let rows = store::of_record(&self.store.read, record_type, record_id).await?;
+        rows.into_iter().map(|r| self.view(r)).collect()
+    }
+
+    /// Re-evaluates every open clock on today's date; a clock that turns 黄牌 or 红牌 tells
+    /// its owner and the leaders above it (once per card), and the org's webhook.
+    pub async fn scan_clocks(&self) -> AppResult<ScanReport> {
+        let today = self.today();
+        let mut report = ScanReport::default();
+        let mut after = 0;
+        loop {
+            let batch = store::open_batch(&self.store.read, after, 500).await?;
+            let Some(last) = batch.last().map(|r| r.id) else { break };
+            for row in batch {
+                report.checked += 1;
+                let clock = parse_clock(&row)?;
+                let ev = self.evaluate(&clock, today);
+                store::update(&self.store.write, row.id, &self.status_of(&row.clock_json, &ev), self.now()).await?;
+                match ev.card {
+                    "yellow" => report.yellow += 1,
+                    "red" => report.red += 1,
+                    _ => continue,
+                }
+                report.notified += self.notify_card(&row, &clock, &ev).await?;
+            }
+            after = last;
+        }
+        Ok(report)
+    }
+
+    async fn notify_card(&self, row: &ClockRow, clock: &DeadlineClock, ev: &Evaluated) -> AppResult<usize> {
+        let due = ev.due.map(|d| d.to_string()).unwrap_or_default();
+        let (title, urgency) = match ev.card {
+            "red" => (format!("【红牌】{}已超期", clock.rule.name), 2),
+            _ => (format!("【黄牌】{}即将到期", clock.rule.name), 1),
+        };
+        let body = format!("到期日 {due}（{}）。{}", clock.rule.citation, ev.steps.last().cloned().unwrap_or_default());
+        let link = format!("/clocks#clock-{}", row.id);
+        let org = org_store::get_node(&self.store.read, OrgId(row.org_id)).await?;
+        let ancestors: Vec<OrgId> = org.map(|o| o.org_path().ids()).unwrap_or_default();
+        let mut users = store::leaders(&self.store.read, &ancestors).await?;
+        users.extend(row.owner_id);
+        users.sort_unstable();
+        users.dedup();
+        let mut sent = 0;
+        for u in users {
+            let n = NewNotification {
+                user_id: u,
+                clock_id: Some(row.id),
+                kind: ev.card,
+                title: &title,
+                body: &body,
+                link: &link,
+                urgency,
+            };
+            if store::notify(&self.store.write, &n, self.now()).await? {
+                sent += 1;
+            }
+        }
+        if sent > 0 {
+            self.enqueue_webhook(row.org_id, &title, &body).await?;
+        }
+        Ok(sent)
+    }
+
+    /// Loads the schedules admins imported on top of the built-in ones.
+    pub async fn load_calendar(&self) -> AppResult<()> {
+        let mut cal = WorkCalendar::builtin();
+        for (_, text) in store::calendar_years(&self.store.read).await? {
+            for s in parse_schedules(&text).map_err(|e| internal(format!("stored calendar: {e}")))? {
+                cal.merge_year(s).map_err(internal)?;
+            }
+        }
+        *self.deadlines.calendar.write().unwrap_or_else(|p| p.into_inner()) = cal;
+        Ok(())
+    }
+
+    /// Imports one or more years' holiday schedules (the State Council publishes the next
+    /// year's each November). Open clocks are recomputed and the changes recorded.
+    pub async fn import_calendar(&self, by: &By<'_>, text: &str) -> AppResult<Vec<i32>> {
+        require(by.who, SETTINGS_MANAGE)?;
+        let schedules =
+            parse_schedules(text).map_err(|e| AppError::Invalid(FieldErrors::single("schedule", e.to_string())))?;
+        if schedules.is_empty() {
+            return Err(AppError::Invalid(FieldErrors::single(
+                "schedule",
+                "没有找到任何年度安排（应以 year YYYY 开头）",
+            )));
+        }
+        let mut cal = self.deadlines.calendar.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut years = Vec::new();
+        for s in &schedules {
+            years.push(s.year());
+            cal.merge_year(s.clone()).map_err(|e| AppError::Invalid(FieldErrors::single("schedule", e.to_string())))?;
+        }
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        for s in &schedules {
+            store::save_calendar_year(&mut tx, i64::from(s.year()), &s.to_text(), Some(by.who.user_id.0), now).await?;
+        }
+        let change = serde_json::json!({"years": years});
+        let org = self.installation_org(by.who.org_id).await?;
+        let c = Change {
+            org,
+            record_type: "calendar",
+            record_id: "holidays".into(),
+            action: "calendar.import",
+            change,
+            attachments: vec![],
+        };
+        self.record(&mut tx, &by.actor(), c).await?;
+        tx.commit().await?;
+        *self.deadlines.calendar.write().unwrap_or_else(|p| p.into_inner()) = cal;
+        self.recompute_open_clocks(by).await?;
+        Ok(years)
+    }
+
+    /// After a calendar change: every open clock whose due date moved is updated and the
+    /// move recorded in its record's ledger.
+    async fn recompute_open_clocks(&self, by: &By<'_>) -> AppResult<usize> {
+        let today = self.today();
+        let mut moved = 0;
+        let mut after = 0;
+        loop {
+            let batch = store::open_batch(&self.store.read, after, 500).await?;
+            let Some(last) = batch.last().map(|r| r.id) else { break };
+            for row in batch {
+                let clock = parse_clock(&row)?;
+                let ev = self.evaluate(&clock, today);
+                let new_due = ev.due.map(|d| d.to_string());
+                if new_due == row.due_date && ev.problem == row.problem {
+                    continue;
+                }
+                let mut tx = self.store.begin().await?;
+                store::update(&mut tx, row.id, &self.status_of(&row.clock_json, &ev), self.now()).await?;
+                let change = serde_json::json!({"clock_id": row.id, "from": row.due_date, "to": new_due, "reason": "节假日安排变更"});
+                let c = Change {
+                    org: OrgId(row.org_id),
+                    record_type: &row.record_type,
+                    record_id: row.record_id.clone(),
+                    action: "clock.recompute",
+                    change,
+                    attachments: vec![],
+                };
+                self.record(&mut tx, &by.actor(), c).await?;
+                tx.commit().await?;
+                moved += 1;
+            }
+            after = last;
+        }
+        Ok(moved)
+    }
+
+    /// The org whose log records an installation-wide change: the actor's own node, or for
+    /// the local operator (who sits on no node) the first top-level node.
+    async fn installation_org(&self, actor_org: OrgId) -> AppResult<OrgId> {
+        if org_store::get_node(&self.store.read, actor_org).await?.is_some() {
+            return Ok(actor_org);
+        }
+        let all = org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
+        all.iter().find(|n| n.parent_id.is_none()).map(|n| OrgId(n.id)).ok_or(AppError::NotFound("机构"))
+    }
+
+    /// Years with a schedule, and the year an admin should import now (December only).
+    pub fn calendar_status(&self) -> (Vec<i32>, Option<i32>) {
+        let cal = self.deadlines.calendar.read().unwrap_or_else(|p| p.into_inner());
+        (cal.known_years(), cal.missing_next_year(self.today()))
+    }
+
+    pub async fn inbox(&self, user: UserId) -> AppResult<Vec<NotificationRow>> {
+        Ok(store::inbox(&self.store.read, user.0, 200).await?)
+    }
+
+    pub async fn unread(&self, user: UserId) -> AppResult<i64> {
+        Ok(store::unread_count(&self.store.read, user.0).await?)
+    }
+
+    /// Marks one item (or all) read.
+    pub async fn mark_read(&self, user: UserId, id: Option<i64>) -> AppResult<u64> {
+        Ok(store::mark_read(&self.store.write, user.0, id, self.now()).await?)
+    }
+}

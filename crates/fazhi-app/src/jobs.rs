@@ -1,0 +1,100 @@
+//! Running queued jobs: the daily clock scan and webhook deliveries. Each `fazhi serve`
+//! runs a worker; the store's claim guarantees a job runs on one worker at a time. A
+//! failing webhook is retried with back-off and never blocks the work that queued it.
+
+use std::time::Duration;
+
+use fazhi_domain::clock::{MINUTE_MS, beijing_date};
+use fazhi_store::clocks as clock_store;
+use fazhi_store::jobs::{self as store, JobRow};
+
+use crate::{App, AppResult};
+
+/// How long a claimed job is reserved for its worker.
+const LEASE_MS: i64 = 10 * MINUTE_MS;
+
+/// A webhook delivery: the group-robot JSON of 企业微信 / 钉钉 (markdown message).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct WebhookJob {
+    url: String,
+    title: String,
+    text: String,
+}
+
+impl App {
+    /// Queues the daily scan of today (idempotent: one per day, whichever node adds it).
+    pub async fn schedule_daily(&self) -> AppResult<bool> {
+        let key = format!("clock.scan:{}", beijing_date(self.now()));
+        Ok(store::enqueue(&self.store.write, "clock.scan", "{}", Some(&key), self.now(), self.now()).await?)
+    }
+
+    /// Queues a scan now (the "check now" button and `fazhi clocks scan`).
+    pub async fn schedule_scan_now(&self) -> AppResult<()> {
+        store::enqueue(&self.store.write, "clock.scan", "{}", None, self.now(), self.now()).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn enqueue_webhook(&self, org_id: i64, title: &str, text: &str) -> AppResult<()> {
+        let mut tx = self.store.begin().await?;
+        let log = self.log_of(&mut tx, fazhi_domain::OrgId(org_id)).await?;
+        drop(tx);
+        for org in [org_id, log] {
+            if let Some(url) = clock_store::webhook(&self.store.read, org).await? {
+                let job = WebhookJob { url, title: title.to_owned(), text: text.to_owned() };
+                let payload = serde_json::to_string(&job).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+                store::enqueue(&self.store.write, "webhook", &payload, None, self.now(), self.now()).await?;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims and runs ready jobs until none is left; returns how many ran.
+    pub async fn run_jobs(&self, worker: &str) -> AppResult<usize> {
+        let mut ran = 0;
+        while let Some(job) = store::claim(&self.store.write, worker, self.now(), LEASE_MS).await? {
+            ran += 1;
+            match self.run_job(&job).await {
+                Ok(()) => {
+                    store::complete(&self.store.write, job.id, worker, self.now()).await?;
+                }
+                Err(e) => {
+                    // Back-off: 1, 2, 4, 8 … minutes.
+                    let wait = MINUTE_MS << job.attempts.clamp(0, 10);
+                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                    store::fail(&self.store.write, job.id, worker, &e, self.now() + wait).await?;
+                }
+            }
+        }
+        Ok(ran)
+    }
+
+    async fn run_job(&self, job: &JobRow) -> Result<(), String> {
+        match job.kind.as_str() {
+            "clock.scan" => {
+                let r = self.scan_clocks().await.map_err(|e| e.to_string())?;
+                tracing::info!(?r, "clock scan");
+                Ok(())
+            }
+            "webhook" => {
+                let w: WebhookJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+                post_webhook(w).await
+            }
+            other => Err(format!("unknown job kind {other}")),
+        }
+    }
+}
+
+/// Posts a markdown message in the shape both 企业微信 and 钉钉 group robots accept.
+async fn post_webhook(w: WebhookJob) -> Result<(), String> {
+    let body = serde_json::json!({
+        "msgtype": "markdown",
+        "markdown": {"title": w.title, "content": format!("**{}**\n\n{}", w.title, w.text), "text": format!("**{}**\n\n{}", w.title, w.text)},
+    });
+    tokio::task::spawn_blocking(move || {
+        let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().new_agent();
+        agent.post(&w.url).send_json(&body).map(|_| ()).map_err(|e| format!("webhook {}: {e}", w.url))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}

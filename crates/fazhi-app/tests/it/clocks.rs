@@ -1,0 +1,187 @@
+//! Statutory clocks on both engines: due dates over the holiday calendar, 黄牌/红牌 by the
+//! scan with notifications to the owner and leaders (once), completion, unknown years and
+//! importing a new year's schedule, and the job queue.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use fazhi_app::clocks::ClockTarget;
+use fazhi_app::org::By;
+use fazhi_domain::UserId;
+
+use super::{demo, org_id, who};
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// 10:00 Beijing time on `d`, as unix milliseconds.
+fn at(d: &str) -> i64 {
+    date(d).and_hms_opt(2, 0, 0).unwrap().and_utc().timestamp_millis()
+}
+
+#[tokio::test]
+async fn cards_notify_owner_and_leaders_once() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-09-21"));
+        let admin = who(&app, "admin").await;
+        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let street = org_id(&app, "万兴街道").await;
+        let xinfang = who(&app, "xinfang").await;
+        let target = ClockTarget {
+            record_type: "org_node",
+            record_id: street.0.to_string(),
+            org: street,
+            owner: Some(xinfang.user_id),
+        };
+        // 20 working days from 2026-09-21 skip 中秋 (09-25..27) and 国庆 (10-01..07), count
+        // the make-up Saturday 10-10: due 2026-10-26.
+        let id = app.start_clock(&by, target, "disclosure.reply", date("2026-09-21")).await.unwrap();
+        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        assert_eq!(v.row.due_date.as_deref(), Some("2026-10-26"));
+        assert!(v.steps.iter().any(|s| s.contains("国庆节")), "{:?}", v.steps);
+        assert!(
+            app.timeline("org_node", &street.0.to_string()).await.unwrap().iter().any(|e| e.action == "clock.start")
+        );
+
+        clock.set(at("2026-10-20"));
+        assert_eq!(app.scan_clocks().await.unwrap().yellow, 0);
+        clock.set(at("2026-10-21"));
+        let r = app.scan_clocks().await.unwrap();
+        assert_eq!((r.yellow, r.red), (1, 0));
+        assert_eq!(r.notified, 3, "owner xinfang + leaders zhuren and fenguan");
+        assert_eq!(app.scan_clocks().await.unwrap().notified, 0, "once per card");
+        let zhuren = who(&app, "zhuren").await;
+        assert_eq!(app.unread(zhuren.user_id).await.unwrap(), 1);
+
+        clock.set(at("2026-10-27"));
+        let r = app.scan_clocks().await.unwrap();
+        assert_eq!((r.yellow, r.red, r.notified), (0, 1, 3));
+        let inbox = app.inbox(zhuren.user_id).await.unwrap();
+        assert!(inbox[0].title.starts_with("【红牌】"), "most urgent first: {:?}", inbox[0].title);
+        assert_eq!(app.mark_read(zhuren.user_id, None).await.unwrap(), 2);
+        assert_eq!(app.unread(zhuren.user_id).await.unwrap(), 0);
+        // The 社区 worker is neither owner nor leader: nothing for them.
+        assert_eq!(app.unread(who(&app, "wangge").await.user_id).await.unwrap(), 0);
+
+        // A leader sees the overdue clock of their org; another street's admin does not.
+        assert_eq!(app.clocks(&zhuren, true).await.unwrap()[0].row.card, "red");
+        assert!(app.clocks(&who(&app, "wangge").await, true).await.unwrap().is_empty());
+
+        app.complete_clock(&by, id, date("2026-10-27")).await.unwrap();
+        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        assert!(v.row.closed);
+        assert_eq!(v.row.state, "missed");
+        assert_eq!(app.scan_clocks().await.unwrap().checked, 0, "closed clocks are not scanned");
+        let e = app
+            .start_clock(
+                &by,
+                ClockTarget { record_type: "org_node", record_id: "1".into(), org: street, owner: None },
+                "nope",
+                date("2026-01-05"),
+            )
+            .await;
+        assert!(e.is_err());
+        let _ = UserId(0);
+    }
+}
+
+#[tokio::test]
+async fn unknown_year_then_import_recomputes() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-12-18"));
+        let admin = who(&app, "admin").await;
+        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let street = org_id(&app, "万兴街道").await;
+        let t = ClockTarget { record_type: "org_node", record_id: street.0.to_string(), org: street, owner: None };
+        app.start_clock(&by, t, "disclosure.reply", date("2026-12-18")).await.unwrap();
+        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        assert_eq!(v.row.due_date, None);
+        assert!(v.row.problem.contains("没有 2027 年的节假日安排"), "{}", v.row.problem);
+        assert_eq!(app.calendar_status().1, Some(2027), "December warning for admins");
+
+        let bad = app.import_calendar(&by, "year 2027 test\noff 2027-13-01 元旦\n").await.unwrap_err();
+        assert!(
+            matches!(&bad, fazhi_app::AppError::Invalid(f) if f.get("schedule").unwrap().contains("第 2 行")),
+            "{bad:?}"
+        );
+        let text = "year 2027 测试用安排\noff 2027-01-01..2027-01-03 元旦\n";
+        assert_eq!(app.import_calendar(&by, text).await.unwrap(), vec![2027]);
+        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        assert!(v.row.due_date.is_some() && v.row.problem.is_empty(), "{:?}", v.row);
+        let actions: Vec<String> =
+            app.timeline("org_node", &street.0.to_string()).await.unwrap().into_iter().map(|e| e.action).collect();
+        assert!(actions.contains(&"clock.recompute".to_owned()), "{actions:?}");
+        assert_eq!(app.calendar_status().1, None);
+
+        // A restart loads the imported year from the database.
+        let again = fazhi_app::App::new(app.store.clone(), clock.clone(), app.security);
+        again.load_calendar().await.unwrap();
+        assert!(again.calendar_status().0.contains(&2027));
+        // Only admins with settings.manage import.
+        let zhifa = who(&app, "zhifa").await;
+        let by_z = By { who: &zhifa, username: "zhifa", source_addr: "" };
+        assert!(matches!(app.import_calendar(&by_z, text).await, Err(fazhi_app::AppError::Forbidden(_))));
+    }
+}
+
+#[tokio::test]
+async fn the_daily_job_runs_once_per_day() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-10-21"));
+        assert!(app.schedule_daily().await.unwrap());
+        assert!(!app.schedule_daily().await.unwrap(), "one scan job per day");
+        assert_eq!(app.run_jobs("w1").await.unwrap(), 1);
+        assert_eq!(app.run_jobs("w1").await.unwrap(), 0);
+        clock.set(at("2026-10-22"));
+        assert!(app.schedule_daily().await.unwrap());
+        app.schedule_scan_now().await.unwrap();
+        assert_eq!(app.run_jobs("w2").await.unwrap(), 2);
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_never_claimed_twice_by_concurrent_workers() {
+    for db in fazhi_testkit::engines().await {
+        let store = db.store.clone();
+        for i in 0..60 {
+            fazhi_store::jobs::enqueue(&store.write, "test", &format!("{{\"n\":{i}}}"), None, 1, 1).await.unwrap();
+        }
+        // Two "nodes": a second pool on the same database, and four workers on each.
+        let url = match &store.write {
+            fazhi_store::Db::Postgres(p) => Some(p.connect_options().as_ref().clone()),
+            _ => None,
+        };
+        let other = match url {
+            Some(opts) => {
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect_with(opts).await.unwrap();
+                fazhi_store::Db::Postgres(pool)
+            }
+            None => store.write.clone(),
+        };
+        let mut tasks = Vec::new();
+        for w in 0..8 {
+            let db = if w % 2 == 0 { store.write.clone() } else { other.clone() };
+            tasks.push(tokio::spawn(async move {
+                let worker = format!("worker-{w}");
+                let mut got = Vec::new();
+                while let Some(job) = fazhi_store::jobs::claim(&db, &worker, 10, 60_000).await.unwrap() {
+                    tokio::task::yield_now().await;
+                    assert!(fazhi_store::jobs::complete(&db, job.id, &worker, 11).await.unwrap());
+                    got.push(job.id);
+                }
+                got
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        let unique: BTreeSet<i64> = all.iter().copied().collect();
+        assert_eq!(all.len(), 60, "every job ran");
+        assert_eq!(unique.len(), 60, "no job ran twice");
+    }
+}

@@ -1,0 +1,257 @@
+//! Statutory clocks, imported holiday schedules, the inbox and webhook settings.
+
+use fazhi_domain::OrgId;
+use fazhi_domain::access::ScopeFilter;
+use fazhi_domain::clock::Millis;
+use sqlx::{FromRow, QueryBuilder};
+
+use crate::db::Exec;
+use crate::scope::{ScopeCols, push_scope};
+use crate::{Result, Tx};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ClockRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub owner_id: Option<i64>,
+    pub record_type: String,
+    pub record_id: String,
+    pub rule_id: String,
+    pub clock_json: String,
+    pub due_date: Option<String>,
+    pub state: String,
+    pub card: String,
+    pub closed: bool,
+    pub problem: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, c.due_date, \
+    c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at";
+
+/// A new clock row.
+#[derive(Debug, Clone)]
+pub struct NewClock<'a> {
+    pub org_id: i64,
+    pub owner_id: Option<i64>,
+    pub record_type: &'a str,
+    pub record_id: &'a str,
+    pub rule_id: &'a str,
+    pub clock_json: &'a str,
+}
+
+pub async fn insert(tx: &mut Tx, c: &NewClock<'_>, now: Millis) -> Result<i64> {
+    const SQL: &str = "insert into deadline_clock (org_id, owner_id, record_type, record_id, rule_id, clock_json, \
+        state, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, 'running', $7, $7) returning id";
+    Ok(run!(tx, |e| sqlx::query_scalar(SQL)
+        .bind(c.org_id)
+        .bind(c.owner_id)
+        .bind(c.record_type)
+        .bind(c.record_id)
+        .bind(c.rule_id)
+        .bind(c.clock_json)
+        .bind(now)
+        .fetch_one(e)
+        .await)?)
+}
+
+/// What evaluation decided about a clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockStatus<'a> {
+    pub clock_json: &'a str,
+    pub due_date: Option<String>,
+    pub state: &'a str,
+    pub card: &'a str,
+    pub closed: bool,
+    pub problem: &'a str,
+}
+
+pub async fn update<'a>(ex: impl Into<Exec<'a>>, id: i64, s: &ClockStatus<'_>, now: Millis) -> Result<()> {
+    const SQL: &str = "update deadline_clock set clock_json = $2, due_date = $3, state = $4, card = $5, closed = $6, \
+        problem = $7, updated_at = $8 where id = $1";
+    run!(ex.into(), |e| sqlx::query(SQL)
+        .bind(id)
+        .bind(s.clock_json)
+        .bind(&s.due_date)
+        .bind(s.state)
+        .bind(s.card)
+        .bind(s.closed)
+        .bind(s.problem)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<ClockRow>> {
+    const SQL: &str = "select c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, \
+        c.due_date, c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at from deadline_clock c where c.id = $1";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id).fetch_optional(e).await)?)
+}
+
+/// Open clocks after `after_id`, for scanning in batches.
+pub async fn open_batch<'a>(ex: impl Into<Exec<'a>>, after_id: i64, limit: i64) -> Result<Vec<ClockRow>> {
+    const SQL: &str = "select c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, \
+        c.due_date, c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at from deadline_clock c \
+        where not c.closed and c.id > $1 order by c.id limit $2";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(after_id).bind(limit).fetch_all(e).await)?)
+}
+
+/// Clocks within `filter`, red first, then yellow, then by due date.
+pub async fn list<'a>(
+    ex: impl Into<Exec<'a>>,
+    filter: Option<&ScopeFilter>,
+    open_only: bool,
+    limit: i64,
+) -> Result<Vec<ClockRow>> {
+    let cols = ScopeCols { org: "c.org_id", owner: Some("c.owner_id") };
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from deadline_clock c where "));
+        push_scope(&mut qb, filter, cols);
+        if open_only {
+            qb.push(" and not c.closed");
+        }
+        qb.push(" order by case c.card when 'red' then 0 when 'yellow' then 1 else 2 end, c.due_date, c.id limit ");
+        qb.push_bind(limit.clamp(1, 1000));
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
+pub async fn of_record<'a>(ex: impl Into<Exec<'a>>, record_type: &str, record_id: &str) -> Result<Vec<ClockRow>> {
+    const SQL: &str = "select c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, \
+        c.due_date, c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at from deadline_clock c \
+        where c.record_type = $1 and c.record_id = $2 order by c.id";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(record_type).bind(record_id).fetch_all(e).await)?)
+}
+
+/// Leaders (街道主要负责人, 分管领导) sitting on any of `orgs` (the clock's node and its
+/// ancestors), to be told about overdue items.
+pub async fn leaders<'a>(ex: impl Into<Exec<'a>>, orgs: &[OrgId]) -> Result<Vec<i64>> {
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(
+            "select distinct u.id from app_user u join user_role ur on ur.user_id = u.id join role r on r.id = ur.role_id \
+             where r.code in ('principal', 'deputy') and not u.disabled and u.org_id in (",
+        );
+        let mut sep = qb.separated(", ");
+        for o in orgs {
+            sep.push_bind(o.0);
+        }
+        qb.push(") order by u.id");
+        qb.build_query_scalar().fetch_all(e).await
+    })?)
+}
+
+/// Imported holiday schedules (year, text).
+pub async fn calendar_years<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<(i64, String)>> {
+    const SQL: &str = "select year, schedule_text from calendar_year order by year";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).fetch_all(e).await)?)
+}
+
+pub async fn save_calendar_year(tx: &mut Tx, year: i64, text: &str, by: Option<i64>, now: Millis) -> Result<()> {
+    const SQL: &str = "insert into calendar_year (year, schedule_text, imported_by, imported_at) values ($1, $2, $3, $4) \
+        on conflict (year) do update set schedule_text = excluded.schedule_text, imported_by = excluded.imported_by, \
+        imported_at = excluded.imported_at";
+    run!(tx, |e| sqlx::query(SQL).bind(year).bind(text).bind(by).bind(now).execute(e).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub clock_id: Option<i64>,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub urgency: i64,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// A new inbox item.
+#[derive(Debug, Clone)]
+pub struct NewNotification<'a> {
+    pub user_id: i64,
+    pub clock_id: Option<i64>,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub link: &'a str,
+    pub urgency: i64,
+}
+
+/// Adds an inbox item; a second item for the same (user, clock, kind) is not added.
+pub async fn notify<'a>(ex: impl Into<Exec<'a>>, n: &NewNotification<'_>, now: Millis) -> Result<bool> {
+    const SQL: &str = "insert into notification (user_id, clock_id, kind, title, body, link, urgency, created_at) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing";
+    Ok(run!(ex.into(), |e| sqlx::query(SQL)
+        .bind(n.user_id)
+        .bind(n.clock_id)
+        .bind(n.kind)
+        .bind(n.title)
+        .bind(n.body)
+        .bind(n.link)
+        .bind(n.urgency)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
+pub async fn unread_count<'a>(ex: impl Into<Exec<'a>>, user: i64) -> Result<i64> {
+    const SQL: &str = "select count(*) from notification where user_id = $1 and read_at is null";
+    Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(user).fetch_one(e).await)?)
+}
+
+/// A user's inbox: unread first, most urgent first, newest first.
+pub async fn inbox<'a>(ex: impl Into<Exec<'a>>, user: i64, limit: i64) -> Result<Vec<NotificationRow>> {
+    const SQL: &str = "select id, user_id, clock_id, kind, title, body, link, urgency, created_at, read_at \
+        from notification where user_id = $1 \
+        order by case when read_at is null then 0 else 1 end, urgency desc, created_at desc, id desc limit $2";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(user).bind(limit).fetch_all(e).await)?)
+}
+
+pub async fn mark_read<'a>(ex: impl Into<Exec<'a>>, user: i64, id: Option<i64>, now: Millis) -> Result<u64> {
+    const ONE: &str = "update notification set read_at = $3 where user_id = $1 and id = $2 and read_at is null";
+    const ALL: &str = "update notification set read_at = $2 where user_id = $1 and read_at is null";
+    Ok(match id {
+        Some(id) => run!(ex.into(), |e| sqlx::query(ONE)
+            .bind(user)
+            .bind(id)
+            .bind(now)
+            .execute(e)
+            .await
+            .map(|r| r.rows_affected()))?,
+        None => run!(ex.into(), |e| sqlx::query(ALL).bind(user).bind(now).execute(e).await.map(|r| r.rows_affected()))?,
+    })
+}
+
+/// The webhook of an org, if one is set and enabled.
+pub async fn webhook<'a>(ex: impl Into<Exec<'a>>, org: i64) -> Result<Option<String>> {
+    const SQL: &str = "select url from org_webhook where org_id = $1 and enabled";
+    Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(org).fetch_optional(e).await)?)
+}
+
+pub async fn set_webhook<'a>(ex: impl Into<Exec<'a>>, org: i64, url: Option<&str>, now: Millis) -> Result<()> {
+    match url {
+        Some(u) => {
+            const SQL: &str = "insert into org_webhook (org_id, url, enabled, updated_at) values ($1, $2, TRUE, $3) \
+                on conflict (org_id) do update set url = excluded.url, enabled = TRUE, updated_at = excluded.updated_at";
+            run!(ex.into(), |e| sqlx::query(SQL).bind(org).bind(u).bind(now).execute(e).await.map(|_| ()))?;
+        }
+        None => {
+            run!(ex.into(), |e| sqlx::query("delete from org_webhook where org_id = $1")
+                .bind(org)
+                .execute(e)
+                .await
+                .map(|_| ()))?;
+        }
+    }
+    Ok(())
+}

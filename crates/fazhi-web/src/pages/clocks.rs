@@ -1,0 +1,203 @@
+//! The inbox of due items, the deadline overview (黄牌/红牌 with the explanation of every
+//! date), and the holiday calendar admins extend each year.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use fazhi_app::AppError;
+use fazhi_app::auth::SessionInfo;
+use fazhi_app::org::By;
+use fazhi_domain::FieldErrors;
+use fazhi_domain::access::SETTINGS_MANAGE;
+
+use super::{Chrome, Done, PageResult, beijing, render, render_status};
+use crate::AppState;
+use crate::session::{ClientAddr, CsrfForm, Staff};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", get(inbox))
+        .route("/inbox/read-all", post(read_all))
+        .route("/inbox/{id}/read", post(read_one))
+        .route("/clocks", get(clocks))
+        .route("/clocks/scan", post(scan_now))
+        .route("/calendar", get(calendar).post(import))
+}
+
+struct InboxLine {
+    id: i64,
+    title: String,
+    body: String,
+    link: String,
+    at: String,
+    unread: bool,
+    card: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    lines: Vec<InboxLine>,
+}
+
+async fn inbox(State(state): State<AppState>, Staff(s): Staff) -> PageResult {
+    let lines = state
+        .app
+        .inbox(s.user_id)
+        .await?
+        .into_iter()
+        .map(|n| InboxLine {
+            id: n.id,
+            title: n.title,
+            body: n.body,
+            link: n.link,
+            at: beijing(n.created_at),
+            unread: n.read_at.is_none(),
+            card: n.kind,
+        })
+        .collect();
+    render(&InboxPage { chrome: Chrome::new(&s, "待办提醒", "/inbox"), lines })
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Empty {}
+
+async fn read_all(State(state): State<AppState>, Staff(s): Staff, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    state.app.mark_read(s.user_id, None).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+async fn read_one(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    state.app.mark_read(s.user_id, Some(id)).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+struct ClockLine {
+    id: i64,
+    name: String,
+    citation: String,
+    record: String,
+    event_date: String,
+    due: String,
+    state: String,
+    card: String,
+    problem: String,
+    steps: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/clocks.html")]
+struct ClocksPage {
+    chrome: Chrome,
+    lines: Vec<ClockLine>,
+    can_scan: bool,
+}
+
+fn state_label(code: &str) -> &'static str {
+    match code {
+        "running" => "计时中",
+        "paused" => "暂停",
+        "met" => "按期完成",
+        "missed" => "超期",
+        _ => "未知",
+    }
+}
+
+async fn clocks(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
+    let lines = state
+        .app
+        .clocks(&s.principal, true)
+        .await?
+        .into_iter()
+        .map(|v| ClockLine {
+            id: v.row.id,
+            name: v.clock.rule.name.clone(),
+            citation: v.clock.rule.citation.to_string(),
+            record: format!("{} {}", v.row.record_type, v.row.record_id),
+            event_date: v.clock.event_date.to_string(),
+            due: v.row.due_date.clone().unwrap_or_else(|| "无法计算".into()),
+            state: state_label(&v.row.state).into(),
+            card: v.row.card.clone(),
+            problem: v.row.problem.clone(),
+            steps: v.steps,
+        })
+        .collect();
+    render(&ClocksPage {
+        chrome: Chrome::new(&s, "期限监督", "/clocks").with_notice(d.done.as_deref()),
+        lines,
+        can_scan: s.principal.has(SETTINGS_MANAGE),
+    })
+}
+
+async fn scan_now(State(state): State<AppState>, Staff(s): Staff, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    if !s.principal.has(SETTINGS_MANAGE) {
+        return Err(AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(SETTINGS_MANAGE)).into());
+    }
+    state.app.schedule_scan_now().await?;
+    Ok(Redirect::to("/clocks?done=scan_queued").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pages/calendar.html")]
+struct CalendarPage {
+    chrome: Chrome,
+    years: Vec<i32>,
+    missing: Option<i32>,
+    schedule: String,
+    errors: FieldErrors,
+}
+
+fn calendar_page(
+    state: &AppState,
+    s: &SessionInfo,
+    schedule: String,
+    errors: FieldErrors,
+    done: Option<&str>,
+) -> CalendarPage {
+    let (years, missing) = state.app.calendar_status();
+    CalendarPage {
+        chrome: Chrome::new(s, "节假日日历", "/calendar").with_notice(done),
+        years,
+        missing,
+        schedule,
+        errors,
+    }
+}
+
+async fn calendar(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
+    if !s.principal.has(SETTINGS_MANAGE) {
+        return Err(AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(SETTINGS_MANAGE)).into());
+    }
+    render(&calendar_page(&state, &s, String::new(), FieldErrors::new(), d.done.as_deref()))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ImportForm {
+    #[serde(default)]
+    schedule: String,
+}
+
+async fn import(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    CsrfForm(f): CsrfForm<ImportForm>,
+) -> PageResult {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    match state.app.import_calendar(&by, &f.schedule).await {
+        Ok(_) => Ok(Redirect::to("/calendar?done=calendar_imported").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &calendar_page(&state, &s, f.schedule, errors, None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
