@@ -98,3 +98,51 @@ async fn post_webhook(w: WebhookJob) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?
 }
+
+/// Scheme and host of a webhook URL: what may be shown and recorded (the path and query of
+/// a group-robot URL carry its secret key).
+pub fn webhook_host(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    format!("{scheme}://{host}")
+}
+
+impl App {
+    /// Sets (or, with an empty URL, removes) the reminder webhook of an org node.
+    pub async fn set_webhook(&self, by: &crate::org::By<'_>, org: fazhi_domain::OrgId, url: &str) -> AppResult<()> {
+        use fazhi_domain::FieldErrors;
+        let node = fazhi_store::org::get_node(&self.store.read, org).await?.ok_or(crate::AppError::NotFound("机构"))?;
+        crate::check(by.who, fazhi_domain::access::ORG_MANAGE, &crate::org::node_ref(&node))?;
+        let url = url.trim();
+        if !url.is_empty()
+            && (!(url.starts_with("https://") || url.starts_with("http://"))
+                || url.chars().count() > 500
+                || url.chars().any(char::is_whitespace))
+        {
+            return Err(crate::AppError::Invalid(FieldErrors::single(
+                "webhook",
+                "Webhook 地址应以 https:// 或 http:// 开头，不含空格，最多 500 个字符",
+            )));
+        }
+        let value = (!url.is_empty()).then_some(url);
+        let mut tx = self.store.begin().await?;
+        clock_store::set_webhook(&mut tx, org.0, value, self.now()).await?;
+        let change = serde_json::json!({"webhook": value.map(webhook_host)});
+        let c = crate::ledger::Change {
+            org,
+            record_type: "org_node",
+            record_id: org.to_string(),
+            action: "org.webhook",
+            change,
+            attachments: vec![],
+        };
+        self.record(&mut tx, &by.actor(), c).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The host of an org's webhook, if one is set.
+    pub async fn webhook_of(&self, org: fazhi_domain::OrgId) -> AppResult<Option<String>> {
+        Ok(clock_store::webhook(&self.store.read, org.0).await?.map(|u| webhook_host(&u)))
+    }
+}

@@ -31,6 +31,11 @@ pub struct FileConfig {
     pub s3_region: Option<String>,
     pub security: SecurityPolicy,
     pub install: InstallConfig,
+    /// 黄牌 when a clock is due within this many working days (default 3).
+    pub yellow_card_working_days: Option<u32>,
+    /// Per-installation changes to deadline rules (values DOMAIN.md marks UNVERIFIED,
+    /// sectoral rules), by rule id; each needs its `basis`.
+    pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
 }
 
 /// Names used when a new installation is created.
@@ -69,6 +74,8 @@ pub struct Config {
     pub blob_store: BlobConfig,
     pub security: SecurityPolicy,
     pub install: InstallConfig,
+    pub yellow_days: u32,
+    pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
 }
 
 impl fmt::Debug for Config {
@@ -152,6 +159,8 @@ impl Config {
             body_limit: file.body_limit_kib.unwrap_or(256) * 1024,
             security: file.security,
             install: file.install,
+            yellow_days: file.yellow_card_working_days.unwrap_or(3),
+            deadline_rules: file.deadline_rules,
         })
     }
 }
@@ -177,6 +186,27 @@ mod tests {
         assert!(!format!("{c:?}").contains("pw@"), "secrets never printed");
         let o = Overrides { config: Some(f), listen: Some("127.0.0.1:1".into()), ..Default::default() };
         assert_eq!(Config::resolve(&o).unwrap().listen, "127.0.0.1:1");
+    }
+
+    #[test]
+    fn deadline_rules_are_configurable() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "yellow_card_working_days = 5\n[deadline_rules.\"enforcement.statement\"]\nlength = 7\nbasis = \"某市行政处罚程序规定第二十条\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(&Overrides { config: Some(f.clone()), ..Default::default() }).unwrap();
+        assert_eq!(c.yellow_days, 5);
+        let rules = fazhi_domain::deadline::RuleSet::builtin().with_overrides(&c.deadline_rules).unwrap();
+        let r = rules.get("enforcement.statement").unwrap();
+        assert_eq!(r.length, 7);
+        assert!(r.overridden.as_deref().unwrap().contains("某市"));
+        std::fs::write(&f, "[deadline_rules.\"enforcement.statement\"]\nlength = 7\n").unwrap();
+        let c = Config::resolve(&Overrides { config: Some(f), ..Default::default() }).unwrap();
+        let e = fazhi_domain::deadline::RuleSet::builtin().with_overrides(&c.deadline_rules).unwrap_err();
+        assert!(e.to_string().contains("依据"), "{e}");
     }
 
     #[test]

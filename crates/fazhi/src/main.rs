@@ -237,7 +237,13 @@ fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
             bail!("此程序未包含 S3 支持：请用 `cargo build --release -p fazhi --features s3` 构建")
         }
     };
-    Ok(App::new(store, Arc::new(SystemClock), cfg.security).with_blobs(blobs, cfg.attachment_max_bytes))
+    let mut app = App::new(store, Arc::new(SystemClock), cfg.security).with_blobs(blobs, cfg.attachment_max_bytes);
+    let rules = fazhi_domain::deadline::RuleSet::builtin()
+        .with_overrides(&cfg.deadline_rules)
+        .map_err(|e| anyhow::anyhow!("配置项 deadline_rules 有误：{e}"))?;
+    app.deadlines.rules = Arc::new(rules);
+    app.deadlines.yellow_days = cfg.yellow_days;
+    Ok(app)
 }
 
 async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {

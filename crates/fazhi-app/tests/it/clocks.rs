@@ -185,3 +185,83 @@ async fn jobs_are_never_claimed_twice_by_concurrent_workers() {
         assert_eq!(unique.len(), 60, "no job ran twice");
     }
 }
+
+#[tokio::test]
+async fn webhooks_are_delivered_and_a_failing_one_is_retried_without_blocking() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-09-21"));
+        let admin = who(&app, "admin").await;
+        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let street = org_id(&app, "万兴街道").await;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut got = Vec::new();
+            loop {
+                let n = sock.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_string();
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if got.len() >= i + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\n{\"errcode\":0}").await.unwrap();
+            String::from_utf8_lossy(&got).to_string()
+        });
+        let bad = app.set_webhook(&by, street, "ftp://x").await.unwrap_err();
+        assert!(matches!(bad, fazhi_app::AppError::Invalid(_)));
+        app.set_webhook(&by, street, &format!("http://{addr}/cgi-bin/webhook/send?key=SECRET")).await.unwrap();
+        assert_eq!(app.webhook_of(street).await.unwrap().unwrap(), format!("http://{addr}"));
+        let entry = app.timeline("org_node", &street.0.to_string()).await.unwrap().pop().unwrap();
+        assert!(!entry.change.to_string().contains("SECRET"), "the robot key never enters the ledger");
+
+        let t = ClockTarget { record_type: "org_node", record_id: street.0.to_string(), org: street, owner: None };
+        app.start_clock(&by, t, "disclosure.reply", date("2026-09-21")).await.unwrap();
+        clock.set(at("2026-10-27"));
+        app.scan_clocks().await.unwrap();
+        assert_eq!(app.run_jobs("w").await.unwrap(), 1, "one webhook delivery");
+        let request = server.await.unwrap();
+        assert!(
+            request.contains("\"msgtype\"") && request.contains("\"markdown\"") && request.contains("红牌"),
+            "{request}"
+        );
+
+        // A webhook that fails: the scan still completes; the delivery is retried later.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        app.set_webhook(&by, street, &format!("http://{closed}/hook")).await.unwrap();
+        let community = org_id(&app, "兴南社区").await;
+        let t =
+            ClockTarget { record_type: "org_node", record_id: community.0.to_string(), org: community, owner: None };
+        clock.set(at("2026-09-21"));
+        app.start_clock(&by, t, "disclosure.reply", date("2026-09-21")).await.unwrap();
+        clock.set(at("2026-10-27"));
+        let r = app.scan_clocks().await.unwrap();
+        assert!(r.notified > 0);
+        assert_eq!(app.run_jobs("w").await.unwrap(), 1);
+        let (attempts, run_at): (i64, i64) = fazhi_store::run!(&app.store.read, |e| sqlx::query_as(
+            "select attempts, run_at from job where kind = 'webhook' and done_at is null"
+        )
+        .fetch_one(e)
+        .await)
+        .unwrap();
+        assert_eq!(attempts, 1);
+        assert!(run_at > at("2026-10-27"), "retried later with back-off");
+        assert_eq!(app.run_jobs("w").await.unwrap(), 0, "not before its time");
+    }
+}

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/org/{id}", get(node).post(update))
         .route("/org/{id}/move", post(move_node))
         .route("/org/{id}/delete", post(delete))
+        .route("/org/{id}/webhook", post(set_webhook))
 }
 
 /// A node as listed in the tree.
@@ -171,6 +172,8 @@ struct NodePage {
     timeline: Vec<super::ledger::TimelineLine>,
     attachments: Vec<fazhi_store::attachments::AttachmentRow>,
     max_upload_mb: u64,
+    /// Host of the reminder webhook, if set (the full URL holds a secret key).
+    webhook: Option<String>,
 }
 
 /// The node page with errors of an attachment upload.
@@ -212,7 +215,9 @@ async fn node_page(
     });
     let timeline = super::ledger::timeline(state.app.timeline("org_node", &node.id.to_string()).await?);
     let attachments = state.app.attachments_of(&s.principal, "org_node", &node.id.to_string()).await?;
+    let webhook = if can_manage { state.app.webhook_of(OrgId(node.id)).await? } else { None };
     Ok(NodePage {
+        webhook,
         timeline,
         attachments,
         max_upload_mb: state.app.attachment_max_bytes / (1024 * 1024),
@@ -301,6 +306,26 @@ async fn delete(
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.delete_org(&by, OrgId(id)).await {
         Ok(()) => Ok(Redirect::to("/org?done=org_deleted").into_response()),
+        Err(e) => node_again(&state, &s, OrgId(id), None, e).await,
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct WebhookForm {
+    #[serde(default)]
+    webhook: String,
+}
+
+async fn set_webhook(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<WebhookForm>,
+) -> PageResult {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    match state.app.set_webhook(&by, OrgId(id), &f.webhook).await {
+        Ok(()) => Ok(Redirect::to(&format!("/org/{id}?done=org_updated")).into_response()),
         Err(e) => node_again(&state, &s, OrgId(id), None, e).await,
     }
 }
