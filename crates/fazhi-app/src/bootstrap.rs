@@ -153,6 +153,50 @@ impl App {
         tx.commit().await?;
         Ok(accounts)
     }
+
+    /// Three demo deadlines relative to today — one overdue, one due within three working
+    /// days, one running — so the inbox and the deadline page show something real.
+    /// Called once, right after [`App::seed_demo`] created a fresh demo installation.
+    pub async fn seed_demo_deadlines(&self) -> AppResult<()> {
+        use fazhi_domain::calendar::{DayUnit, notice_date};
+        let today = fazhi_domain::clock::beijing_date(self.now());
+        let all = org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
+        let node = |name: &str| all.iter().find(|n| n.name == name).map(|n| OrgId(n.id));
+        let user = |name: &str| {
+            let name = name.to_owned();
+            async move { user_store::get_by_username(&self.store.read, &name).await.map(|u| u.map(|u| u.user_id())) }
+        };
+        let (Some(office), Some(team)) = (node("信访办"), node("综合执法大队")) else { return Ok(()) };
+        let xinfang = user("xinfang").await?;
+        let zhifa = user("zhifa").await?;
+        let cal = self.deadlines.calendar.read().unwrap_or_else(|p| p.into_inner()).clone();
+        // Event dates that put the due date where we want it; skipped quietly when the
+        // calendar does not reach (a demo started next to an unknown year).
+        let overdue = notice_date(&cal, today, 25, DayUnit::Working).ok().map(|d| d.due);
+        let soon = cal
+            .add_working_days(today, 2)
+            .ok()
+            .and_then(|d| notice_date(&cal, d, 5, DayUnit::Working).ok())
+            .map(|d| d.due);
+        let plan = [
+            (overdue, "disclosure.reply", office, xinfang),
+            (soon, "petition.objection", office, xinfang),
+            (Some(today), "enforcement.evidence_preservation", team, zhifa),
+        ];
+        let system = crate::org::By { who: &demo_operator(), username: "system", source_addr: "" };
+        for (event, rule, org, owner) in plan {
+            let Some(event) = event else { continue };
+            let t = crate::clocks::ClockTarget { record_type: "org_node", record_id: org.to_string(), org, owner };
+            self.start_clock(&system, t, rule, event).await?;
+        }
+        self.scan_clocks().await?;
+        Ok(())
+    }
+}
+
+/// The principal the demo seeding acts as (it sits on no node; it only starts clocks).
+fn demo_operator() -> fazhi_domain::access::Principal {
+    fazhi_domain::access::Principal::new(fazhi_domain::UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [])
 }
 
 /// The demo accounts, one per built-in role, and where they sit.

@@ -180,14 +180,23 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     }
     shot(&tab, out, "09-ledger-portal")?;
 
-    // 7. Phone width.
+    // 7. Deadlines: the demo has an overdue and a nearly due one, each explained.
+    tab.navigate_to(&format!("{base}/clocks"))?.wait_until_navigated()?;
+    let clocks = text(&tab)?;
+    if !clocks.contains("红牌") || !clocks.contains("黄牌") {
+        bail!("deadline page does not show the demo's red and yellow cards: {clocks}");
+    }
+    tab.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)", false)?;
+    shot(&tab, out, "10-clocks")?;
+
+    // 8. Phone width.
     tab.set_bounds(Bounds::Normal { left: Some(0), top: Some(0), width: Some(390.0), height: Some(844.0) })?;
     tab.navigate_to(&format!("{base}/users"))?.wait_until_navigated()?;
     std::thread::sleep(Duration::from_millis(300));
-    shot(&tab, out, "10-phone-users")?;
+    shot(&tab, out, "11-phone-users")?;
 
     drop(tab);
     drop(browser);
     let _ = std::fs::remove_dir_all(profile);
-    Ok(10)
+    Ok(11)
 }

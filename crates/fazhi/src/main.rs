@@ -259,7 +259,11 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     app.ensure_builtins().await?;
     app.load_calendar().await?;
     if demo {
+        let fresh = !app.is_initialized().await?;
         let accounts = app.seed_demo().await?;
+        if fresh {
+            app.seed_demo_deadlines().await?;
+        }
         println!("演示数据：{}", where_data(&cfg));
         println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
         for a in accounts {

@@ -86,6 +86,7 @@ struct ClockLine {
     name: String,
     citation: String,
     record: String,
+    record_href: String,
     event_date: String,
     due: String,
     state: String,
@@ -113,6 +114,8 @@ fn state_label(code: &str) -> &'static str {
 }
 
 async fn clocks(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
+    let names: std::collections::HashMap<String, String> =
+        state.app.org_tree(&s.principal).await?.into_iter().map(|o| (o.id.to_string(), o.name)).collect();
     let lines = state
         .app
         .clocks(&s.principal, true)
@@ -122,7 +125,18 @@ async fn clocks(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<
             id: v.row.id,
             name: v.clock.rule.name.clone(),
             citation: v.clock.rule.citation.to_string(),
-            record: format!("{} {}", v.row.record_type, v.row.record_id),
+            record: match v.row.record_type.as_str() {
+                "org_node" => {
+                    format!("机构：{}", names.get(&v.row.record_id).cloned().unwrap_or_else(|| v.row.record_id.clone()))
+                }
+                "user" => format!("用户 {}", v.row.record_id),
+                other => format!("{other} {}", v.row.record_id),
+            },
+            record_href: match v.row.record_type.as_str() {
+                "org_node" => format!("/org/{}", v.row.record_id),
+                "user" => format!("/users/{}", v.row.record_id),
+                _ => String::new(),
+            },
             event_date: v.clock.event_date.to_string(),
             due: v.row.due_date.clone().unwrap_or_else(|| "无法计算".into()),
             state: state_label(&v.row.state).into(),
