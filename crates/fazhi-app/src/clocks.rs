@@ -318,7 +318,8 @@ impl App {
             "red" => (format!("【红牌】{}已超期", clock.rule.name), 2),
             _ => (format!("【黄牌】{}即将到期", clock.rule.name), 1),
         };
-        let body = format!("到期日 {due}（{}）。{}", clock.rule.citation, ev.steps.last().cloned().unwrap_or_default());
+        // The whole explanation travels with the reminder: the date is never shown bare.
+        let body = format!("到期日 {due}（{}）。计算过程：{}", clock.rule.citation, ev.steps.join("；"));
         let link = format!("/clocks#clock-{}", row.id);
         let org = org_store::get_node(&self.store.read, OrgId(row.org_id)).await?;
         let ancestors: Vec<OrgId> = org.map(|o| o.org_path().ids()).unwrap_or_default();
