@@ -167,6 +167,40 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Query parameters whose rejection is our error format.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("查询参数不符合要求：{}", source_text(&e)),
+            )),
+        }
+    }
+}
+
+/// Path parameters whose rejection is our error format (e.g. `/users/abc`).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(e) => {
+                Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("地址参数不正确：{}", source_text(&e))))
+            }
+        }
+    }
+}
+
 fn source_text(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -294,7 +328,11 @@ async fn list_orgs(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "org", params(("id" = i64, Path, description = "org node id")),
     responses((status = 200, body = OrgOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn get_org(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<OrgOut>, ApiError> {
+async fn get_org(
+    State(state): State<AppState>,
+    c: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<OrgOut>, ApiError> {
     Ok(Json(state.app.org_node(&c.principal, OrgId(id)).await?.into()))
 }
 
@@ -317,7 +355,7 @@ async fn create_org(
 async fn list_users(
     State(state): State<AppState>,
     c: Caller,
-    Query(p): Query<UserListParams>,
+    ApiQuery(p): ApiQuery<UserListParams>,
 ) -> Result<Json<Vec<UserOut>>, ApiError> {
     let q = UserQuery {
         text: p.q.filter(|s| !s.trim().is_empty()),
@@ -330,7 +368,11 @@ async fn list_users(
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "org", params(("id" = i64, Path, description = "user id")),
     responses((status = 200, body = UserOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn get_user(State(state): State<AppState>, c: Caller, Path(id): Path<i64>) -> Result<Json<UserOut>, ApiError> {
+async fn get_user(
+    State(state): State<AppState>,
+    c: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<UserOut>, ApiError> {
     Ok(Json(state.app.user_detail(&c.principal, UserId(id)).await?.user.into()))
 }
 

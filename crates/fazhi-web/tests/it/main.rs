@@ -349,6 +349,10 @@ async fn api_tokens_errors_and_openapi() {
 
         let (s, _) = api(&router, "GET", "/api/v1/nope", Some(&token), None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, j) = api(&router, "GET", "/api/v1/users?limit=abc", Some(&token), None).await;
+        assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")), "{j}");
+        let (s, j) = api(&router, "GET", "/api/v1/users/abc", Some(&token), None).await;
+        assert_eq!((s, j["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{j}");
 
         app.revoke_token(&by, tid).await.unwrap();
         let (s, j) = api(&router, "GET", "/api/v1/me", Some(&token), None).await;
