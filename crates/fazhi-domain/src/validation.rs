@@ -27,6 +27,10 @@ impl FieldErrors {
         e
     }
 
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push(FieldError { field, message: message.into() });
     }
