@@ -13,6 +13,7 @@ pub mod clocks;
 pub mod jobs;
 pub mod ledger;
 pub mod org;
+pub mod petitions;
 pub mod roles;
 pub mod search;
 pub mod secrets;

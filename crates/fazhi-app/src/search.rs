@@ -31,13 +31,18 @@ pub const MODULE_ORG: &str = "org";
 pub const MODULE_USER: &str = "user";
 
 /// Every search module and the permission whose scope filters it.
-pub const SEARCH_MODULES: &[(&str, Permission)] = &[(MODULE_ORG, ORG_READ), (MODULE_USER, USER_READ)];
+pub const SEARCH_MODULES: &[(&str, Permission)] = &[
+    (MODULE_ORG, ORG_READ),
+    (MODULE_USER, USER_READ),
+    (crate::petitions::MODULE, fazhi_domain::access::PETITION_READ),
+];
 
 /// The Chinese name of a search module, for result lists.
 pub fn module_label(module: &str) -> &'static str {
     match module {
         MODULE_ORG => "组织机构",
         MODULE_USER => "用户",
+        crate::petitions::MODULE => "信访件",
         _ => "其他",
     }
 }

@@ -18,6 +18,7 @@ pub mod clocks;
 pub mod jobs;
 pub mod ledger;
 pub mod org;
+pub mod petitions;
 pub mod roles;
 pub mod scope;
 pub mod search;

@@ -19,6 +19,7 @@ use fazhi_testkit::engines;
 mod attachments;
 mod clocks;
 mod ledger;
+mod petitions;
 mod search;
 
 const T0: i64 = 1_780_000_000_000;

@@ -7,6 +7,7 @@ pub mod clocks;
 pub mod home;
 pub mod ledger;
 pub mod org;
+pub mod petitions;
 pub mod roles;
 pub mod search;
 pub mod tokens;
@@ -17,7 +18,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use fazhi_app::auth::SessionInfo;
-use fazhi_domain::access::{AUDIT_READ, ORG_READ, Permission, ROLE_READ, SETTINGS_MANAGE, TOKEN_MANAGE, USER_READ};
+use fazhi_domain::access::{
+    AUDIT_READ, ORG_READ, PETITION_READ, Permission, ROLE_READ, SETTINGS_MANAGE, TOKEN_MANAGE, USER_READ,
+};
 
 use crate::AppState;
 use crate::error::{WebError, error_page};
@@ -34,6 +37,7 @@ pub fn router(max_upload: u64) -> Router<AppState> {
         .merge(audit::router())
         .merge(clocks::router())
         .merge(ledger::router())
+        .merge(petitions::router())
         .merge(search::router())
 }
 
@@ -67,6 +71,7 @@ const NAV: &[NavEntry] = &[
     NavEntry { section: "工作台", label: "全文检索", href: "/search", needs: None },
     NavEntry { section: "工作台", label: "待办提醒", href: "/inbox", needs: None },
     NavEntry { section: "工作台", label: "期限监督", href: "/clocks", needs: Some(ORG_READ) },
+    NavEntry { section: "信访调解", label: "信访件", href: "/petitions", needs: Some(PETITION_READ) },
     NavEntry { section: "组织与权限", label: "组织机构", href: "/org", needs: Some(ORG_READ) },
     NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
     NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
@@ -150,6 +155,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "calendar_imported" => "节假日安排已导入，未结期限已按新日历重新计算。",
         "scan_queued" => "已安排立即检查全部期限，稍后刷新即可看到结果。",
         "clock_updated" => "期限已更新。",
+        "petition_step" => "已办理，并已记入全过程记录。",
         "password_changed" => "密码已修改。",
         _ => return None,
     })

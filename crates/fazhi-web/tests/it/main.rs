@@ -563,3 +563,85 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
         assert!(a.get("/calendar").await.body.contains("2027"));
     }
 }
+
+#[tokio::test]
+async fn petition_desk_item_page_and_public_tracking() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, _) = setup(db.store.clone()).await;
+        let mut c = Client::new(router.clone());
+        c.login("xinfang", DEMO_PASSWORD).await;
+        let form = c.get("/petitions/new").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = Client::csrf_of(&form.body);
+        let bad = c
+            .post(
+                "/petitions/new",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "visit"),
+                    ("category", "claim"),
+                    ("name", "张三"),
+                    ("phone", "123"),
+                    ("title", ""),
+                    ("content", "短"),
+                ],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("电话应为") && bad.body.contains("诉求摘要不能为空") && bad.body.contains("第十九条")
+        );
+        assert!(bad.body.contains("value=\"张三\""), "typed values kept");
+        let ok = c
+            .post(
+                "/petitions/new",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "visit"),
+                    ("category", "claim"),
+                    ("name", "张三"),
+                    ("phone", "13800000000"),
+                    ("headcount", "7"),
+                    ("title", "工地拖欠工资"),
+                    ("content", "某工地拖欠七名工人三个月工资"),
+                ],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert!(ok.body.contains("第二十条"), "representatives warning shown");
+        let i = ok.body.find("class=\"secret\">").unwrap() + 15;
+        let code: String = ok.body[i..].chars().take(14).collect();
+        let j = ok.body.find("href=\"/petitions/").unwrap() + 17;
+        let id: String = ok.body[j..].chars().take_while(|ch| ch.is_ascii_digit()).collect();
+        let item = c.get(&format!("/petitions/{id}")).await.body;
+        assert!(
+            item.contains("书面告知信访人") && item.contains("为什么是这一天"),
+            "clock with explanation on the item page"
+        );
+        let close = c.post(&format!("/petitions/{id}/step"), &[("csrf", &csrf), ("action", "close")], ORIGIN).await;
+        assert_eq!(close.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(close.body.contains("不能办结"), "{}", close.body);
+        let r = c
+            .post(
+                &format!("/petitions/{id}/step"),
+                &[("csrf", &csrf), ("action", "accept"), ("date", "2026-05-29")],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(c.get("/petitions").await.body.contains("工地拖欠工资"));
+
+        // The public: status by code, no personal data; a wrong code says nothing more.
+        let mut public = Client::new(router);
+        let page = public.get("/track").await;
+        let csrf = Client::csrf_of(&page.body);
+        let r = public.post("/track", &[("csrf", &csrf), ("code", &code)], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("已受理") && !r.body.contains("张三") && !r.body.contains("13800000000"));
+        let r = public.post("/track", &[("csrf", &csrf), ("code", "AAAA-BBBB-CCCC")], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(r.body.contains("没有找到"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Petitions on both engines: intake with validation, warnings and duplicate offers; the
+//! handling steps with their clocks and refusals; the public status by tracking code.
+
+use chrono::NaiveDate;
+use fazhi_app::AppError;
+use fazhi_app::org::By;
+use fazhi_app::petitions::{Action, IntakeDraft, PetitionerDraft};
+use fazhi_domain::petition::Outcome;
+
+use super::{demo, org_id, who};
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn at(d: &str) -> i64 {
+    date(d).and_hms_opt(2, 0, 0).unwrap().and_utc().timestamp_millis()
+}
+
+fn draft(org: i64) -> IntakeDraft {
+    IntakeDraft {
+        channel: "visit".into(),
+        category: "claim".into(),
+        subject: "物业".into(),
+        title: "小区消防通道被电动自行车占用".into(),
+        content: "万兴里小区消防通道长期被电动自行车占用，物业不清理，请求处理".into(),
+        headcount: Some(1),
+        received_on: "2026-09-21".into(),
+        org_id: Some(org),
+        petitioners: vec![PetitionerDraft {
+            name: "张三".into(),
+            phone: "13800000000".into(),
+            id_number: "11010519491231002X".into(),
+            address: "万兴里 3 号楼".into(),
+        }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn intake_validates_warns_and_offers_duplicates() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-09-21"));
+        let worker = who(&app, "xinfang").await;
+        let by = By { who: &worker, username: "xinfang", source_addr: "" };
+        let office = org_id(&app, "信访办").await.0;
+
+        let bad = IntakeDraft {
+            channel: "hotline12345".into(),
+            petitioners: vec![PetitionerDraft {
+                name: "李四".into(),
+                phone: "123".into(),
+                id_number: "110105194912310021".into(),
+                ..Default::default()
+            }],
+            received_on: "2099-01-01".into(),
+            ..Default::default()
+        };
+        let AppError::Invalid(e) = app.intake(&by, &bad).await.unwrap_err() else { panic!() };
+        for f in ["category", "external_no", "title", "content", "phone", "id_number", "received_on"] {
+            assert!(e.get(f).is_some(), "{f}: {e:?}");
+        }
+        assert!(e.get("id_number").unwrap().contains("校验位"));
+
+        let first = app.intake(&by, &draft(office)).await.unwrap();
+        assert!(first.possible_duplicates.is_empty());
+        assert_eq!(first.tracking_code.len(), 14);
+        let mut collective = draft(office);
+        collective.headcount = Some(8);
+        collective.title = "小区消防通道被电动自行车堵塞".into();
+        let second = app.intake(&by, &collective).await.unwrap();
+        assert_eq!(second.possible_duplicates.len(), 1, "same petitioner, similar request");
+        assert!(second.warnings[0].contains("第二十条"), "{:?}", second.warnings);
+
+        // The 15-day notice clock runs from receipt (第二十三条).
+        let (_, clocks) = app.petition(&worker, first.id).await.unwrap();
+        assert_eq!(clocks[0].clock.rule.id, "petition.notify_direct");
+        assert_eq!(clocks[0].row.due_date.as_deref(), Some("2026-10-06"));
+
+        // Another street's desk cannot open it; the public status shows nothing personal.
+        let e = app.petition(&who(&app, "wangge").await, first.id).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{e:?}");
+        let s = app.track(&first.tracking_code.to_lowercase()).await.unwrap();
+        assert_eq!(s.state, "已登记");
+        assert!(s.reply.is_none());
+        let wrong = app.track("ABCD-EFGH-JKMN").await.unwrap_err().to_string();
+        let garbage = app.track("!!").await.unwrap_err().to_string();
+        assert_eq!(wrong, garbage, "a bad code and an unknown code read the same");
+    }
+}
+
+#[tokio::test]
+async fn the_handling_steps_follow_the_rules() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-09-21"));
+        let worker = who(&app, "xinfang").await;
+        let by = By { who: &worker, username: "xinfang", source_addr: "" };
+        let office = org_id(&app, "信访办").await.0;
+        let item = app.intake(&by, &draft(office)).await.unwrap();
+        let id = item.id;
+
+        app.petition_step(&by, id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
+        let (_, clocks) = app.petition(&worker, id).await.unwrap();
+        let handle = clocks.iter().find(|c| c.clock.rule.id == "petition.handle").unwrap();
+        assert_eq!(handle.row.due_date.as_deref(), Some("2026-11-21"), "60 days from 受理");
+        assert!(clocks.iter().any(|c| c.clock.rule.id == "petition.notify_direct" && c.row.closed));
+
+        app.petition_step(&by, id, Action::Assign).await.unwrap();
+        let refuse = |e: AppError| match e {
+            AppError::Invalid(f) => f.get("action").unwrap().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert!(refuse(app.petition_step(&by, id, Action::Close).await.unwrap_err()).contains("送达"));
+        let long = Action::Extend { days: 45, approved: true, reason: "情况复杂".into() };
+        assert!(refuse(app.petition_step(&by, id, long).await.unwrap_err()).contains("30 日"));
+        let unapproved = Action::Extend { days: 20, approved: false, reason: "情况复杂".into() };
+        assert!(refuse(app.petition_step(&by, id, unapproved).await.unwrap_err()).contains("批准"));
+        app.petition_step(&by, id, Action::Extend { days: 20, approved: true, reason: "需现场核查".into() })
+            .await
+            .unwrap();
+        let (_, clocks) = app.petition(&worker, id).await.unwrap();
+        let handle = clocks.iter().find(|c| c.clock.rule.id == "petition.handle").unwrap();
+        assert_eq!(handle.row.due_date.as_deref(), Some("2026-12-11"), "60 + 20 days");
+
+        let reply = Action::Reply {
+            outcome: Outcome::Support,
+            legal_basis: "《物业管理条例》".into(),
+            text: "已责成物业清理".into(),
+        };
+        app.petition_step(&by, id, reply).await.unwrap();
+        app.petition_step(&by, id, Action::Serve { on: date("2026-10-10") }).await.unwrap();
+        app.petition_step(&by, id, Action::Close).await.unwrap();
+        let (row, clocks) = app.petition(&worker, id).await.unwrap();
+        assert_eq!(row.state, "closed");
+        assert!(clocks.iter().all(|c| c.row.closed), "every clock ended");
+        assert_eq!(clocks.iter().find(|c| c.clock.rule.id == "petition.handle").unwrap().row.state, "met");
+        let s = app.track(&item.tracking_code).await.unwrap();
+        assert_eq!(s.state, "已办结");
+        assert!(s.reply.unwrap().contains("已责成物业清理"));
+        let actions: Vec<String> =
+            app.timeline("petition", &id.to_string()).await.unwrap().into_iter().map(|e| e.action).collect();
+        for a in [
+            "petition.register",
+            "petition.accept",
+            "petition.extend",
+            "petition.reply",
+            "petition.serve",
+            "petition.close",
+        ] {
+            assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+        }
+        // A 区级督查 reads it; the 执法人员 does not.
+        assert!(app.petition(&who(&app, "ducha").await, id).await.is_ok());
+        assert!(app.petition(&who(&app, "zhifa").await, id).await.is_err());
+    }
+}
