@@ -134,6 +134,11 @@ pub fn category_label(code: &str) -> &'static str {
     parse_category(code).map_or("未分类", Category::label)
 }
 
+/// The acting user's id, unless the actor is the portal or another system actor (id 0).
+fn real_user(who: &Principal) -> Option<i64> {
+    (who.user_id.0 > 0).then_some(who.user_id.0)
+}
+
 fn petition_ref(row: &PetitionRow, path: fazhi_domain::org::OrgPath) -> RecordRef {
     RecordRef { org_id: OrgId(row.org_id), org_path: path, owner: row.created_by.map(UserId) }
 }
@@ -268,7 +273,7 @@ impl App {
             community_id: d.org_id,
             received_on: &received_text,
             duplicate_of: None,
-            created_by: Some(by.who.user_id.0),
+            created_by: real_user(by.who),
         };
         let id = store::insert(&mut tx, &new, now).await?;
         let change = serde_json::json!({
@@ -289,14 +294,19 @@ impl App {
             record_type: "petition",
             record_id: id.to_string(),
             org_id: org,
-            owner_id: Some(by.who.user_id),
+            owner_id: real_user(by.who).map(UserId),
             title: request.title.clone(),
             body: request.content.clone(),
             updated_at: now,
         };
         fazhi_store::search::upsert_doc(&mut tx, &self.search, &doc).await?;
         tx.commit().await?;
-        let t = ClockTarget { record_type: "petition", record_id: id.to_string(), org, owner: Some(by.who.user_id) };
+        let t = ClockTarget {
+            record_type: "petition",
+            record_id: id.to_string(),
+            org,
+            owner: real_user(by.who).map(UserId),
+        };
         self.start_clock(by, t, "petition.notify_direct", received).await?;
         Ok(Intake { id, tracking_code: code.display(), warnings, possible_duplicates })
     }
@@ -435,5 +445,43 @@ impl App {
             received_on: row.received_on,
             reply: done.then(|| format!("{}：{}", row.outcome, row.reply_text)),
         })
+    }
+}
+
+/// Submissions from one address the portal accepts per hour (anti-abuse, no CAPTCHA).
+pub const PORTAL_SUBMISSIONS_PER_HOUR: i64 = 5;
+
+impl App {
+    /// The streets (and townships) a member of the public can address an item to.
+    pub async fn portal_streets(&self) -> AppResult<Vec<(i64, String)>> {
+        let all = org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
+        Ok(all.into_iter().filter(|n| n.kind == "street" || n.kind == "township").map(|n| (n.id, n.name)).collect())
+    }
+
+    /// An item submitted on the portal (channel 网上), addressed to a street; at most
+    /// [`PORTAL_SUBMISSIONS_PER_HOUR`] per address per hour.
+    pub async fn portal_submit(&self, d: &IntakeDraft, source_addr: &str) -> AppResult<Intake> {
+        let key = format!("portal:{source_addr}");
+        let (n, _) = fazhi_store::auth::failures_since(&self.store.read, &key, self.now() - 3_600_000).await?;
+        if n >= PORTAL_SUBMISSIONS_PER_HOUR {
+            return Err(AppError::Refused("提交过于频繁，请一小时后再试，或拨打信访电话、到信访接待场所反映".into()));
+        }
+        let street = d
+            .org_id
+            .ok_or_else(|| AppError::Invalid(FieldErrors::single("org_id", "请选择反映事项所在的街道（乡镇）")))?;
+        if !self.portal_streets().await?.iter().any(|(id, _)| *id == street) {
+            return Err(AppError::Invalid(FieldErrors::single("org_id", "请选择反映事项所在的街道（乡镇）")));
+        }
+        let grant = fazhi_domain::access::RoleGrant {
+            permissions: [PETITION_HANDLE, PETITION_READ].into_iter().collect(),
+            scope: fazhi_domain::access::DataScope::All,
+        };
+        let portal =
+            Principal::new(UserId(0), OrgId(street), fazhi_domain::org::OrgPath::root(OrgId(street)), [&grant]);
+        let by = By { who: &portal, username: "portal", source_addr };
+        let draft = IntakeDraft { channel: Channel::Online.code().into(), received_on: String::new(), ..d.clone() };
+        let intake = self.intake(&by, &draft).await?;
+        fazhi_store::auth::record_failure(&self.store.write, &key, self.now()).await?;
+        Ok(intake)
     }
 }

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/petitions/{id}", get(item))
         .route("/petitions/{id}/step", post(step))
         .route("/track", get(track_page).post(track))
+        .route("/petition", get(portal_page).post(portal_submit))
 }
 
 struct Line {
@@ -145,6 +146,10 @@ impl IntakeForm {
 
     fn org_is<T: std::borrow::Borrow<i64>>(&self, id: T) -> bool {
         form_id(&self.org_id) == Some(*id.borrow())
+    }
+
+    fn street_is(&self, id: &i64) -> bool {
+        form_id(&self.org_id) == Some(*id)
     }
 }
 
@@ -406,4 +411,71 @@ async fn track(State(state): State<AppState>, LoginForm(f): LoginForm<TrackForm>
     };
     let status = if result.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
     render_status(status, &TrackPage { csrf: f.csrf, code: f.code, result, error })
+}
+
+#[derive(Template)]
+#[template(path = "pages/petition_portal.html")]
+struct PortalPage {
+    csrf: String,
+    streets: Vec<(i64, String)>,
+    form: IntakeForm,
+    errors: FieldErrors,
+    refusal: Option<String>,
+    code: Option<String>,
+}
+
+async fn portal_page(State(state): State<AppState>, jar: axum_extra::extract::cookie::CookieJar) -> PageResult {
+    let csrf = fazhi_app::secrets::random_hex(16);
+    let jar =
+        jar.add(crate::session::cookie(crate::session::LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
+    let page = PortalPage {
+        csrf,
+        streets: state.app.portal_streets().await?,
+        form: IntakeForm { category: "claim".into(), ..Default::default() },
+        errors: FieldErrors::new(),
+        refusal: None,
+        code: None,
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct PortalForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    form: IntakeForm,
+}
+
+async fn portal_submit(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    LoginForm(f): LoginForm<PortalForm>,
+) -> PageResult {
+    let streets = state.app.portal_streets().await?;
+    let mut page = PortalPage {
+        csrf: f.csrf,
+        streets,
+        form: f.form.clone(),
+        errors: FieldErrors::new(),
+        refusal: None,
+        code: None,
+    };
+    let status = match state.app.portal_submit(&f.form.draft(), &addr).await {
+        Ok(i) => {
+            page.code = Some(i.tracking_code);
+            page.form = IntakeForm::default();
+            StatusCode::OK
+        }
+        Err(AppError::Invalid(e)) => {
+            page.errors = e;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Err(AppError::Refused(m)) => {
+            page.refusal = Some(m);
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        Err(e) => return Err(e.into()),
+    };
+    render_status(status, &page)
 }

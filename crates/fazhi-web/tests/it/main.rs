@@ -645,3 +645,65 @@ async fn petition_desk_item_page_and_public_tracking() {
         assert!(r.body.contains("没有找到"));
     }
 }
+
+#[tokio::test]
+async fn portal_submission_with_a_per_address_limit() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let street = app.portal_streets().await.unwrap()[0].0.to_string();
+        let mut public = Client::new(router);
+        let page = public.get("/petition").await;
+        assert!(page.body.contains("万兴街道") && page.body.contains("学府街道"));
+        let csrf = Client::csrf_of(&page.body);
+        let r = public
+            .post(
+                "/petition",
+                &[("csrf", &csrf), ("name", "王五"), ("title", "路灯不亮"), ("content", "小区门口路灯损坏一周")],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("请选择反映事项所在的街道"), "{}", r.body);
+        for i in 0..5 {
+            let title = format!("路灯不亮{i}");
+            let r = public
+                .post(
+                    "/petition",
+                    &[
+                        ("csrf", &csrf),
+                        ("org_id", &street),
+                        ("category", "claim"),
+                        ("name", "王五"),
+                        ("title", &title),
+                        ("content", "小区门口路灯损坏一周，夜间出行不便"),
+                    ],
+                    ORIGIN,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body.contains("您的查询码"));
+        }
+        let r = public
+            .post(
+                "/petition",
+                &[
+                    ("csrf", &csrf),
+                    ("org_id", &street),
+                    ("name", "王五"),
+                    ("title", "又一件"),
+                    ("content", "小区门口路灯损坏一周"),
+                ],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("提交过于频繁"));
+        let n: i64 = fazhi_store::run!(&app.store.read, |e| sqlx::query_scalar(
+            "select count(*) from petition where channel = 'online'"
+        )
+        .fetch_one(e)
+        .await)
+        .unwrap();
+        assert_eq!(n, 5);
+    }
+}
