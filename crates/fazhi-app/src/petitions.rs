@@ -57,6 +57,19 @@ pub struct IntakeDraft {
     pub petitioners: Vec<PetitionerDraft>,
 }
 
+/// An item that passed every check, ready to be written.
+#[derive(Debug, Clone)]
+pub struct ValidIntake {
+    channel: Channel,
+    category: Category,
+    request: rules::Request,
+    received: NaiveDate,
+    petitioners: Vec<serde_json::Value>,
+    key: String,
+    org: OrgId,
+    subject: String,
+}
+
 /// The result of an intake.
 #[derive(Debug, Clone)]
 pub struct Intake {
@@ -151,7 +164,8 @@ impl App {
 
     /// Registers an item (信访工作条例 第二十一条) and starts the 15-day notice clock
     /// (第二十三条第二款).
-    pub async fn intake(&self, by: &By<'_>, d: &IntakeDraft) -> AppResult<Intake> {
+    /// Checks an item without writing anything (the bulk import checks every row first).
+    pub async fn validate_intake(&self, by: &By<'_>, d: &IntakeDraft) -> AppResult<ValidIntake> {
         require(by.who, PETITION_HANDLE)?;
         let mut e = FieldErrors::new();
         let channel = Channel::parse(&d.channel);
@@ -230,6 +244,22 @@ impl App {
         else {
             return Err(AppError::Internal("validated input incomplete".into()));
         };
+        Ok(ValidIntake {
+            channel,
+            category,
+            request,
+            received,
+            petitioners,
+            key,
+            org,
+            subject: subject.unwrap_or_default(),
+        })
+    }
+
+    pub async fn intake(&self, by: &By<'_>, d: &IntakeDraft) -> AppResult<Intake> {
+        let ValidIntake { channel, category, request, received, petitioners, key, org, subject } =
+            self.validate_intake(by, d).await?;
+        let subject = Some(subject);
         let mut warnings = Vec::new();
         if request.too_many_representatives {
             warnings
@@ -483,5 +513,37 @@ impl App {
         let intake = self.intake(&by, &draft).await?;
         fazhi_store::auth::record_failure(&self.store.write, &key, self.now()).await?;
         Ok(intake)
+    }
+}
+
+/// Largest bulk import of pushed items.
+pub const MAX_IMPORT_ROWS: usize = 1000;
+
+impl App {
+    /// Imports items pushed by the 12345 hotline or the 信访信息系统: every row is checked
+    /// first; one bad row means nothing is imported and every bad row is listed.
+    pub async fn import_petitions(&self, by: &By<'_>, drafts: &[IntakeDraft]) -> AppResult<Vec<Intake>> {
+        require(by.who, PETITION_HANDLE)?;
+        if drafts.is_empty() || drafts.len() > MAX_IMPORT_ROWS {
+            return Err(AppError::Invalid(FieldErrors::single("rows", format!("每次导入 1 到 {MAX_IMPORT_ROWS} 件"))));
+        }
+        let mut errors = FieldErrors::new();
+        for (i, d) in drafts.iter().enumerate() {
+            match self.validate_intake(by, d).await {
+                Ok(_) => {}
+                Err(AppError::Invalid(e)) => {
+                    for fe in e.0 {
+                        errors.add("rows", format!("第 {} 行 {}：{}", i + 1, fe.field, fe.message));
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        errors.into_result()?;
+        let mut out = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            out.push(self.intake(by, d).await?);
+        }
+        Ok(out)
     }
 }

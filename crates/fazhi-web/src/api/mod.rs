@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{id}", get(get_org))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(get_user))
+        .route("/petitions", get(list_petitions).post(create_petition))
+        .route("/petitions/import", axum::routing::post(import_petitions))
+        .route("/petitions/{id}", get(get_petition))
+        .route("/petitions/{id}/steps", axum::routing::post(petition_step))
         .route("/search", get(search))
         .fallback(api_not_found)
 }
@@ -471,6 +475,227 @@ async fn search(
     Ok(Json(hits.into_iter().map(Into::into).collect()))
 }
 
+/// A petitioner in an API body.
+#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
+pub struct PetitionerIn {
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+/// A petition item as registered by an integration or the desk.
+#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
+pub struct PetitionIn {
+    /// online, letter, phone, visit, hotline12345, platform
+    pub channel: String,
+    /// Number in the pushing system (required for hotline12345 and platform).
+    #[serde(default)]
+    pub external_no: String,
+    /// suggestion, accusation, claim
+    pub category: String,
+    #[serde(default)]
+    pub subject: String,
+    pub title: String,
+    pub content: String,
+    pub headcount: Option<u32>,
+    /// YYYY-MM-DD; today when empty.
+    #[serde(default)]
+    pub received_on: String,
+    pub org_id: Option<i64>,
+    #[serde(default)]
+    pub petitioners: Vec<PetitionerIn>,
+}
+
+impl PetitionIn {
+    fn draft(self) -> fazhi_app::petitions::IntakeDraft {
+        fazhi_app::petitions::IntakeDraft {
+            channel: self.channel,
+            external_no: self.external_no,
+            category: self.category,
+            subject: self.subject,
+            title: self.title,
+            content: self.content,
+            headcount: self.headcount,
+            received_on: self.received_on,
+            org_id: self.org_id,
+            petitioners: self
+                .petitioners
+                .into_iter()
+                .map(|p| fazhi_app::petitions::PetitionerDraft {
+                    name: p.name,
+                    phone: p.phone,
+                    id_number: p.id_number,
+                    address: p.address,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A registered item.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PetitionCreated {
+    pub id: i64,
+    pub tracking_code: String,
+    pub warnings: Vec<String>,
+    /// Earlier similar items of the same petitioner: ids.
+    pub possible_duplicates: Vec<i64>,
+}
+
+impl From<fazhi_app::petitions::Intake> for PetitionCreated {
+    fn from(i: fazhi_app::petitions::Intake) -> Self {
+        PetitionCreated {
+            id: i.id,
+            tracking_code: i.tracking_code,
+            warnings: i.warnings,
+            possible_duplicates: i.possible_duplicates.into_iter().map(|(id, _)| id).collect(),
+        }
+    }
+}
+
+/// An item as the API shows it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PetitionOut {
+    pub id: i64,
+    pub org_id: i64,
+    pub tracking_code: String,
+    pub channel: String,
+    pub category: String,
+    pub title: String,
+    pub state: String,
+    pub received_on: String,
+    pub headcount: i64,
+    /// Due dates of the item's statutory clocks: rule id -> YYYY-MM-DD.
+    pub due: std::collections::BTreeMap<String, Option<String>>,
+}
+
+fn petition_out(p: fazhi_store::petitions::PetitionRow, clocks: &[fazhi_app::clocks::ClockView]) -> PetitionOut {
+    PetitionOut {
+        id: p.id,
+        org_id: p.org_id,
+        tracking_code: p.tracking_code,
+        channel: p.channel,
+        category: p.category,
+        title: p.title,
+        state: p.state,
+        received_on: p.received_on,
+        headcount: p.headcount,
+        due: clocks.iter().map(|c| (c.clock.rule.id.clone(), c.row.due_date.clone())).collect(),
+    }
+}
+
+/// A handling step.
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
+pub struct PetitionStepIn {
+    /// accept, not_accept, assign, reply, serve, close, extend
+    pub action: String,
+    /// YYYY-MM-DD for accept and serve.
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub reason: String,
+    /// support, explain, reject (for reply)
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub legal_basis: String,
+    #[serde(default)]
+    pub text: String,
+    pub days: Option<u32>,
+    #[serde(default)]
+    pub approved: bool,
+}
+
+fn step_of(b: PetitionStepIn) -> Result<fazhi_app::petitions::Action, AppError> {
+    use fazhi_app::petitions::Action;
+    use fazhi_domain::petition::Outcome;
+    let bad = |f: &'static str, m: &str| AppError::Invalid(fazhi_domain::FieldErrors::single(f, m));
+    let date =
+        || chrono::NaiveDate::parse_from_str(b.date.trim(), "%Y-%m-%d").map_err(|_| bad("date", "日期应为 YYYY-MM-DD"));
+    Ok(match b.action.as_str() {
+        "accept" => Action::Accept { on: date()? },
+        "not_accept" => Action::NotAccept { reason: b.reason.clone() },
+        "assign" => Action::Assign,
+        "reply" => Action::Reply {
+            outcome: match b.outcome.as_str() {
+                "support" => Outcome::Support,
+                "explain" => Outcome::Explain,
+                "reject" => Outcome::Reject,
+                _ => return Err(bad("outcome", "outcome 应为 support、explain 或 reject")),
+            },
+            legal_basis: b.legal_basis.clone(),
+            text: b.text.clone(),
+        },
+        "serve" => Action::Serve { on: date()? },
+        "close" => Action::Close,
+        "extend" => Action::Extend { days: b.days.unwrap_or(0), approved: b.approved, reason: b.reason.clone() },
+        _ => return Err(bad("action", "未知的办理步骤")),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions",
+    responses((status = 200, body = [PetitionOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn list_petitions(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<PetitionOut>>, ApiError> {
+    let q = fazhi_store::petitions::PetitionQuery { limit: 500, ..Default::default() };
+    let rows = state.app.petitions(&c.principal, &q).await?;
+    Ok(Json(rows.into_iter().map(|p| petition_out(p, &[])).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions/{id}", tag = "petitions", params(("id" = i64, Path, description = "petition id")),
+    responses((status = 200, body = PetitionOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn get_petition(
+    State(state): State<AppState>,
+    c: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PetitionOut>, ApiError> {
+    let (row, clocks) = state.app.petition(&c.principal, id).await?;
+    Ok(Json(petition_out(row, &clocks)))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionIn,
+    responses((status = 201, body = PetitionCreated), (status = 400, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn create_petition(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<PetitionIn>,
+) -> Result<(StatusCode, Json<PetitionCreated>), ApiError> {
+    let i = state.app.intake(&by(&c, &addr), &body.draft()).await?;
+    Ok((StatusCode::CREATED, Json(i.into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/import", tag = "petitions", request_body = [PetitionIn],
+    responses((status = 201, body = [PetitionCreated]), (status = 422, body = ApiErrorBody, description = "nothing imported; every bad row listed")))]
+async fn import_petitions(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<Vec<PetitionIn>>,
+) -> Result<(StatusCode, Json<Vec<PetitionCreated>>), ApiError> {
+    let drafts: Vec<_> = body.into_iter().map(PetitionIn::draft).collect();
+    let done = state.app.import_petitions(&by(&c, &addr), &drafts).await?;
+    Ok((StatusCode::CREATED, Json(done.into_iter().map(Into::into).collect())))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/steps", tag = "petitions", params(("id" = i64, Path, description = "petition id")),
+    request_body = PetitionStepIn,
+    responses((status = 200, body = PetitionOut), (status = 422, body = ApiErrorBody)))]
+async fn petition_step(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PetitionStepIn>,
+) -> Result<Json<PetitionOut>, ApiError> {
+    state.app.petition_step(&by(&c, &addr), id, step_of(body)?).await?;
+    let (row, clocks) = state.app.petition(&c.principal, id).await?;
+    Ok(Json(petition_out(row, &clocks)))
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -487,12 +712,13 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fazhi 法治政府建设工作平台 API", version = "1", description = "令牌由管理员在「接口令牌」页面签发，以 Authorization: Bearer <令牌> 调用；权限与数据范围与令牌所代表账户相同。"),
-    paths(me, list_orgs, get_org, create_org, list_users, get_user, create_user, search),
+    paths(me, list_orgs, get_org, create_org, list_users, get_user, create_user, list_petitions, get_petition, create_petition, import_petitions, petition_step, search),
     components(schemas(ApiErrorBody, FieldErrorBody, OrgOut, UserOut, MeOut, NewOrgBody, NewUserBody, CreatedUserOut,
-        SearchHitOut, TextPart)),
+        SearchHitOut, TextPart, PetitionIn, PetitionerIn, PetitionCreated, PetitionOut, PetitionStepIn)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"))
+    tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"),
+        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"))
 )]
 pub struct ApiDoc;
 

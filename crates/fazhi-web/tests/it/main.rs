@@ -707,3 +707,53 @@ async fn portal_submission_with_a_per_address_limit() {
         assert_eq!(n, 5);
     }
 }
+
+#[tokio::test]
+async fn petitions_api_and_all_or_nothing_import() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let xinfang = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
+        let p = app.principal(admin.user_id()).await.unwrap();
+        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+        let (_, token) = app.issue_token(&by, Some(xinfang.id), "信访平台推送").await.unwrap();
+        let item = |t: &str, ext: &str| {
+            format!(
+                r#"{{"channel":"platform","external_no":"{ext}","category":"claim","title":"{t}","content":"平台推送的信访事项内容","petitioners":[{{"name":"赵六","phone":"13900000000"}}]}}"#
+            )
+        };
+        let good = format!("[{},{}]", item("推送一", "P-1"), item("推送二", "P-2"));
+        let bad = format!("[{},{},{}]", item("推送三", "P-3"), item("", "P-4"), item("推送五", ""));
+        let (s, j) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+        let msgs: Vec<String> =
+            j["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_owned()).collect();
+        assert!(
+            msgs.iter().any(|m| m.starts_with("第 2 行")) && msgs.iter().any(|m| m.starts_with("第 3 行")),
+            "{msgs:?}"
+        );
+        let (_, list) = api(&router, "GET", "/api/v1/petitions", Some(&token), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "nothing imported");
+        let (s, j) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&good)).await;
+        assert_eq!(s, StatusCode::CREATED, "{j}");
+        let id = j[0]["id"].as_i64().unwrap();
+        let (s, j) =
+            api(&router, "POST", &format!("/api/v1/petitions/{id}/steps"), Some(&token), Some(r#"{"action":"close"}"#))
+                .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(j["message"].as_str().unwrap().contains("不能办结"), "{j}");
+        let (s, j) = api(
+            &router,
+            "POST",
+            &format!("/api/v1/petitions/{id}/steps"),
+            Some(&token),
+            Some(r#"{"action":"accept","date":"2026-05-29"}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        assert_eq!(j["state"], "accepted");
+        assert!(j["due"]["petition.handle"].is_string());
+        let (_, doc) = api(&router, "GET", "/api/v1/openapi.json", None, None).await;
+        assert!(doc["paths"]["/api/v1/petitions/import"].is_object());
+    }
+}
