@@ -255,3 +255,88 @@ impl App {
         Ok(())
     }
 }
+
+/// Requests the demo's petitions are made of (typical street matters).
+const DEMO_REQUESTS: &[(&str, &str, &str)] = &[
+    ("物业", "小区电梯长期停运", "小区 5 号楼电梯停运两个月，物业以维修资金不足为由拒不维修，老人出行困难"),
+    ("消防", "消防通道被电动自行车占用", "楼道和消防通道堆放电动自行车并飞线充电，存在火灾隐患，请求清理"),
+    ("噪声", "夜间施工噪声扰民", "附近工地夜间十一点后仍在施工，噪声严重影响休息"),
+    ("劳资", "拖欠农民工工资", "某装修公司拖欠工人工资三个月，多次讨要未果"),
+    ("邻里", "楼上漏水纠纷", "楼上住户卫生间漏水导致我家天花板损坏，协商不成"),
+    ("拆违", "楼顶私搭乱建", "顶层住户在楼顶搭建彩钢房，影响楼体安全和邻居采光"),
+    ("市容", "占道经营影响通行", "菜市场周边商户占道经营，早晚高峰道路拥堵"),
+    ("环境卫生", "垃圾清运不及时", "小区垃圾桶满溢，清运不及时，气味难闻"),
+];
+
+impl App {
+    /// A year of demo petitions for 万兴街道 in every state — most closed on time, some
+    /// extended, a few still open past their deadline — so lists, clocks and reminders
+    /// show something true. Called once for a fresh demo.
+    pub async fn seed_demo_petitions(&self, count: usize) -> AppResult<usize> {
+        use crate::petitions::{Action, IntakeDraft, PetitionerDraft};
+        use fazhi_domain::petition::Outcome;
+        let Some(xinfang) = user_store::get_by_username(&self.store.read, "xinfang").await? else { return Ok(0) };
+        let who = self.principal(xinfang.user_id()).await?;
+        let by = crate::org::By { who: &who, username: "xinfang", source_addr: "demo" };
+        let today = fazhi_domain::clock::beijing_date(self.now());
+        let channels = ["visit", "phone", "letter", "online", "hotline12345", "platform"];
+        let mut made = 0;
+        for i in 0..count {
+            // Spread over the past year; deterministic so every demo is the same.
+            let age = 365 - (i * 360 / count.max(1)) as i64;
+            let received = today - chrono::Duration::days(age);
+            let (subject, title, content) = DEMO_REQUESTS[i % DEMO_REQUESTS.len()];
+            let channel = channels[i % channels.len()];
+            let d = IntakeDraft {
+                channel: channel.into(),
+                external_no: if matches!(channel, "hotline12345" | "platform") {
+                    format!("DEMO-{i:04}")
+                } else {
+                    String::new()
+                },
+                category: if i % 9 == 0 { "suggestion".into() } else { "claim".into() },
+                subject: subject.into(),
+                title: format!("{title}（{}）", i + 1),
+                content: content.into(),
+                headcount: Some(if i % 17 == 0 { 6 } else { 1 }),
+                received_on: received.to_string(),
+                org_id: None,
+                petitioners: vec![PetitionerDraft {
+                    name: format!("居民{}", i + 1),
+                    phone: format!("139{:08}", 10_000_000 + i),
+                    ..Default::default()
+                }],
+            };
+            let intake = self.intake(&by, &d).await?;
+            made += 1;
+            let id = intake.id;
+            // Items received in the last fortnight stay open; a few older ones are overdue.
+            if age < 14 {
+                continue;
+            }
+            self.petition_step(&by, id, Action::Accept { on: received + chrono::Duration::days(2) }).await?;
+            if i % 23 == 0 {
+                continue; // accepted long ago and never answered: overdue (红牌)
+            }
+            self.petition_step(&by, id, Action::Assign).await?;
+            let mut answer_after = 20 + (i as i64 % 30);
+            if i % 11 == 0 {
+                let ext = Action::Extend { days: 30, approved: true, reason: "需多部门会商".into() };
+                self.petition_step(&by, id, ext).await?;
+                answer_after += 30;
+            }
+            let outcome = [Outcome::Support, Outcome::Explain, Outcome::Support, Outcome::Reject][i % 4];
+            let reply = Action::Reply {
+                outcome,
+                legal_basis: "《信访工作条例》第三十一条、第三十二条".into(),
+                text: "经调查核实，已责成相关单位处理，并向信访人说明情况。".into(),
+            };
+            self.petition_step(&by, id, reply).await?;
+            let served = (received + chrono::Duration::days(answer_after)).min(today);
+            self.petition_step(&by, id, Action::Serve { on: served }).await?;
+            self.petition_step(&by, id, Action::Close).await?;
+        }
+        self.scan_clocks().await?;
+        Ok(made)
+    }
+}

@@ -404,7 +404,10 @@ impl App {
                 ("petition.serve", serde_json::json!({"served_on": on.to_string()}))
             }
             Action::Close => {
-                row.closed_on = Some(fazhi_domain::clock::beijing_date(self.now()).to_string());
+                // Closing follows service; an item closed when its reply was served counts
+                // as closed that day.
+                let today = fazhi_domain::clock::beijing_date(self.now()).to_string();
+                row.closed_on = Some(row.served_on.clone().unwrap_or(today));
                 ("petition.close", serde_json::json!({}))
             }
             Action::Extend { days, reason, .. } => {

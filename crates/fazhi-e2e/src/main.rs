@@ -189,14 +189,31 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     tab.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)", false)?;
     shot(&tab, out, "10-clocks")?;
 
-    // 8. Phone width.
+    // 8. The petition desk: log out, log in as the demo petition worker, open an item.
+    tab.find_element("button.btn-link")?.click()?;
+    tab.wait_until_navigated()?;
+    tab.wait_for_element("input[name=username]")?.click()?;
+    tab.type_str("xinfang")?;
+    tab.find_element("input[name=password]")?.click()?;
+    tab.type_str(DEMO_PASSWORD)?;
+    tab.find_element("button[type=submit]")?.click()?;
+    tab.wait_until_navigated()?;
+    tab.navigate_to(&format!("{base}/petitions"))?.wait_until_navigated()?;
+    tab.wait_for_element("table.table").context("petition list")?;
+    shot(&tab, out, "11-petitions")?;
+    tab.find_element("table.table tbody a")?.click()?;
+    tab.wait_until_navigated()?;
+    tab.wait_for_element("div.clock").context("petition item with its clocks")?;
+    shot(&tab, out, "12-petition-item")?;
+
+    // 9. Phone width.
     tab.set_bounds(Bounds::Normal { left: Some(0), top: Some(0), width: Some(390.0), height: Some(844.0) })?;
-    tab.navigate_to(&format!("{base}/users"))?.wait_until_navigated()?;
+    tab.navigate_to(&format!("{base}/petitions"))?.wait_until_navigated()?;
     std::thread::sleep(Duration::from_millis(300));
-    shot(&tab, out, "11-phone-users")?;
+    shot(&tab, out, "13-phone-petitions")?;
 
     drop(tab);
     drop(browser);
     let _ = std::fs::remove_dir_all(profile);
-    Ok(11)
+    Ok(13)
 }

@@ -263,6 +263,8 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         let accounts = app.seed_demo().await?;
         if fresh {
             app.seed_demo_deadlines().await?;
+            let n = app.seed_demo_petitions(120).await?;
+            println!("已生成演示信访件 {n} 件（一年内，各种办理状态）");
         }
         println!("演示数据：{}", where_data(&cfg));
         println!("演示账号（密码均为 {DEMO_PASSWORD}）：");

@@ -156,3 +156,25 @@ async fn the_handling_steps_follow_the_rules() {
         assert!(app.petition(&who(&app, "zhifa").await, id).await.is_err());
     }
 }
+
+#[tokio::test]
+async fn demo_petitions_cover_every_state() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-11-27"));
+        assert_eq!(app.seed_demo_petitions(48).await.unwrap(), 48);
+        let worker = who(&app, "xinfang").await;
+        let rows = app
+            .petitions(&worker, &fazhi_store::petitions::PetitionQuery { limit: 500, ..Default::default() })
+            .await
+            .unwrap();
+        let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
+        assert!(count("closed") > 30, "most are closed");
+        assert!(count("registered") >= 1 && count("accepted") >= 1, "some still open");
+        assert!(rows.iter().any(|r| r.extended_days == 30), "some extended");
+        let red = app.clocks(&worker, true).await.unwrap().into_iter().filter(|c| c.row.card == "red").count();
+        assert!(red >= 1, "a few overdue");
+        let zhuren = who(&app, "zhuren").await;
+        assert!(app.unread(zhuren.user_id).await.unwrap() >= 1, "leaders are told");
+    }
+}
