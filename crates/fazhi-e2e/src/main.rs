@@ -190,19 +190,19 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     shot(&tab, out, "10-clocks")?;
 
     // 8. The petition desk: log out, log in as the demo petition worker, open an item.
+    // Each step waits for what only the next page has: a click's navigation may not have
+    // started yet when `wait_until_navigated` returns.
     tab.find_element("button.btn-link")?.click()?;
-    tab.wait_until_navigated()?;
-    tab.wait_for_element("input[name=username]")?.click()?;
+    tab.wait_for_element("body.login-bg input[name=username]").context("login page after logout")?.click()?;
     tab.type_str("xinfang")?;
     tab.find_element("input[name=password]")?.click()?;
     tab.type_str(DEMO_PASSWORD)?;
     tab.find_element("button[type=submit]")?.click()?;
-    tab.wait_until_navigated()?;
+    tab.wait_for_element("nav.sidenav").context("home page after logging in as xinfang")?;
     tab.navigate_to(&format!("{base}/petitions"))?.wait_until_navigated()?;
-    tab.wait_for_element("table.table").context("petition list")?;
+    tab.wait_for_element("table.table tbody a[href^='/petitions/']").context("petition list")?;
     shot(&tab, out, "11-petitions")?;
-    tab.find_element("table.table tbody a")?.click()?;
-    tab.wait_until_navigated()?;
+    tab.find_element("table.table tbody a[href^='/petitions/']")?.click()?;
     tab.wait_for_element("div.clock").context("petition item with its clocks")?;
     shot(&tab, out, "12-petition-item")?;
 
