@@ -550,3 +550,53 @@ impl App {
         Ok(out)
     }
 }
+
+/// A handling step as a form or an API body states it, before parsing. Both faces convert
+/// through [`StepInput::action`], so the rules of what a step needs live in one place.
+#[derive(Debug, Clone, Default)]
+pub struct StepInput {
+    /// accept, not_accept, assign, reply, serve, close, extend
+    pub action: String,
+    /// `YYYY-MM-DD` for accept and serve.
+    pub date: String,
+    pub reason: String,
+    /// support, explain, reject (for reply).
+    pub outcome: String,
+    pub legal_basis: String,
+    pub text: String,
+    /// Days of an extension; `None` when missing or not a number.
+    pub days: Option<u32>,
+    pub approved: bool,
+}
+
+impl StepInput {
+    pub fn action(&self) -> Result<Action, FieldErrors> {
+        let date = || {
+            NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d")
+                .map_err(|_| FieldErrors::single("date", "日期应为 YYYY-MM-DD"))
+        };
+        Ok(match self.action.as_str() {
+            "accept" => Action::Accept { on: date()? },
+            "not_accept" => Action::NotAccept { reason: self.reason.clone() },
+            "assign" => Action::Assign,
+            "reply" => Action::Reply {
+                outcome: match self.outcome.as_str() {
+                    "support" => Outcome::Support,
+                    "explain" => Outcome::Explain,
+                    "reject" => Outcome::Reject,
+                    _ => return Err(FieldErrors::single("outcome", "请选择处理意见（支持、解释说明、不予支持）")),
+                },
+                legal_basis: self.legal_basis.clone(),
+                text: self.text.clone(),
+            },
+            "serve" => Action::Serve { on: date()? },
+            "close" => Action::Close,
+            "extend" => Action::Extend {
+                days: self.days.ok_or_else(|| FieldErrors::single("days", "延长天数应为整数"))?,
+                approved: self.approved,
+                reason: self.reason.clone(),
+            },
+            _ => return Err(FieldErrors::single("action", "未知的办理步骤")),
+        })
+    }
+}

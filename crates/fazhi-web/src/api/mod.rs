@@ -611,30 +611,17 @@ pub struct PetitionStepIn {
 }
 
 fn step_of(b: PetitionStepIn) -> Result<fazhi_app::petitions::Action, AppError> {
-    use fazhi_app::petitions::Action;
-    use fazhi_domain::petition::Outcome;
-    let bad = |f: &'static str, m: &str| AppError::Invalid(fazhi_domain::FieldErrors::single(f, m));
-    let date =
-        || chrono::NaiveDate::parse_from_str(b.date.trim(), "%Y-%m-%d").map_err(|_| bad("date", "日期应为 YYYY-MM-DD"));
-    Ok(match b.action.as_str() {
-        "accept" => Action::Accept { on: date()? },
-        "not_accept" => Action::NotAccept { reason: b.reason.clone() },
-        "assign" => Action::Assign,
-        "reply" => Action::Reply {
-            outcome: match b.outcome.as_str() {
-                "support" => Outcome::Support,
-                "explain" => Outcome::Explain,
-                "reject" => Outcome::Reject,
-                _ => return Err(bad("outcome", "outcome 应为 support、explain 或 reject")),
-            },
-            legal_basis: b.legal_basis.clone(),
-            text: b.text.clone(),
-        },
-        "serve" => Action::Serve { on: date()? },
-        "close" => Action::Close,
-        "extend" => Action::Extend { days: b.days.unwrap_or(0), approved: b.approved, reason: b.reason.clone() },
-        _ => return Err(bad("action", "未知的办理步骤")),
-    })
+    let input = fazhi_app::petitions::StepInput {
+        action: b.action,
+        date: b.date,
+        reason: b.reason,
+        outcome: b.outcome,
+        legal_basis: b.legal_basis,
+        text: b.text,
+        days: b.days,
+        approved: b.approved,
+    };
+    input.action().map_err(AppError::Invalid)
 }
 
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions",

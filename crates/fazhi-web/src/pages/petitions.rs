@@ -7,14 +7,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chrono::NaiveDate;
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
-use fazhi_app::petitions::{Action, IntakeDraft, PetitionerDraft, category_label, channel_label, state_label};
+use fazhi_app::petitions::{
+    Action, IntakeDraft, PetitionerDraft, StepInput, category_label, channel_label, state_label,
+};
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
-use fazhi_domain::petition::{Channel, Outcome};
+use fazhi_domain::petition::Channel;
 use fazhi_store::petitions::{PetitionQuery, PetitionRow};
 
 use super::org::{NodeOption, options};
@@ -329,33 +330,17 @@ struct StepForm {
 }
 
 fn step_action(f: &StepForm) -> Result<Action, FieldErrors> {
-    let date = || {
-        NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
-            .map_err(|_| FieldErrors::single("date", "日期应为 YYYY-MM-DD"))
-    };
-    Ok(match f.action.as_str() {
-        "accept" => Action::Accept { on: date()? },
-        "not_accept" => Action::NotAccept { reason: f.reason.clone() },
-        "assign" => Action::Assign,
-        "reply" => Action::Reply {
-            outcome: match f.outcome.as_str() {
-                "support" => Outcome::Support,
-                "explain" => Outcome::Explain,
-                "reject" => Outcome::Reject,
-                _ => return Err(FieldErrors::single("outcome", "请选择处理意见（支持、解释说明、不予支持）")),
-            },
-            legal_basis: f.legal_basis.clone(),
-            text: f.text.clone(),
-        },
-        "serve" => Action::Serve { on: date()? },
-        "close" => Action::Close,
-        "extend" => Action::Extend {
-            days: f.days.trim().parse().map_err(|_| FieldErrors::single("days", "延长天数应为整数"))?,
-            approved: f.approved == "yes",
-            reason: f.reason.clone(),
-        },
-        _ => return Err(FieldErrors::single("action", "未知的办理步骤")),
-    })
+    StepInput {
+        action: f.action.clone(),
+        date: f.date.clone(),
+        reason: f.reason.clone(),
+        outcome: f.outcome.clone(),
+        legal_basis: f.legal_basis.clone(),
+        text: f.text.clone(),
+        days: f.days.trim().parse().ok(),
+        approved: f.approved == "yes",
+    }
+    .action()
 }
 
 async fn step(
