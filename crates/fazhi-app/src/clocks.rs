@@ -154,6 +154,22 @@ impl App {
         rule_id: &str,
         event_date: NaiveDate,
     ) -> AppResult<i64> {
+        let mut tx = self.store.begin().await?;
+        let id = self.start_clock_in(&mut tx, by, t, rule_id, event_date).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// [`App::start_clock`] inside the caller's transaction, so a record and its clock are
+    /// written together or not at all.
+    pub(crate) async fn start_clock_in(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        t: ClockTarget<'_>,
+        rule_id: &str,
+        event_date: NaiveDate,
+    ) -> AppResult<i64> {
         let rule = self
             .deadlines
             .rules
@@ -164,7 +180,6 @@ impl App {
         let json = serde_json::to_string(&clock).map_err(internal)?;
         let ev = self.evaluate(&clock, self.today());
         let now = self.now();
-        let mut tx = self.store.begin().await?;
         let new = NewClock {
             org_id: t.org.0,
             owner_id: t.owner.map(|u| u.0),
@@ -173,8 +188,8 @@ impl App {
             rule_id,
             clock_json: &json,
         };
-        let id = store::insert(&mut tx, &new, now).await?;
-        store::update(&mut tx, id, &self.status_of(&json, &ev), now).await?;
+        let id = store::insert(tx, &new, now).await?;
+        store::update(&mut *tx, id, &self.status_of(&json, &ev), now).await?;
         let change = serde_json::json!({
             "clock_id": id, "rule": rule_id, "name": clock.rule.name, "event_date": event_date.to_string(),
             "due": ev.due.map(|d| d.to_string()), "basis": format!("{}", clock.rule.citation),
@@ -187,8 +202,7 @@ impl App {
             change,
             attachments: vec![],
         };
-        self.record(&mut tx, &by.actor(), c).await?;
-        tx.commit().await?;
+        self.record(tx, &by.actor(), c).await?;
         Ok(id)
     }
 
@@ -202,13 +216,30 @@ impl App {
         f: impl FnOnce(&mut DeadlineClock) -> Result<(), fazhi_domain::deadline::ClockError>,
     ) -> AppResult<()> {
         let row = self.visible_clock(by.who, id).await?;
-        let mut clock = parse_clock(&row)?;
+        let mut tx = self.store.begin().await?;
+        self.change_clock_in(&mut tx, by, &row, action, detail, f).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a clock already loaded (and authorised by the caller) inside the caller's
+    /// transaction.
+    pub(crate) async fn change_clock_in(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        row: &ClockRow,
+        action: &'static str,
+        detail: serde_json::Value,
+        f: impl FnOnce(&mut DeadlineClock) -> Result<(), fazhi_domain::deadline::ClockError>,
+    ) -> AppResult<()> {
+        let id = row.id;
+        let mut clock = parse_clock(row)?;
         f(&mut clock).map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
         clock.validate().map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
         let json = serde_json::to_string(&clock).map_err(internal)?;
         let ev = self.evaluate(&clock, self.today());
-        let mut tx = self.store.begin().await?;
-        store::update(&mut tx, id, &self.status_of(&json, &ev), self.now()).await?;
+        store::update(&mut *tx, id, &self.status_of(&json, &ev), self.now()).await?;
         let mut change = detail;
         change["clock_id"] = id.into();
         change["due"] = ev.due.map(|d| d.to_string()).into();
@@ -220,9 +251,39 @@ impl App {
             change,
             attachments: vec![],
         };
-        self.record(&mut tx, &by.actor(), c).await?;
-        tx.commit().await?;
+        self.record(tx, &by.actor(), c).await?;
         Ok(())
+    }
+
+    /// Completes a loaded clock inside the caller's transaction.
+    pub(crate) async fn complete_clock_in(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        row: &ClockRow,
+        on: NaiveDate,
+    ) -> AppResult<()> {
+        let detail = serde_json::json!({"completed_on": on.to_string()});
+        self.change_clock_in(tx, by, row, "clock.complete", detail, |c| {
+            c.completed_on = Some(on);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Extends a loaded clock inside the caller's transaction.
+    pub(crate) async fn extend_clock_in(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        row: &ClockRow,
+        length: u32,
+        reason: &str,
+    ) -> AppResult<()> {
+        let ext =
+            Extension { length, approved_by: by.who.user_id, approved_on: self.today(), reason: reason.to_owned() };
+        let detail = serde_json::json!({"length": length, "reason": reason});
+        self.change_clock_in(tx, by, row, "clock.extend", detail, |c| c.extend(ext)).await
     }
 
     pub async fn pause_clock(

@@ -10,10 +10,14 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod clocks;
+pub mod demo;
 pub mod jobs;
 pub mod ledger;
 pub mod org;
+pub mod mediation;
+pub mod petition_indicators;
 pub mod petitions;
+pub mod receptions;
 pub mod roles;
 pub mod search;
 pub mod secrets;
@@ -42,6 +46,8 @@ pub struct App {
     pub attachment_max_bytes: u64,
     /// The working-day calendar, deadline rules and card threshold.
     pub deadlines: clocks::Deadlines,
+    /// An open petition received more than this many days ago counts as 积案 (configurable).
+    pub petition_backlog_days: u32,
 }
 
 /// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
@@ -103,6 +109,7 @@ impl App {
             blobs,
             attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
             deadlines: clocks::Deadlines::default(),
+            petition_backlog_days: petitions::DEFAULT_BACKLOG_DAYS,
         }
     }
 

@@ -117,6 +117,7 @@ permissions! {
     LEGAL_REVIEW = "enforcement.review", "enforcement", "法制审核", false;
     PETITION_READ = "petitions.read", "petitions", "查看信访调解", true;
     PETITION_HANDLE = "petitions.handle", "petitions", "办理信访与调解", false;
+    PETITION_SUPERVISE = "petitions.supervise", "petitions", "督办、包案信访事项（领导接访）", false;
     SAFETY_READ = "safety.read", "safety", "查看安全隐患", true;
     SAFETY_HANDLE = "safety.handle", "safety", "排查整改安全隐患", false;
     ACTIVITY_READ = "activities.read", "activities", "查看学法普法", true;
@@ -183,14 +184,14 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
             name: "街道主要负责人",
             description: "主任/书记：查看全部工作，审定重大决策，签发年度报告",
             scope: DataScope::Subtree,
-            permissions: with(&[DECISION_APPROVE, REPORT_SIGN, ENFORCEMENT_DECIDE]),
+            permissions: with(&[DECISION_APPROVE, REPORT_SIGN, ENFORCEMENT_DECIDE, PETITION_SUPERVISE]),
         },
         BuiltinRole {
             code: "deputy",
             name: "分管领导",
             description: "审批执法决定，督办分管领域的超期事项",
             scope: DataScope::Subtree,
-            permissions: with(&[ENFORCEMENT_DECIDE]),
+            permissions: with(&[ENFORCEMENT_DECIDE, PETITION_SUPERVISE]),
         },
         BuiltinRole {
             code: "legal_reviewer",

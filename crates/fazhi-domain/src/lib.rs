@@ -12,6 +12,7 @@ pub mod clock;
 pub mod deadline;
 pub mod identity;
 pub mod ids;
+pub mod mediation;
 pub mod org;
 pub mod petition;
 pub mod security;

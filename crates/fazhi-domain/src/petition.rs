@@ -97,6 +97,8 @@ pub enum State {
     Served,
     /// 办结.
     Closed,
+    /// 并入另一件 (a duplicate merged into an earlier item).
+    Merged,
 }
 
 impl State {
@@ -109,6 +111,152 @@ impl State {
             State::Replied => "已出具意见",
             State::Served => "已送达",
             State::Closed => "已办结",
+            State::Merged => "已合并",
+        }
+    }
+
+    pub const ALL: [State; 8] = [
+        State::Registered,
+        State::Accepted,
+        State::NotAccepted,
+        State::Handling,
+        State::Replied,
+        State::Served,
+        State::Closed,
+        State::Merged,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            State::Registered => "registered",
+            State::Accepted => "accepted",
+            State::NotAccepted => "not_accepted",
+            State::Handling => "handling",
+            State::Replied => "replied",
+            State::Served => "served",
+            State::Closed => "closed",
+            State::Merged => "merged",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Still being worked on (counts in the backlog).
+    pub fn is_open(self) -> bool {
+        !matches!(self, State::Served | State::Closed | State::NotAccepted | State::Merged)
+    }
+}
+
+/// Which round of handling an item is (信访工作条例 第三十五、三十六条).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 初次办理.
+    First,
+    /// 复查 (第三十五条).
+    Review,
+    /// 复核 (第三十六条): the last round; the same facts are not accepted again.
+    Recheck,
+}
+
+impl Stage {
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::First => "first",
+            Stage::Review => "review",
+            Stage::Recheck => "recheck",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Stage::First, Stage::Review, Stage::Recheck].into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::First => "初次办理",
+            Stage::Review => "复查",
+            Stage::Recheck => "复核",
+        }
+    }
+
+    /// The deadline rule of the handling clock of this round.
+    pub fn handling_rule(self) -> &'static str {
+        match self {
+            Stage::First => "petition.handle",
+            Stage::Review => "petition.review",
+            Stage::Recheck => "petition.recheck",
+        }
+    }
+
+    /// The window (party clock) opened for the next round when this round's reply is served.
+    pub fn next_request_rule(self) -> Option<&'static str> {
+        match self {
+            Stage::First => Some("petition.review_request"),
+            Stage::Review => Some("petition.recheck_request"),
+            Stage::Recheck => None,
+        }
+    }
+}
+
+/// Days after the written reply within which a 复查 or 复核 may be requested (第三十五条第一款,
+/// 第三十六条第一款).
+pub const REVIEW_REQUEST_DAYS: i64 = 30;
+
+/// Whether a 复查/复核 request against an item may be taken, and which round it opens.
+/// `served_on` is when the item's written reply reached the petitioner.
+pub fn review_request(
+    parent_stage: Stage,
+    parent_state: State,
+    served_on: Option<chrono::NaiveDate>,
+    requested_on: chrono::NaiveDate,
+) -> Result<Stage, Refusal> {
+    let next = match parent_stage {
+        Stage::First => Stage::Review,
+        Stage::Review => Stage::Recheck,
+        Stage::Recheck => return Err(Refusal::RecheckFinal),
+    };
+    let Some(served) = served_on.filter(|_| matches!(parent_state, State::Served | State::Closed)) else {
+        return Err(Refusal::NoReplyYet);
+    };
+    if requested_on < served {
+        return Err(Refusal::RequestBeforeReply);
+    }
+    if (requested_on - served).num_days() > REVIEW_REQUEST_DAYS {
+        return Err(Refusal::RequestTooLate { stage: next.label() });
+    }
+    Ok(next)
+}
+
+/// 回访 satisfaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    Basic,
+    Unsatisfied,
+}
+
+impl Satisfaction {
+    pub fn code(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::Basic => "basic",
+            Satisfaction::Unsatisfied => "unsatisfied",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Satisfaction::Satisfied, Satisfaction::Basic, Satisfaction::Unsatisfied].into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "满意",
+            Satisfaction::Basic => "基本满意",
+            Satisfaction::Unsatisfied => "不满意",
         }
     }
 }
@@ -139,7 +287,26 @@ pub enum Event {
     NotAccept {
         reason: String,
     },
-    Assign,
+    /// 交办 to a department or community of the street, with the instruction.
+    Assign {
+        note: String,
+    },
+    /// 转送 to another competent agency (第二十二、二十三条), with the reason.
+    Transfer {
+        reason: String,
+    },
+    /// The receiver's objection to a transfer outside its competence (第二十三条第三款).
+    Objection {
+        reason: String,
+    },
+    /// 督办 by a leader, with the instruction.
+    Supervise {
+        instruction: String,
+    },
+    /// Merged into an earlier item of the same petitioner.
+    Merge,
+    /// 回访 after the reply was served.
+    Visit,
     Reply {
         outcome: Outcome,
         legal_basis: String,
@@ -170,14 +337,46 @@ pub enum Refusal {
     ExtensionNotApproved,
     #[error("办理期限只能延长一次（信访工作条例第三十四条）")]
     AlreadyExtended,
+    #[error("复查、复核期限不能延长（信访工作条例第三十五、三十六条只规定 30 日）")]
+    NoExtensionInReview,
+    #[error("交办须写明交办意见")]
+    MissingNote,
+    #[error("督办须写明督办意见")]
+    MissingInstruction,
+    #[error("复核意见为最终意见，信访人以同一事实和理由再提出的，不再受理（信访工作条例第三十六条）")]
+    RecheckFinal,
+    #[error("书面答复送达后才能请求复查或复核（信访工作条例第三十五条）")]
+    NoReplyYet,
+    #[error("请求日期不能早于书面答复送达日期")]
+    RequestBeforeReply,
+    #[error("已超过收到书面答复之日起 30 日，不能请求{stage}（信访工作条例第三十五、三十六条）")]
+    RequestTooLate { stage: &'static str },
 }
 
 /// The state machine: the next state after `event`, or why not. `extended` says whether
 /// the handling period was already extended.
 pub fn transition(state: State, event: &Event, extended: bool) -> Result<State, Refusal> {
+    transition_in(Stage::First, state, event, extended)
+}
+
+/// [`transition`] for an item of a given round (复查 and 复核 cannot be extended, and are not
+/// transferred: they are answered by the body asked).
+pub fn transition_in(stage: Stage, state: State, event: &Event, extended: bool) -> Result<State, Refusal> {
     use State::*;
     let wrong = |action| Err(Refusal::WrongState { state: state.label(), action });
+    let need = |text: &str, refusal: Refusal| if text.trim().is_empty() { Err(refusal) } else { Ok(()) };
     match (state, event) {
+        (Accepted | Handling, Event::Assign { note }) => need(note, Refusal::MissingNote).map(|()| Handling),
+        (Registered, Event::Transfer { reason }) if stage == Stage::First => {
+            need(reason, Refusal::MissingReason).map(|()| Registered)
+        }
+        (Registered, Event::Objection { reason }) => need(reason, Refusal::MissingReason).map(|()| Registered),
+        (Registered | Accepted | Handling | Replied, Event::Supervise { instruction }) => {
+            need(instruction, Refusal::MissingInstruction).map(|()| state)
+        }
+        (Registered, Event::Merge) => Ok(Merged),
+        (Served | Closed, Event::Visit) => Ok(state),
+        (Accepted | Handling, Event::Extend { .. }) if stage != Stage::First => Err(Refusal::NoExtensionInReview),
         (Registered, Event::Accept) => Ok(Accepted),
         (Registered, Event::NotAccept { reason }) => {
             if reason.trim().is_empty() {
@@ -186,7 +385,6 @@ pub fn transition(state: State, event: &Event, extended: bool) -> Result<State, 
                 Ok(NotAccepted)
             }
         }
-        (Accepted, Event::Assign) | (Handling, Event::Assign) => Ok(Handling),
         (Accepted | Handling, Event::Reply { legal_basis, .. }) => {
             if legal_basis.trim().is_empty() {
                 Err(Refusal::MissingBasis)
@@ -210,7 +408,12 @@ pub fn transition(state: State, event: &Event, extended: bool) -> Result<State, 
         }
         (_, Event::Accept) => wrong("受理"),
         (_, Event::NotAccept { .. }) => wrong("不予受理"),
-        (_, Event::Assign) => wrong("交办"),
+        (_, Event::Assign { .. }) => wrong("交办"),
+        (_, Event::Transfer { .. }) => wrong("转送"),
+        (_, Event::Objection { .. }) => wrong("提出异议"),
+        (_, Event::Supervise { .. }) => wrong("督办"),
+        (_, Event::Merge) => wrong("合并"),
+        (_, Event::Visit) => wrong("回访"),
         (_, Event::Reply { .. }) => wrong("出具处理意见"),
         (_, Event::Serve) => wrong("送达"),
         (_, Event::Close) => wrong("办结"),
@@ -328,7 +531,8 @@ mod tests {
     fn the_happy_path_and_its_refusals() {
         let mut s = State::Registered;
         s = transition(s, &Event::Accept, false).unwrap();
-        s = transition(s, &Event::Assign, false).unwrap();
+        assert_eq!(transition(s, &Event::Assign { note: " ".into() }, false), Err(Refusal::MissingNote));
+        s = transition(s, &Event::Assign { note: "请兴南社区核实".into() }, false).unwrap();
         assert_eq!(transition(s, &Event::Close, false), Err(Refusal::NotServed));
         assert_eq!(
             transition(s, &Event::Extend { days: 31, approved: true }, false),
@@ -353,6 +557,53 @@ mod tests {
             transition(State::Registered, &Event::NotAccept { reason: " ".into() }, false),
             Err(Refusal::MissingReason)
         );
+    }
+
+    #[test]
+    fn transfers_supervision_merge_and_visits() {
+        use State::*;
+        let t = |s, e: Event| transition(s, &e, false);
+        assert_eq!(t(Registered, Event::Transfer { reason: "属区住建委职责".into() }), Ok(Registered));
+        assert_eq!(t(Registered, Event::Transfer { reason: "".into() }), Err(Refusal::MissingReason));
+        assert!(t(Handling, Event::Transfer { reason: "x".into() }).is_err(), "transfer happens before acceptance");
+        let review = transition_in(Stage::Review, Registered, &Event::Transfer { reason: "x".into() }, false);
+        assert!(review.is_err(), "a 复查 is answered by the body asked");
+        assert_eq!(t(Registered, Event::Objection { reason: "不属本街道职权".into() }), Ok(Registered));
+        assert_eq!(t(Handling, Event::Supervise { instruction: "本周内答复".into() }), Ok(Handling));
+        assert_eq!(t(Handling, Event::Supervise { instruction: " ".into() }), Err(Refusal::MissingInstruction));
+        assert!(t(Closed, Event::Supervise { instruction: "x".into() }).is_err());
+        assert_eq!(t(Registered, Event::Merge), Ok(Merged));
+        assert!(t(Accepted, Event::Merge).is_err());
+        assert_eq!(t(Served, Event::Visit), Ok(Served));
+        assert_eq!(t(Closed, Event::Visit), Ok(Closed));
+        assert!(t(Handling, Event::Visit).is_err());
+        let ext = Event::Extend { days: 10, approved: true };
+        assert_eq!(transition_in(Stage::Review, Accepted, &ext, false), Err(Refusal::NoExtensionInReview));
+        assert!(!Merged.is_open() && !Served.is_open() && Handling.is_open());
+        for s in State::ALL {
+            assert_eq!(State::parse(s.code()), Some(s));
+        }
+    }
+
+    #[test]
+    fn review_and_recheck_windows() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let served = Some(d("2026-03-02"));
+        assert_eq!(review_request(Stage::First, State::Served, served, d("2026-04-01")), Ok(Stage::Review));
+        assert_eq!(
+            review_request(Stage::First, State::Closed, served, d("2026-04-02")),
+            Err(Refusal::RequestTooLate { stage: "复查" }),
+            "30 days after 2026-03-02 is 2026-04-01 (第三十五条)"
+        );
+        assert_eq!(review_request(Stage::Review, State::Closed, served, d("2026-03-10")), Ok(Stage::Recheck));
+        assert_eq!(review_request(Stage::Recheck, State::Closed, served, d("2026-03-10")), Err(Refusal::RecheckFinal));
+        assert_eq!(review_request(Stage::First, State::Handling, None, d("2026-03-10")), Err(Refusal::NoReplyYet));
+        assert_eq!(
+            review_request(Stage::First, State::Served, served, d("2026-03-01")),
+            Err(Refusal::RequestBeforeReply)
+        );
+        assert_eq!(Stage::Review.handling_rule(), "petition.review");
+        assert_eq!(Stage::Recheck.next_request_rule(), None);
     }
 
     #[test]

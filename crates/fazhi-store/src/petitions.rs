@@ -36,11 +36,21 @@ pub struct PetitionRow {
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub handler_org_id: Option<i64>,
+    pub lead_user_id: Option<i64>,
+    pub supervised_count: i64,
+    pub parent_id: Option<i64>,
+    pub stage: String,
+    pub accepted_elsewhere: String,
+    pub satisfaction: String,
+    pub visited_on: Option<String>,
+    pub collective: i64,
 }
 
 const COLS: &str = "id, org_id, tracking_code, channel, external_no, category, subject, title, content, headcount, \
     petitioners_json, petitioner_key, community_id, state, outcome, reply_text, legal_basis, received_on, accepted_on, \
-    served_on, closed_on, extended_days, duplicate_of, created_by, created_at, updated_at";
+    served_on, closed_on, extended_days, duplicate_of, created_by, created_at, updated_at, handler_org_id, lead_user_id, \
+    supervised_count, parent_id, stage, accepted_elsewhere, satisfaction, visited_on, collective";
 
 /// A new item.
 #[derive(Debug, Clone)]
@@ -60,13 +70,21 @@ pub struct NewPetition<'a> {
     pub received_on: &'a str,
     pub duplicate_of: Option<i64>,
     pub created_by: Option<i64>,
+    /// `registered` for a new item; `accepted` for a 复查/复核 request, accepted on receipt.
+    pub state: &'a str,
+    pub accepted_on: Option<&'a str>,
+    pub parent_id: Option<i64>,
+    pub stage: &'a str,
+    pub accepted_elsewhere: &'a str,
+    pub collective: bool,
 }
 
 pub async fn insert(tx: &mut Tx, p: &NewPetition<'_>, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into petition (org_id, tracking_code, channel, external_no, category, subject, title, \
         content, headcount, petitioners_json, petitioner_key, community_id, state, received_on, duplicate_of, \
-        created_by, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'registered', \
-        $13, $14, $15, $16, $16) returning id";
+        created_by, created_at, updated_at, accepted_on, parent_id, stage, accepted_elsewhere, collective) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $17, $13, $14, $15, $16, $16, $18, $19, $20, $21, \
+        $22) returning id";
     Ok(run!(tx, |e| sqlx::query_scalar(SQL)
         .bind(p.org_id)
         .bind(p.tracking_code)
@@ -84,6 +102,12 @@ pub async fn insert(tx: &mut Tx, p: &NewPetition<'_>, now: Millis) -> Result<i64
         .bind(p.duplicate_of)
         .bind(p.created_by)
         .bind(now)
+        .bind(p.state)
+        .bind(p.accepted_on)
+        .bind(p.parent_id)
+        .bind(p.stage)
+        .bind(p.accepted_elsewhere)
+        .bind(i64::from(p.collective))
         .fetch_one(e)
         .await)?)
 }
@@ -122,8 +146,100 @@ pub struct PetitionQuery {
     pub state: Option<String>,
     pub channel: Option<String>,
     pub category: Option<String>,
+    /// Items owned by or assigned to this node or any node below it (a community's items).
+    pub community_path: Option<(String, String)>,
+    /// Only items with a 红牌 (overdue) clock.
+    pub overdue: bool,
+    /// Only items a leader owns (包案): `Some(None)` any leader, `Some(Some(id))` that leader.
+    pub lead: Option<Option<i64>>,
+    /// Only open items received on or before this day (积案).
+    pub backlog_before: Option<String>,
+    /// Only items received within `[from, to]` (`YYYY-MM-DD`).
+    pub received_from: Option<String>,
+    pub received_to: Option<String>,
+    /// Only these items (the items behind an indicator).
+    pub ids: Option<Vec<i64>>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The scope columns of a petition: the owning desk's node and, while assigned, the
+/// assignee's node (a community sees what was handed to it). One policy, two columns.
+pub const SCOPE: ScopeCols = ScopeCols { org: "org_id", owner: Some("created_by") };
+const HANDLER_SCOPE: ScopeCols = ScopeCols { org: "handler_org_id", owner: Some("lead_user_id") };
+
+/// States that are no longer being worked on.
+pub const DONE_STATES: &str = "('served', 'closed', 'not_accepted', 'merged')";
+
+fn push_filters<DB>(qb: &mut QueryBuilder<DB>, filter: Option<&ScopeFilter>, q: &PetitionQuery)
+where
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Arguments: Default,
+    for<'x> i64: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
+    for<'x> String: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
+{
+    qb.push("(");
+    push_scope(qb, filter, SCOPE);
+    qb.push(" or ");
+    push_scope(qb, filter, HANDLER_SCOPE);
+    qb.push(")");
+    for (col, v) in [("state", &q.state), ("channel", &q.channel), ("category", &q.category)] {
+        if let Some(v) = v {
+            qb.push(format_args!(" and {col} = "));
+            qb.push_bind(v.clone());
+        }
+    }
+    if let Some((lo, hi)) = &q.community_path {
+        qb.push(" and (org_id in (select id from org_node where path >= ");
+        qb.push_bind(lo.clone());
+        qb.push(" and path < ");
+        qb.push_bind(hi.clone());
+        qb.push(") or handler_org_id in (select id from org_node where path >= ");
+        qb.push_bind(lo.clone());
+        qb.push(" and path < ");
+        qb.push_bind(hi.clone());
+        qb.push("))");
+    }
+    if q.overdue {
+        qb.push(
+            " and exists (select 1 from deadline_clock c where c.record_type = 'petition' \
+             and c.record_id = cast(petition.id as text) and c.card = 'red')",
+        );
+    }
+    match q.lead {
+        Some(Some(user)) => {
+            qb.push(" and lead_user_id = ");
+            qb.push_bind(user);
+        }
+        Some(None) => {
+            qb.push(" and lead_user_id is not null");
+        }
+        None => {}
+    }
+    if let Some(day) = &q.backlog_before {
+        qb.push(format_args!(" and state not in {DONE_STATES} and received_on <= "));
+        qb.push_bind(day.clone());
+    }
+    if let Some(day) = &q.received_from {
+        qb.push(" and received_on >= ");
+        qb.push_bind(day.clone());
+    }
+    if let Some(day) = &q.received_to {
+        qb.push(" and received_on <= ");
+        qb.push_bind(day.clone());
+    }
+    if let Some(ids) = &q.ids {
+        if ids.is_empty() {
+            qb.push(" and 1 = 0");
+        } else {
+            qb.push(" and id in (");
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+        }
+    }
 }
 
 pub async fn list<'a>(
@@ -131,16 +247,9 @@ pub async fn list<'a>(
     filter: Option<&ScopeFilter>,
     q: &PetitionQuery,
 ) -> Result<Vec<PetitionRow>> {
-    let cols = ScopeCols { org: "org_id", owner: Some("created_by") };
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where "));
-        push_scope(&mut qb, filter, cols);
-        for (col, v) in [("state", &q.state), ("channel", &q.channel), ("category", &q.category)] {
-            if let Some(v) = v {
-                qb.push(format_args!(" and {col} = "));
-                qb.push_bind(v.clone());
-            }
-        }
+        push_filters(&mut qb, filter, q);
         qb.push(" order by id desc limit ");
         qb.push_bind(q.limit.clamp(1, 500));
         qb.push(" offset ");
@@ -149,10 +258,96 @@ pub async fn list<'a>(
     })?)
 }
 
+/// How many items match (for the list's paging line).
+pub async fn count<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>, q: &PetitionQuery) -> Result<i64> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new("select count(*) from petition where ");
+        push_filters(&mut qb, filter, q);
+        qb.build_query_scalar().fetch_one(e).await
+    })?)
+}
+
+/// Every item in scope that matters to a period `[from, to]`: received in it, or received
+/// before and still open at its start (the app counts; one row per item).
+pub async fn for_indicators<'a>(
+    ex: impl Into<Exec<'a>>,
+    filter: Option<&ScopeFilter>,
+    from: &str,
+    to: &str,
+) -> Result<Vec<PetitionRow>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where "));
+        push_filters(&mut qb, filter, &PetitionQuery::default());
+        qb.push(" and received_on <= ");
+        qb.push_bind(to.to_owned());
+        qb.push(" and (received_on >= ");
+        qb.push_bind(from.to_owned());
+        qb.push(" or closed_on >= ");
+        qb.push_bind(from.to_owned());
+        qb.push(" or served_on >= ");
+        qb.push_bind(from.to_owned());
+        qb.push(" or (closed_on is null and served_on is null)) order by id");
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
+/// The items asked to be reviewed or rechecked (children of `parent_ids`).
+pub async fn children<'a>(ex: impl Into<Exec<'a>>, parent_id: i64) -> Result<Vec<PetitionRow>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where parent_id = "));
+        qb.push_bind(parent_id);
+        qb.push(" order by id");
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
+/// Ids of items that have at least one 复查/复核 child, among all items.
+pub async fn reviewed_parents<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<(i64, String)>> {
+    Ok(run!(ex.into(), |e| sqlx::query_as("select parent_id, stage from petition where parent_id is not null")
+        .fetch_all(e)
+        .await)?)
+}
+
+/// A transfer, assignment or objection.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct TransferRow {
+    pub id: i64,
+    pub petition_id: i64,
+    pub kind: String,
+    pub from_org_id: i64,
+    pub to_org_id: i64,
+    pub reason: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+}
+
+pub async fn add_transfer(tx: &mut Tx, t: &TransferRow) -> Result<i64> {
+    const SQL: &str = "insert into petition_transfer (petition_id, kind, from_org_id, to_org_id, reason, created_by, \
+        created_at) values ($1, $2, $3, $4, $5, $6, $7) returning id";
+    Ok(run!(tx, |e| sqlx::query_scalar(SQL)
+        .bind(t.petition_id)
+        .bind(&t.kind)
+        .bind(t.from_org_id)
+        .bind(t.to_org_id)
+        .bind(&t.reason)
+        .bind(t.created_by)
+        .bind(t.created_at)
+        .fetch_one(e)
+        .await)?)
+}
+
+pub async fn transfers<'a>(ex: impl Into<Exec<'a>>, petition_id: i64) -> Result<Vec<TransferRow>> {
+    const SQL: &str = "select id, petition_id, kind, from_org_id, to_org_id, reason, created_by, created_at \
+        from petition_transfer where petition_id = $1 order by id";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(petition_id).fetch_all(e).await)?)
+}
+
 /// Stores the item's state and the dates and texts that go with it.
 pub async fn save_state(tx: &mut Tx, p: &PetitionRow, now: Millis) -> Result<()> {
     const SQL: &str = "update petition set state = $2, outcome = $3, reply_text = $4, legal_basis = $5, \
-        accepted_on = $6, served_on = $7, closed_on = $8, extended_days = $9, updated_at = $10 where id = $1";
+        accepted_on = $6, served_on = $7, closed_on = $8, extended_days = $9, updated_at = $10, org_id = $11, \
+        handler_org_id = $12, lead_user_id = $13, supervised_count = $14, satisfaction = $15, visited_on = $16, \
+        duplicate_of = $17 where id = $1";
     run!(tx, |e| sqlx::query(SQL)
         .bind(p.id)
         .bind(&p.state)
@@ -164,8 +359,45 @@ pub async fn save_state(tx: &mut Tx, p: &PetitionRow, now: Millis) -> Result<()>
         .bind(&p.closed_on)
         .bind(p.extended_days)
         .bind(now)
+        .bind(p.org_id)
+        .bind(p.handler_org_id)
+        .bind(p.lead_user_id)
+        .bind(p.supervised_count)
+        .bind(&p.satisfaction)
+        .bind(&p.visited_on)
+        .bind(p.duplicate_of)
         .execute(e)
         .await
         .map(|_| ()))?;
     Ok(())
+}
+
+/// A clock of a petition as the indicators need it.
+#[derive(Debug, Clone, FromRow)]
+pub struct PetitionClock {
+    pub record_id: String,
+    pub rule_id: String,
+    pub state: String,
+}
+
+/// The clocks of the given rules on items within scope.
+pub async fn clocks_in_scope<'a>(
+    ex: impl Into<Exec<'a>>,
+    filter: Option<&ScopeFilter>,
+    rules: &[&str],
+) -> Result<Vec<PetitionClock>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(
+            "select c.record_id, c.rule_id, c.state from deadline_clock c where c.record_type = 'petition' and \
+             c.rule_id in (",
+        );
+        let mut sep = qb.separated(", ");
+        for r in rules {
+            sep.push_bind((*r).to_owned());
+        }
+        qb.push(") and c.record_id in (select cast(id as text) from petition where ");
+        push_filters(&mut qb, filter, &PetitionQuery::default());
+        qb.push(")");
+        qb.build_query_as().fetch_all(e).await
+    })?)
 }

@@ -33,6 +33,8 @@ pub struct FileConfig {
     pub install: InstallConfig,
     /// 黄牌 when a clock is due within this many working days (default 3).
     pub yellow_card_working_days: Option<u32>,
+    /// An open petition received more than this many days ago is 积案 (default 90).
+    pub petition_backlog_days: Option<u32>,
     /// Per-installation changes to deadline rules (values DOMAIN.md marks UNVERIFIED,
     /// sectoral rules), by rule id; each needs its `basis`.
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
@@ -75,6 +77,7 @@ pub struct Config {
     pub security: SecurityPolicy,
     pub install: InstallConfig,
     pub yellow_days: u32,
+    pub petition_backlog_days: u32,
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
 }
 
@@ -160,6 +163,7 @@ impl Config {
             security: file.security,
             install: file.install,
             yellow_days: file.yellow_card_working_days.unwrap_or(3),
+            petition_backlog_days: file.petition_backlog_days.unwrap_or(90).clamp(1, 3650),
             deadline_rules: file.deadline_rules,
         })
     }

@@ -243,6 +243,7 @@ fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
         .map_err(|e| anyhow::anyhow!("配置项 deadline_rules 有误：{e}"))?;
     app.deadlines.rules = Arc::new(rules);
     app.deadlines.yellow_days = cfg.yellow_days;
+    app.petition_backlog_days = cfg.petition_backlog_days;
     Ok(app)
 }
 
@@ -263,7 +264,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         let accounts = app.seed_demo().await?;
         if fresh {
             app.seed_demo_deadlines().await?;
-            let n = app.seed_demo_petitions(120).await?;
+            let n = app.seed_demo_petitions(430).await?;
             println!("已生成演示信访件 {n} 件（一年内，各种办理状态）");
         }
         println!("演示数据：{}", where_data(&cfg));

@@ -508,6 +508,12 @@ pub struct PetitionIn {
     pub org_id: Option<i64>,
     #[serde(default)]
     pub petitioners: Vec<PetitionerIn>,
+    /// 集体访 / 联名.
+    #[serde(default)]
+    pub collective: bool,
+    /// Already accepted by another body (第十九条第三款): who and when.
+    #[serde(default)]
+    pub accepted_elsewhere: String,
 }
 
 impl PetitionIn {
@@ -522,6 +528,8 @@ impl PetitionIn {
             headcount: self.headcount,
             received_on: self.received_on,
             org_id: self.org_id,
+            collective: self.collective,
+            accepted_elsewhere: self.accepted_elsewhere,
             petitioners: self
                 .petitioners
                 .into_iter()
@@ -591,13 +599,20 @@ fn petition_out(p: fazhi_store::petitions::PetitionRow, clocks: &[fazhi_app::clo
 /// A handling step.
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
 pub struct PetitionStepIn {
-    /// accept, not_accept, assign, reply, serve, close, extend
+    /// accept, not_accept, assign, transfer, objection, supervise, lead, merge, reply, serve,
+    /// close, extend, visit
     pub action: String,
-    /// YYYY-MM-DD for accept and serve.
+    /// YYYY-MM-DD for accept, serve and visit.
     #[serde(default)]
     pub date: String,
+    /// Reason, note or instruction of the step.
     #[serde(default)]
     pub reason: String,
+    /// Target org node (assign, transfer), leader user id (lead) or petition id (merge).
+    pub target: Option<i64>,
+    /// satisfied, basic, unsatisfied (visit).
+    #[serde(default)]
+    pub satisfaction: String,
     /// support, explain, reject (for reply)
     #[serde(default)]
     pub outcome: String,
@@ -620,6 +635,8 @@ fn step_of(b: PetitionStepIn) -> Result<fazhi_app::petitions::Action, AppError> 
         text: b.text,
         days: b.days,
         approved: b.approved,
+        target: b.target,
+        satisfaction: b.satisfaction,
     };
     input.action().map_err(AppError::Invalid)
 }

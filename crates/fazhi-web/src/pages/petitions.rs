@@ -11,11 +11,12 @@ use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
 use fazhi_app::petitions::{
-    Action, IntakeDraft, PetitionerDraft, StepInput, category_label, channel_label, state_label,
+    Action, IntakeDraft, PetitionerDraft, ReviewDraft, StepInput, category_label, channel_label, satisfaction_label,
+    stage_label, state_label,
 };
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
-use fazhi_domain::petition::Channel;
+use fazhi_domain::petition::{Channel, State as PState};
 use fazhi_store::petitions::{PetitionQuery, PetitionRow};
 
 use super::org::{NodeOption, options};
@@ -29,29 +30,43 @@ pub fn router() -> Router<AppState> {
         .route("/petitions/new", get(new_page).post(create))
         .route("/petitions/{id}", get(item))
         .route("/petitions/{id}/step", post(step))
+        .route("/petitions/{id}/review", post(review))
+        .route("/petitions/{id}/opinion", get(opinion_page))
+        .route("/petitions/{id}/opinion.docx", get(opinion_docx))
+        .route("/petitions/indicators", get(indicators))
+        .route("/petitions/indicators/{code}", get(indicator_items))
         .route("/track", get(track_page).post(track))
         .route("/petition", get(portal_page).post(portal_submit))
 }
 
-struct Line {
+#[derive(Clone)]
+pub(crate) struct Line {
     id: i64,
     title: String,
     channel: &'static str,
     category: &'static str,
     state: &'static str,
+    stage: &'static str,
     received_on: String,
     headcount: i64,
+    collective: bool,
+    lead: bool,
+    supervised: i64,
 }
 
-fn line(p: &PetitionRow) -> Line {
+pub(crate) fn line(p: &PetitionRow) -> Line {
     Line {
         id: p.id,
         title: p.title.clone(),
         channel: channel_label(&p.channel),
         category: category_label(&p.category),
         state: state_label(&p.state),
+        stage: if p.stage == "first" { "" } else { stage_label(&p.stage) },
         received_on: p.received_on.clone(),
         headcount: p.headcount,
+        collective: p.collective != 0,
+        lead: p.lead_user_id.is_some(),
+        supervised: p.supervised_count,
     }
 }
 
@@ -60,25 +75,124 @@ fn line(p: &PetitionRow) -> Line {
 struct ListPage {
     chrome: Chrome,
     lines: Vec<Line>,
+    total: i64,
     can_handle: bool,
-    state: String,
+    q: ListQuery,
+    states: Vec<Choice>,
+    channels: Vec<Choice>,
+    communities: Vec<(i64, String)>,
+    backlog_days: u32,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 struct ListQuery {
     #[serde(default)]
     state: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    community: String,
+    /// "1": only items with a 红牌 clock.
+    #[serde(default)]
+    overdue: String,
+    /// "any": items a leader owns; "mine": items I own.
+    #[serde(default)]
+    lead: String,
+    /// "1": 积案 only.
+    #[serde(default)]
+    backlog: String,
+    #[serde(default)]
+    page: String,
 }
 
+impl ListQuery {
+    fn is(&self, field: &str, v: impl AsRef<str>) -> bool {
+        let cur = match field {
+            "state" => &self.state,
+            "channel" => &self.channel,
+            "category" => &self.category,
+            "lead" => &self.lead,
+            _ => &self.community,
+        };
+        cur == v.as_ref()
+    }
+
+    fn community_is<T: std::borrow::Borrow<i64>>(&self, id: T) -> bool {
+        form_id(&self.community) == Some(*id.borrow())
+    }
+
+    fn link(&self, page: i64) -> String {
+        let pairs = [
+            ("state", &self.state),
+            ("channel", &self.channel),
+            ("category", &self.category),
+            ("community", &self.community),
+            ("overdue", &self.overdue),
+            ("lead", &self.lead),
+            ("backlog", &self.backlog),
+        ];
+        let mut out: Vec<String> =
+            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+        out.push(format!("page={page}"));
+        format!("/petitions?{}", out.join("&"))
+    }
+}
+
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const PAGE: i64 = 50;
+
 async fn list(State(state): State<AppState>, Staff(s): Staff, Query(q): Query<ListQuery>) -> PageResult {
-    let filter =
-        PetitionQuery { state: (!q.state.is_empty()).then(|| q.state.clone()), limit: 200, ..Default::default() };
+    let opt = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    let tree = state.app.assign_targets(&s.principal).await?;
+    let communities: Vec<(i64, String)> =
+        tree.iter().filter(|n| n.kind == "community" || n.kind == "village").map(|n| (n.id, n.name.clone())).collect();
+    let community_path = match form_id(&q.community) {
+        Some(id) => tree.iter().find(|n| n.id == id).map(|n| n.org_path().subtree_range()),
+        None => None,
+    };
+    let filter = PetitionQuery {
+        state: opt(&q.state),
+        channel: opt(&q.channel),
+        category: opt(&q.category),
+        community_path,
+        overdue: q.overdue == "1",
+        lead: match q.lead.as_str() {
+            "any" => Some(None),
+            "mine" => Some(Some(s.principal.user_id.0)),
+            _ => None,
+        },
+        backlog_before: (q.backlog == "1").then(|| state.app.backlog_cutoff().to_string()),
+        limit: PAGE,
+        offset: (page - 1) * PAGE,
+        ..Default::default()
+    };
     let rows = state.app.petitions(&s.principal, &filter).await?;
+    let total = state.app.count_petitions(&s.principal, &filter).await?;
     render(&ListPage {
         chrome: Chrome::new(&s, "信访件", "/petitions"),
         lines: rows.iter().map(line).collect(),
+        total,
         can_handle: s.principal.has(PETITION_HANDLE),
-        state: q.state,
+        states: PState::ALL.iter().map(|x| Choice { code: x.code(), label: x.label() }).collect(),
+        channels: Channel::ALL.iter().map(|c| Choice { code: c.code(), label: c.label() }).collect(),
+        communities,
+        backlog_days: state.app.petition_backlog_days,
+        prev: (page > 1).then(|| q.link(page - 1)),
+        next: (page * PAGE < total).then(|| q.link(page + 1)),
+        q,
     })
 }
 
@@ -110,6 +224,10 @@ struct IntakeForm {
     id_number: String,
     #[serde(default)]
     address: String,
+    #[serde(default)]
+    collective: String,
+    #[serde(default)]
+    accepted_elsewhere: String,
 }
 
 impl IntakeForm {
@@ -134,6 +252,8 @@ impl IntakeForm {
                 id_number: self.id_number.clone(),
                 address: self.address.clone(),
             }],
+            collective: self.collective == "yes",
+            accepted_elsewhere: self.accepted_elsewhere.clone(),
         }
     }
 
@@ -246,11 +366,28 @@ struct ItemPage {
     channel: &'static str,
     category: &'static str,
     state: &'static str,
+    stage: &'static str,
+    satisfaction: &'static str,
     petitioners: Vec<(String, String)>,
     clocks: Vec<ClockLine>,
     can_handle: bool,
+    can_supervise: bool,
     errors: FieldErrors,
     timeline: Vec<super::ledger::TimelineLine>,
+    /// (kind label, from, to, reason, when)
+    transfers: Vec<(&'static str, String, String, String, String)>,
+    rounds: Vec<Line>,
+    parent: Option<Line>,
+    handler: String,
+    lead: String,
+    assign_to: Vec<(i64, String)>,
+    transfer_to: Vec<(i64, String)>,
+    leaders: Vec<(i64, String)>,
+    receptions: Vec<(String, String, String)>,
+    mediations: Vec<(i64, String, &'static str)>,
+    today: String,
+    open: bool,
+    has_objection_clock: bool,
 }
 
 async fn item_page(
@@ -260,7 +397,8 @@ async fn item_page(
     errors: FieldErrors,
     done: Option<&str>,
 ) -> Result<ItemPage, AppError> {
-    let (p, clocks) = state.app.petition(&s.principal, id).await?;
+    let app = &state.app;
+    let (p, clocks) = app.petition(&s.principal, id).await?;
     let people: Vec<serde_json::Value> = serde_json::from_str(&p.petitioners_json).unwrap_or_default();
     let petitioners = people
         .iter()
@@ -270,12 +408,39 @@ async fn item_page(
             (name, phone)
         })
         .collect();
-    let timeline = super::ledger::timeline(state.app.timeline("petition", &id.to_string()).await?);
+    let timeline = super::ledger::timeline(app.timeline("petition", &id.to_string()).await?);
+    let (transfers, children, parent) = app.petition_links(&s.principal, &p).await?;
+    let assign_to: Vec<(i64, String)> =
+        app.assign_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
+    let transfer_to: Vec<(i64, String)> =
+        app.transfer_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
+    let all_nodes: Vec<(i64, String)> = assign_to.iter().chain(transfer_to.iter()).cloned().collect();
+    let name_of = |id: i64| all_nodes.iter().find(|(n, _)| *n == id).map(|(_, name)| name.clone()).unwrap_or_else(|| format!("机构 {id}"));
+    let leaders = app.reception_leaders(&s.principal).await?;
+    let year_ago = "2000-01-01";
+    let receptions = app
+        .receptions(&s.principal, year_ago, "9999-12-31", Some(id))
+        .await?
+        .into_iter()
+        .map(|r| (r.received_on, r.leader_name, r.instruction))
+        .collect();
+    let mediations = app
+        .mediations(
+            &s.principal,
+            &fazhi_store::mediation::CaseQuery { petition_id: Some(id), limit: 50, ..Default::default() },
+        )
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.case_no, fazhi_app::mediation::state_label(&c.state)))
+        .collect();
+    let has_objection_clock = clocks.iter().any(|c| c.clock.rule.id == "petition.objection" && !c.row.closed);
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("信访件：{}", p.title), "/petitions").with_notice(done),
         channel: channel_label(&p.channel),
         category: category_label(&p.category),
         state: state_label(&p.state),
+        stage: stage_label(&p.stage),
+        satisfaction: satisfaction_label(&p.satisfaction),
         petitioners,
         clocks: clocks
             .into_iter()
@@ -294,6 +459,33 @@ async fn item_page(
             })
             .collect(),
         can_handle: s.principal.has(PETITION_HANDLE),
+        can_supervise: s.principal.has(fazhi_domain::access::PETITION_SUPERVISE),
+        transfers: transfers
+            .iter()
+            .map(|t| {
+                let kind = match t.kind.as_str() {
+                    "assign" => "交办",
+                    "transfer" => "转送",
+                    _ => "异议退回",
+                };
+                (kind, name_of(t.from_org_id), name_of(t.to_org_id), t.reason.clone(), super::beijing(t.created_at))
+            })
+            .collect(),
+        rounds: children.iter().map(line).collect(),
+        parent: parent.as_ref().map(line),
+        handler: p.handler_org_id.map(name_of).unwrap_or_default(),
+        lead: p
+            .lead_user_id
+            .map(|u| leaders.iter().find(|(id, _)| *id == u).map(|(_, n)| n.clone()).unwrap_or_else(|| format!("用户 {u}")))
+            .unwrap_or_default(),
+        assign_to,
+        transfer_to,
+        leaders,
+        receptions,
+        mediations,
+        today: fazhi_domain::clock::beijing_date(app.now()).to_string(),
+        open: PState::parse(&p.state).is_some_and(PState::is_open),
+        has_objection_clock,
         p,
         errors,
         timeline,
@@ -327,6 +519,10 @@ struct StepForm {
     days: String,
     #[serde(default)]
     approved: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    satisfaction: String,
 }
 
 fn step_action(f: &StepForm) -> Result<Action, FieldErrors> {
@@ -339,6 +535,8 @@ fn step_action(f: &StepForm) -> Result<Action, FieldErrors> {
         text: f.text.clone(),
         days: f.days.trim().parse().ok(),
         approved: f.approved == "yes",
+        target: form_id(&f.target),
+        satisfaction: f.satisfaction.clone(),
     }
     .action()
 }
@@ -362,6 +560,177 @@ async fn step(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ReviewForm {
+    #[serde(default)]
+    received_on: String,
+    #[serde(default)]
+    content: String,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ReviewForm>,
+) -> PageResult {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    let d = ReviewDraft { received_on: f.received_on, content: f.content };
+    match state.app.request_review(&by, id, &d).await {
+        Ok(i) => Ok(Redirect::to(&format!("/petitions/{}?done=petition_review", i.id)).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/petition_opinion.html")]
+struct OpinionPage {
+    chrome: Chrome,
+    id: i64,
+    doc: fazhi_docs::OfficialDoc,
+    date: String,
+}
+
+impl OpinionPage {
+    fn paragraphs(&self) -> Vec<(&'static str, &str)> {
+        self.doc.paragraphs()
+    }
+}
+
+async fn opinion_page(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
+    let doc = state.app.petition_opinion(&s.principal, id).await?;
+    render(&OpinionPage {
+        chrome: Chrome::new(&s, doc.title.clone(), "/petitions"),
+        id,
+        date: fazhi_docs::chinese_date(doc.date),
+        doc,
+    })
+}
+
+async fn opinion_docx(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
+    let doc = state.app.petition_opinion(&s.principal, id).await?;
+    let bytes = doc.to_docx().map_err(|e| AppError::Internal(e.to_string()))?;
+    let name = format!("{}-{id}.docx", doc.title);
+    let disposition = format!("attachment; filename=\"opinion-{id}.docx\"; filename*=UTF-8''{}", urlencode(&name));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct YearQuery {
+    #[serde(default)]
+    year: String,
+}
+
+fn year_of(state: &AppState, q: &YearQuery) -> i32 {
+    use chrono::Datelike;
+    let this = fazhi_domain::clock::beijing_date(state.app.now()).year();
+    q.year.trim().parse().ok().filter(|y| (2000..=this).contains(y)).unwrap_or(this)
+}
+
+#[derive(Template)]
+#[template(path = "pages/petition_indicators.html")]
+struct IndicatorsPage {
+    chrome: Chrome,
+    ind: fazhi_app::petition_indicators::Indicators,
+    years: Vec<i32>,
+}
+
+async fn indicators(State(state): State<AppState>, Staff(s): Staff, Query(q): Query<YearQuery>) -> PageResult {
+    let year = year_of(&state, &q);
+    let ind = state.app.petition_indicators(&s.principal, year).await?;
+    use chrono::Datelike;
+    let this = fazhi_domain::clock::beijing_date(state.app.now()).year();
+    render(&IndicatorsPage {
+        chrome: Chrome::new(&s, format!("信访调解统计指标（{year}年）"), "/petitions"),
+        ind,
+        years: (this - 4..=this).rev().collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/petition_indicator.html")]
+struct IndicatorPage {
+    chrome: Chrome,
+    year: i32,
+    label: &'static str,
+    rule: &'static str,
+    value: String,
+    lines: Vec<Line>,
+    others: Vec<Line>,
+    cases: Vec<(i64, String, String, &'static str)>,
+    receptions: Vec<(String, String, String, String)>,
+}
+
+async fn indicator_items(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> PageResult {
+    use fazhi_app::petition_indicators::Behind;
+    let year = year_of(&state, &q);
+    let ind = state.app.petition_indicators(&s.principal, year).await?;
+    let Some(i) = ind.items.into_iter().find(|i| i.code == code) else {
+        return Err(AppError::NotFound("统计指标").into());
+    };
+    let mut page = IndicatorPage {
+        chrome: Chrome::new(&s, format!("{}（{year}年）", i.label), "/petitions"),
+        year,
+        label: i.label,
+        rule: i.rule,
+        value: i.display(),
+        lines: Vec::new(),
+        others: Vec::new(),
+        cases: Vec::new(),
+        receptions: Vec::new(),
+    };
+    match i.behind {
+        Behind::Petitions => {
+            let fetch = |ids: Vec<i64>| {
+                let q = PetitionQuery { ids: Some(ids), limit: 500, ..Default::default() };
+                let app = state.app.clone();
+                let who = s.principal.clone();
+                async move { app.petitions(&who, &q).await }
+            };
+            page.lines = fetch(i.ids).await?.iter().map(line).collect();
+            page.others = fetch(i.others).await?.iter().map(line).collect();
+        }
+        Behind::Mediations => {
+            let all: Vec<i64> = i.ids.iter().chain(i.others.iter()).copied().collect();
+            let q = fazhi_store::mediation::CaseQuery { ids: Some(all), limit: 5000, ..Default::default() };
+            page.cases = state
+                .app
+                .mediations(&s.principal, &q)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.case_no, c.dispute_type, fazhi_app::mediation::state_label(&c.state)))
+                .collect();
+        }
+        Behind::Receptions => {
+            let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
+            page.receptions = state
+                .app
+                .receptions(&s.principal, &from, &to, None)
+                .await?
+                .into_iter()
+                .map(|r| (r.received_on, r.leader_name, r.visitors, r.matter))
+                .collect();
+        }
+    }
+    render(&page)
 }
 
 #[derive(Template)]

@@ -1,0 +1,297 @@
+//! Leader receptions (领导接访, 信访工作条例 第十八条第二款): the schedule of reception days,
+//! published on the portal, and the record of each reception, linked to a petition item
+//! (a new one is registered from the reception when the matter is not yet on file).
+
+use chrono::NaiveDate;
+use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, Principal, ScopeFilter};
+use fazhi_domain::validation::bounded_text;
+use fazhi_domain::FieldErrors;
+use fazhi_store::org as org_store;
+use fazhi_store::receptions::{self as store, DayRow, ReceptionRow};
+
+use crate::ledger::Change;
+use crate::org::By;
+use crate::petitions::{IntakeDraft, PetitionerDraft};
+use crate::{App, AppError, AppResult, require};
+
+/// A reception day as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DayDraft {
+    pub leader_user_id: Option<i64>,
+    #[serde(default)]
+    pub leader_title: String,
+    #[serde(default)]
+    pub day: String,
+    #[serde(default)]
+    pub hours: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub topic: String,
+}
+
+/// A reception as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ReceptionDraft {
+    pub day_id: Option<i64>,
+    pub leader_user_id: Option<i64>,
+    #[serde(default)]
+    pub received_on: String,
+    /// Who came (names as given).
+    #[serde(default)]
+    pub visitors: String,
+    #[serde(default)]
+    pub phone: String,
+    pub headcount: Option<u32>,
+    #[serde(default)]
+    pub matter: String,
+    #[serde(default)]
+    pub instruction: String,
+    /// An existing item the matter belongs to.
+    pub petition_id: Option<i64>,
+    /// Register a new petition item (channel 来访) from this reception.
+    #[serde(default)]
+    pub register: bool,
+}
+
+/// A public line of the schedule: no phone numbers, no internal ids.
+#[derive(Debug, Clone)]
+pub struct PublicDay {
+    pub street: String,
+    pub leader: String,
+    pub title: String,
+    pub day: String,
+    pub hours: String,
+    pub place: String,
+    pub topic: String,
+}
+
+fn day(raw: &str, field: &'static str, label: &str) -> Result<NaiveDate, FieldErrors> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldErrors::single(field, format!("{label}应为 YYYY-MM-DD")))
+}
+
+impl App {
+    /// Leaders a reception can be scheduled for: users of the principal's street holding
+    /// the supervise permission.
+    pub async fn reception_leaders(&self, who: &Principal) -> AppResult<Vec<(i64, String)>> {
+        require(who, PETITION_READ)?;
+        let (gov, _) = self.government_of(who.org_id).await?;
+        let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
+        let users =
+            fazhi_store::users::list_users(
+            &self.store.read,
+            Some(&ScopeFilter::Subtree(node.org_path())),
+            &fazhi_store::users::UserQuery { limit: 500, ..Default::default() },
+        )
+        .await?;
+        let mut out = Vec::new();
+        for u in users.into_iter().filter(|u| !u.disabled) {
+            let p = self.principal(u.user_id()).await?;
+            if p.has(fazhi_domain::access::PETITION_SUPERVISE) {
+                out.push((u.id, u.display_name));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Schedules a reception day at the principal's street.
+    pub async fn schedule_reception(&self, by: &By<'_>, d: &DayDraft) -> AppResult<i64> {
+        require(by.who, PETITION_HANDLE)?;
+        let leaders = self.reception_leaders(by.who).await?;
+        let mut e = FieldErrors::new();
+        let leader = d.leader_user_id.and_then(|id| leaders.iter().find(|(l, _)| *l == id));
+        if leader.is_none() {
+            e.add("leader_user_id", "请选择接访领导（本街道有督办权限的负责人）");
+        }
+        let on = day(&d.day, "day", "接访日期").map_err(|x| e.0.extend(x.0)).ok();
+        let title = e.take(bounded_text("leader_title", "职务", &d.leader_title, 0, 30));
+        let hours = e.take(bounded_text("hours", "接访时间", &d.hours, 2, 30));
+        let place = e.take(bounded_text("place", "接访地点", &d.place, 2, 100));
+        let topic = e.take(bounded_text("topic", "接访主题", &d.topic, 0, 100));
+        e.into_result()?;
+        let (Some((leader_id, leader_name)), Some(on)) = (leader, on) else {
+            return Err(AppError::Internal("validated input incomplete".into()));
+        };
+        let (gov, _) = self.government_of(by.who.org_id).await?;
+        let row = DayRow {
+            id: 0,
+            org_id: gov.0,
+            leader_user_id: Some(*leader_id),
+            leader_name: leader_name.clone(),
+            leader_title: title.unwrap_or_default(),
+            day: on.to_string(),
+            hours: hours.unwrap_or_default(),
+            place: place.unwrap_or_default(),
+            topic: topic.unwrap_or_default(),
+            created_by: Some(by.who.user_id.0),
+            created_at: self.now(),
+        };
+        let mut tx = self.store.begin().await?;
+        let id = store::insert_day(&mut tx, &row).await?;
+        let c = Change {
+            org: gov,
+            record_type: "reception_day",
+            record_id: id.to_string(),
+            action: "reception.schedule",
+            change: serde_json::json!({"leader": row.leader_name, "day": row.day, "hours": row.hours,
+                "place": row.place}),
+            attachments: vec![],
+        };
+        self.record(&mut tx, &by.actor(), c).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Reception days of the principal's street within `[from, to]`.
+    pub async fn reception_days(&self, who: &Principal, from: &str, to: &str) -> AppResult<Vec<DayRow>> {
+        let filter = self.street_filter(who).await?;
+        Ok(store::days(&self.store.read, filter.as_ref(), from, to).await?)
+    }
+
+    /// The public schedule from today on (every street's; the portal needs no login).
+    pub async fn public_reception_days(&self) -> AppResult<Vec<PublicDay>> {
+        let today = fazhi_domain::clock::beijing_date(self.now());
+        let to = today + chrono::Duration::days(120);
+        let rows = store::days(&self.store.read, Some(&ScopeFilter::All), &today.to_string(), &to.to_string()).await?;
+        let nodes = org_store::list_nodes(&self.store.read, Some(&ScopeFilter::All)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PublicDay {
+                street: nodes.iter().find(|n| n.id == r.org_id).map(|n| n.name.clone()).unwrap_or_default(),
+                leader: r.leader_name,
+                title: r.leader_title,
+                day: r.day,
+                hours: r.hours,
+                place: r.place,
+                topic: r.topic,
+            })
+            .collect())
+    }
+
+    /// Records a reception; with `register`, a petition item (来访) is registered from it in
+    /// the same transaction and linked.
+    pub async fn record_reception(&self, by: &By<'_>, d: &ReceptionDraft) -> AppResult<i64> {
+        require(by.who, PETITION_HANDLE)?;
+        let leaders = self.reception_leaders(by.who).await?;
+        let mut e = FieldErrors::new();
+        let mut leader = d.leader_user_id.and_then(|id| leaders.iter().find(|(l, _)| *l == id)).cloned();
+        if let Some(day_id) = d.day_id {
+            match store::day(&self.store.read, day_id).await? {
+                Some(day) if leader.is_none() => {
+                    leader = day.leader_user_id.map(|id| (id, day.leader_name.clone()));
+                }
+                Some(_) => {}
+                None => e.add("day_id", "所选接访日不存在"),
+            }
+        }
+        if leader.is_none() {
+            e.add("leader_user_id", "请选择接访领导");
+        }
+        let on = day(&d.received_on, "received_on", "接访日期").map_err(|x| e.0.extend(x.0)).ok();
+        if on.is_some_and(|o| o > fazhi_domain::clock::beijing_date(self.now())) {
+            e.add("received_on", "接访日期不能晚于今天");
+        }
+        let visitors = e.take(bounded_text("visitors", "来访人", &d.visitors, 1, 200));
+        let matter = e.take(bounded_text("matter", "反映事项", &d.matter, 5, 4000));
+        let instruction = e.take(bounded_text("instruction", "领导批示", &d.instruction, 2, 2000));
+        let headcount = d.headcount.unwrap_or(1);
+        if headcount == 0 || headcount > 10_000 {
+            e.add("headcount", "人数应在 1 到 10000 之间");
+        }
+        if d.register && d.petition_id.is_some() {
+            e.add("petition_id", "已关联信访件时不需要再登记新件");
+        }
+        if let Some(p) = d.petition_id
+            && self.petition(by.who, p).await.is_err()
+        {
+            e.add("petition_id", format!("没有编号为 {p} 的信访件，或不在您的查看范围内"));
+        }
+        e.into_result()?;
+        let (Some((leader_id, leader_name)), Some(on), Some(visitors), Some(matter), Some(instruction)) =
+            (leader, on, visitors, matter, instruction)
+        else {
+            return Err(AppError::Internal("validated input incomplete".into()));
+        };
+        let valid = if d.register {
+            let draft = IntakeDraft {
+                channel: "visit".into(),
+                category: "claim".into(),
+                subject: String::new(),
+                title: matter.chars().take(40).collect(),
+                content: matter.clone(),
+                headcount: Some(headcount),
+                received_on: on.to_string(),
+                petitioners: vec![PetitionerDraft {
+                    name: visitors.chars().take(50).collect(),
+                    phone: d.phone.clone(),
+                    ..Default::default()
+                }],
+                collective: headcount > 1,
+                ..Default::default()
+            };
+            Some(self.validate_intake(by, &draft).await?)
+        } else {
+            None
+        };
+        let (gov, _) = self.government_of(by.who.org_id).await?;
+        let mut tx = self.store.begin().await?;
+        let petition_id = match valid {
+            Some(v) => Some(self.intake_in(&mut tx, by, v, None).await?.id),
+            None => d.petition_id,
+        };
+        let row = ReceptionRow {
+            id: 0,
+            org_id: gov.0,
+            day_id: d.day_id,
+            leader_user_id: Some(leader_id),
+            leader_name,
+            received_on: on.to_string(),
+            visitors,
+            headcount: i64::from(headcount),
+            matter,
+            instruction,
+            petition_id,
+            created_by: Some(by.who.user_id.0),
+            created_at: self.now(),
+        };
+        let id = store::insert_reception(&mut tx, &row).await?;
+        let c = Change {
+            org: gov,
+            record_type: "reception",
+            record_id: id.to_string(),
+            action: "reception.record",
+            change: serde_json::json!({"leader": row.leader_name, "received_on": row.received_on,
+                "headcount": row.headcount, "petition_id": petition_id}),
+            attachments: vec![],
+        };
+        self.record(&mut tx, &by.actor(), c).await?;
+        if let Some(p) = petition_id {
+            let c = Change {
+                org: gov,
+                record_type: "petition",
+                record_id: p.to_string(),
+                action: "petition.leader_reception",
+                change: serde_json::json!({"reception_id": id, "leader": row.leader_name,
+                    "instruction": row.instruction}),
+                attachments: vec![],
+            };
+            self.record(&mut tx, &by.actor(), c).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Receptions of the principal's street within `[from, to]`, optionally of one item.
+    pub async fn receptions(
+        &self,
+        who: &Principal,
+        from: &str,
+        to: &str,
+        petition_id: Option<i64>,
+    ) -> AppResult<Vec<ReceptionRow>> {
+        let filter = self.street_filter(who).await?;
+        Ok(store::receptions(&self.store.read, filter.as_ref(), from, to, petition_id).await?)
+    }
+}
+
