@@ -19,6 +19,7 @@ use fazhi_testkit::engines;
 mod attachments;
 mod clocks;
 mod ledger;
+mod petition_flow;
 mod petitions;
 mod search;
 

@@ -101,13 +101,16 @@ async fn the_handling_steps_follow_the_rules() {
         let item = app.intake(&by, &draft(office)).await.unwrap();
         let id = item.id;
 
+        clock.set(at("2026-09-22"));
         app.petition_step(&by, id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
         let (_, clocks) = app.petition(&worker, id).await.unwrap();
         let handle = clocks.iter().find(|c| c.clock.rule.id == "petition.handle").unwrap();
         assert_eq!(handle.row.due_date.as_deref(), Some("2026-11-21"), "60 days from 受理");
         assert!(clocks.iter().any(|c| c.clock.rule.id == "petition.notify_direct" && c.row.closed));
 
-        app.petition_step(&by, id, Action::Assign).await.unwrap();
+        let community = org_id(&app, "万兴里社区").await.0;
+        let assign = Action::Assign { to: community, note: "请社区核实".into() };
+        app.petition_step(&by, id, assign).await.unwrap();
         let refuse = |e: AppError| match e {
             AppError::Invalid(f) => f.get("action").unwrap().to_owned(),
             other => panic!("{other:?}"),
@@ -130,11 +133,15 @@ async fn the_handling_steps_follow_the_rules() {
             text: "已责成物业清理".into(),
         };
         app.petition_step(&by, id, reply).await.unwrap();
+        clock.set(at("2026-10-12"));
         app.petition_step(&by, id, Action::Serve { on: date("2026-10-10") }).await.unwrap();
         app.petition_step(&by, id, Action::Close).await.unwrap();
         let (row, clocks) = app.petition(&worker, id).await.unwrap();
         assert_eq!(row.state, "closed");
-        assert!(clocks.iter().all(|c| c.row.closed), "every clock ended");
+        assert!(
+            clocks.iter().all(|c| c.row.closed || c.clock.rule.id == "petition.review_request"),
+            "every clock of the agency ended; the petitioner's 30-day 复查 window runs (第三十五条)"
+        );
         assert_eq!(clocks.iter().find(|c| c.clock.rule.id == "petition.handle").unwrap().row.state, "met");
         let s = app.track(&item.tracking_code).await.unwrap();
         assert_eq!(s.state, "已办结");
@@ -162,7 +169,7 @@ async fn demo_petitions_cover_every_state() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-11-27"));
-        assert_eq!(app.seed_demo_petitions(48).await.unwrap(), 48);
+        assert_eq!(app.seed_demo_petitions(48).await.unwrap(), 49, "48 and a merged duplicate");
         let worker = who(&app, "xinfang").await;
         let rows = app
             .petitions(&worker, &fazhi_store::petitions::PetitionQuery { limit: 500, ..Default::default() })

@@ -6,8 +6,10 @@ pub mod audit;
 pub mod clocks;
 pub mod home;
 pub mod ledger;
+pub mod mediation;
 pub mod org;
 pub mod petitions;
+pub mod receptions;
 pub mod roles;
 pub mod search;
 pub mod tokens;
@@ -38,6 +40,8 @@ pub fn router(max_upload: u64) -> Router<AppState> {
         .merge(clocks::router())
         .merge(ledger::router())
         .merge(petitions::router())
+        .merge(mediation::router())
+        .merge(receptions::router())
         .merge(search::router())
 }
 
@@ -72,6 +76,8 @@ const NAV: &[NavEntry] = &[
     NavEntry { section: "工作台", label: "待办提醒", href: "/inbox", needs: None },
     NavEntry { section: "工作台", label: "期限监督", href: "/clocks", needs: Some(ORG_READ) },
     NavEntry { section: "信访调解", label: "信访件", href: "/petitions", needs: Some(PETITION_READ) },
+    NavEntry { section: "信访调解", label: "人民调解", href: "/mediations", needs: Some(PETITION_READ) },
+    NavEntry { section: "信访调解", label: "领导接访", href: "/receptions", needs: Some(PETITION_READ) },
     NavEntry { section: "组织与权限", label: "组织机构", href: "/org", needs: Some(ORG_READ) },
     NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
     NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
@@ -156,6 +162,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "scan_queued" => "已安排立即检查全部期限，稍后刷新即可看到结果。",
         "clock_updated" => "期限已更新。",
         "petition_step" => "已办理，并已记入全过程记录。",
+        "petition_review" => "已登记复查（复核）请求，转上一级机关办理，并与原件关联。",
+        "saved" => "已保存，并已记入全过程记录。",
         "password_changed" => "密码已修改。",
         _ => return None,
     })
