@@ -104,7 +104,11 @@ impl App {
         match clock.evaluate(&cal, today) {
             Ok(ev) => {
                 let closed = clock.completed_on.is_some();
+                // A window the petitioner or party holds (e.g. 30 days to ask for a 复查) is
+                // not the agency's duty: it lapses without a 红牌 or reminders.
+                let agency = clock.rule.duty == fazhi_domain::deadline::Duty::Agency;
                 let card = match ev.state {
+                    _ if !agency => "none",
                     ClockState::Missed if !closed => "red",
                     ClockState::Running | ClockState::Paused => match cal.working_days_between(today, ev.due) {
                         Ok(n) if ev.due >= today && n <= self.deadlines.yellow_days => "yellow",

@@ -32,7 +32,8 @@ const DEMO_REQUESTS: &[(&str, &str, &str)] = &[
 ];
 
 const SURNAMES: &[char] = &['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡'];
-const GIVEN: &[&str] = &["建国", "秀兰", "志强", "桂英", "海燕", "德明", "丽华", "文博", "春梅", "国庆", "淑珍", "立新"];
+const GIVEN: &[&str] =
+    &["建国", "秀兰", "志强", "桂英", "海燕", "德明", "丽华", "文博", "春梅", "国庆", "淑珍", "立新"];
 
 fn person(i: usize) -> String {
     format!("{}{}", SURNAMES[i % SURNAMES.len()], GIVEN[(i / SURNAMES.len() + i) % GIVEN.len()])
@@ -52,7 +53,8 @@ impl App {
                 None => Ok(None),
             }
         };
-        let (Some((zhuren_id, zhuren)), Some((fenguan_id, fenguan))) = (leader("zhuren").await?, leader("fenguan").await?)
+        let (Some((zhuren_id, zhuren)), Some((fenguan_id, fenguan))) =
+            (leader("zhuren").await?, leader("fenguan").await?)
         else {
             return Ok(0);
         };
@@ -134,7 +136,10 @@ impl App {
             }
             let mut answer_after = 20 + (i as i64 % 30);
             if i % 11 == 0 {
-                let ext = Action::Extend { days: 30, approved: true, reason: "涉及多部门会商，经分管领导批准延期".into() };
+                let ext =
+                    Action::Extend {
+                        days: 30, approved: true, reason: "涉及多部门会商，经分管领导批准延期".into()
+                    };
                 self.petition_step(&by, id, ext).await?;
                 answer_after += 30;
             }
@@ -184,7 +189,11 @@ impl App {
                 title: "再次反映小区电梯停运".into(),
                 content: "小区 5 号楼电梯停运两个月，物业拒不维修，老人出行困难，再次来电催办".into(),
                 received_on: today.to_string(),
-                petitioners: vec![PetitionerDraft { name: person(0), phone: "13910000000".into(), ..Default::default() }],
+                petitioners: vec![PetitionerDraft {
+                    name: person(0),
+                    phone: "13910000000".into(),
+                    ..Default::default()
+                }],
                 ..Default::default()
             };
             let dup = self.intake(&by, &d).await?;
@@ -201,7 +210,8 @@ impl App {
         let Some(street) = self.government_of(by.who.org_id).await.ok().map(|(g, _)| g) else { return Ok(()) };
         let committee = self.create_committee(by, street, "万兴街道人民调解委员会").await?;
         let mut mediators = Vec::new();
-        for (name, phone) in [("陈调解", "13820000001"), ("林和平", "13820000002"), ("高文静", "13820000003")] {
+        for (name, phone) in [("陈调解", "13820000001"), ("林和平", "13820000002"), ("高文静", "13820000003")]
+        {
             mediators.push(self.add_mediator(by, committee, name, phone).await?);
         }
         for i in 0..64usize {
@@ -211,10 +221,19 @@ impl App {
                 mediator_id: Some(mediators[i % mediators.len()]),
                 petition_id: (i % 4 == 0).then(|| petitions.get(i * 3).copied()).flatten(),
                 dispute_type: DISPUTE_TYPES[i % DISPUTE_TYPES.len()].into(),
-                summary: format!("{}与{}因{}发生纠纷，双方多次协商未果，申请人民调解。", person(i + 3), person(i + 40), DISPUTE_TYPES[i % DISPUTE_TYPES.len()]),
+                summary: format!(
+                    "{}与{}因{}发生纠纷，双方多次协商未果，申请人民调解。",
+                    person(i + 3),
+                    person(i + 40),
+                    DISPUTE_TYPES[i % DISPUTE_TYPES.len()]
+                ),
                 received_on: received.to_string(),
                 parties: vec![
-                    PartyDraft { name: person(i + 3), phone: format!("137{:08}", 20_000_000 + i), side: "applicant".into() },
+                    PartyDraft {
+                        name: person(i + 3),
+                        phone: format!("137{:08}", 20_000_000 + i),
+                        side: "applicant".into(),
+                    },
                     PartyDraft { name: person(i + 40), phone: String::new(), side: "respondent".into() },
                 ],
             };
@@ -267,7 +286,11 @@ impl App {
             let check = ended + Duration::days(20);
             if check <= today {
                 let performed = i % 11 != 6;
-                let note = if performed { "回访核实，协议已按期履行" } else { "被申请人未按期履行，已告知申请人可向人民法院起诉" };
+                let note = if performed {
+                    "回访核实，协议已按期履行"
+                } else {
+                    "被申请人未按期履行，已告知申请人可向人民法院起诉"
+                };
                 self.mediation_step(by, id, CaseAction::Performance { on: check, performed, note: note.into() })
                     .await?;
             }
@@ -290,10 +313,14 @@ impl App {
         }
         let mut n = 0usize;
         while day <= today + Duration::days(60) {
-            let leader = if n % 2 == 0 { zhuren } else { fenguan };
+            let leader = if n.is_multiple_of(2) { zhuren } else { fenguan };
             let d = DayDraft {
                 leader_user_id: Some(leader),
-                leader_title: if leader == zhuren { "街道办事处主任".into() } else { "街道办事处副主任".into() },
+                leader_title: if leader == zhuren {
+                    "街道办事处主任".into()
+                } else {
+                    "街道办事处副主任".into()
+                },
                 day: day.to_string(),
                 hours: "9:00—11:30".into(),
                 place: "万兴街道群众来访接待室（万兴路 88 号一楼）".into(),
@@ -307,10 +334,10 @@ impl App {
                     received_on: day.to_string(),
                     visitors: person(n + 7),
                     phone: format!("136{:08}", 30_000_000 + n),
-                    headcount: Some(if n % 5 == 0 { 4 } else { 1 }),
+                    headcount: Some(if n.is_multiple_of(5) { 4 } else { 1 }),
                     matter: format!("反映{}问题，要求街道协调解决", DEMO_REQUESTS[n % DEMO_REQUESTS.len()].1),
                     instruction: "请信访办会同相关科室和社区调查核实，依法依规处理，按期答复来访群众".into(),
-                    petition_id: if n % 2 == 0 { petitions.get(n * 7).copied() } else { None },
+                    petition_id: if n.is_multiple_of(2) { petitions.get(n * 7).copied() } else { None },
                     register: n % 2 == 1,
                 };
                 self.record_reception(by, &r).await?;

@@ -50,14 +50,33 @@ pub struct CaseDraft {
 /// A step on a case.
 #[derive(Debug, Clone)]
 pub enum CaseAction {
-    Consent { on: NaiveDate },
-    Decline { on: NaiveDate, reason: String },
-    Session { held_on: NaiveDate, place: String, record: String, mediator_id: Option<i64> },
+    Consent {
+        on: NaiveDate,
+    },
+    Decline {
+        on: NaiveDate,
+        reason: String,
+    },
+    Session {
+        held_on: NaiveDate,
+        place: String,
+        record: String,
+        mediator_id: Option<i64>,
+    },
     Agree(Agreement),
-    Fail { on: NaiveDate, routes_told: String },
-    Performance { on: NaiveDate, performed: bool, note: String },
+    Fail {
+        on: NaiveDate,
+        routes_told: String,
+    },
+    Performance {
+        on: NaiveDate,
+        performed: bool,
+        note: String,
+    },
     /// The parties applied to the court for 司法确认 (第三十三条).
-    ConfirmationApplied { on: NaiveDate },
+    ConfirmationApplied {
+        on: NaiveDate,
+    },
 }
 
 /// A case with everything its page shows.
@@ -337,8 +356,11 @@ impl App {
                 c.agreed_on = Some(a.signed_on.to_string());
                 c.ended_on = Some(a.signed_on.to_string());
                 start_confirmation = Some(a.signed_on);
-                ("mediation.agree", serde_json::json!({"form": c.agreement_form, "signed_on": a.signed_on.to_string(),
-                    "perform_by": a.perform_by.to_string()}))
+                (
+                    "mediation.agree",
+                    serde_json::json!({"form": c.agreement_form, "signed_on": a.signed_on.to_string(),
+                    "perform_by": a.perform_by.to_string()}),
+                )
             }
             CaseAction::Fail { on, routes_told } => {
                 check_day(*on, "date")?;
@@ -353,8 +375,11 @@ impl App {
                 mediation_transition(state, &MediationEvent::Performance { performed: *performed }).map_err(refusal)?;
                 c.performance_checked_on = Some(on.to_string());
                 c.performance_note = note.clone();
-                ("mediation.performance", serde_json::json!({"on": on.to_string(), "performed": performed,
-                    "note": note}))
+                (
+                    "mediation.performance",
+                    serde_json::json!({"on": on.to_string(), "performed": performed,
+                    "note": note}),
+                )
             }
             CaseAction::ConfirmationApplied { on } => {
                 check_day(*on, "date")?;

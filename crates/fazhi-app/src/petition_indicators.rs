@@ -117,7 +117,11 @@ impl App {
             let (yes, no, counted) = if notice {
                 (&mut notice_yes, &mut notice_no, received_set.contains(&c.record_id))
             } else {
-                (&mut ontime_yes, &mut ontime_no, year_ids.contains(&c.record_id) || received_set.contains(&c.record_id))
+                (
+                    &mut ontime_yes,
+                    &mut ontime_no,
+                    year_ids.contains(&c.record_id) || received_set.contains(&c.record_id),
+                )
             };
             if !counted {
                 continue;
@@ -136,11 +140,19 @@ impl App {
             let (a, b): (Vec<_>, Vec<_>) = served.iter().map(|r| r.id).partition(|id| reviewed.contains(id));
             (a, b)
         };
-        let visited: Vec<_> =
-            rows.iter().filter(|r| in_year(r.visited_on.as_deref(), &from, &to) && !r.satisfaction.is_empty()).collect();
-        let (sat_yes, sat_no): (Vec<i64>, Vec<i64>) =
-            visited.iter().map(|r| (r.id, r.satisfaction != "unsatisfied")).fold((vec![], vec![]), |mut acc, (id, ok)| {
-                if ok { acc.0.push(id) } else { acc.1.push(id) }
+        let visited: Vec<_> = rows
+            .iter()
+            .filter(|r| in_year(r.visited_on.as_deref(), &from, &to) && !r.satisfaction.is_empty())
+            .collect();
+        let (sat_yes, sat_no): (Vec<i64>, Vec<i64>) = visited
+            .iter()
+            .map(|r| (r.id, r.satisfaction != "unsatisfied"))
+            .fold((vec![], vec![]), |mut acc, (id, ok)| {
+                if ok {
+                    acc.0.push(id)
+                } else {
+                    acc.1.push(id)
+                }
                 acc
             });
         let backlog: Vec<i64> = rows
@@ -160,12 +172,9 @@ impl App {
             .collect();
         // Mediation.
         let street = self.street_filter(who).await?;
-        let cases = med_store::cases(
-            &self.store.read,
-            street.as_ref(),
-            &CaseQuery { limit: 5000, ..Default::default() },
-        )
-        .await?;
+        let cases =
+            med_store::cases(&self.store.read, street.as_ref(), &CaseQuery { limit: 5000, ..Default::default() })
+                .await?;
         let mut success = (vec![], vec![]);
         let mut performed = (vec![], vec![]);
         for c in &cases {

@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, PETITION_SUPERVISE, Principal, RecordRef};
 use fazhi_domain::identity::{CitizenId, Phone};
-use fazhi_domain::petition::{self as rules, Category, Channel, Event, Outcome, Satisfaction, Stage, State, TrackingCode};
+use fazhi_domain::petition::{
+    self as rules, Category, Channel, Event, Outcome, Satisfaction, Stage, State, TrackingCode,
+};
 use fazhi_domain::validation::bounded_text;
 use fazhi_domain::{FieldErrors, OrgId, UserId};
 use fazhi_store::org as org_store;
@@ -97,26 +99,58 @@ pub struct Intake {
 /// A handling step.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Accept { on: NaiveDate },
-    NotAccept { reason: String },
+    Accept {
+        on: NaiveDate,
+    },
+    NotAccept {
+        reason: String,
+    },
     /// 交办 to a department or community of the street.
-    Assign { to: i64, note: String },
+    Assign {
+        to: i64,
+        note: String,
+    },
     /// 转送 to another competent body (第二十二、二十三条).
-    Transfer { to: i64, reason: String },
+    Transfer {
+        to: i64,
+        reason: String,
+    },
     /// The receiver objects to a transfer outside its competence (第二十三条第三款).
-    Objection { reason: String },
+    Objection {
+        reason: String,
+    },
     /// 督办 by a leader.
-    Supervise { instruction: String },
+    Supervise {
+        instruction: String,
+    },
     /// 包案: a leader owns the item (第十八条第二款).
-    Lead { user: i64 },
+    Lead {
+        user: i64,
+    },
     /// Merge into an earlier item of the same petitioner.
-    Merge { into: i64 },
-    Reply { outcome: Outcome, legal_basis: String, text: String },
-    Serve { on: NaiveDate },
+    Merge {
+        into: i64,
+    },
+    Reply {
+        outcome: Outcome,
+        legal_basis: String,
+        text: String,
+    },
+    Serve {
+        on: NaiveDate,
+    },
     Close,
-    Extend { days: u32, approved: bool, reason: String },
+    Extend {
+        days: u32,
+        approved: bool,
+        reason: String,
+    },
     /// 回访 with the petitioner's satisfaction.
-    Visit { on: NaiveDate, satisfaction: Satisfaction, note: String },
+    Visit {
+        on: NaiveDate,
+        satisfaction: Satisfaction,
+        note: String,
+    },
 }
 
 impl Action {
@@ -267,10 +301,14 @@ impl App {
                 "id_number": id.map(|i| i.as_str().to_owned()), "address": address,
             }));
         }
-        if d.collective && d.headcount.unwrap_or(1) < 2 && d.petitioners.iter().filter(|p| !p.name.trim().is_empty()).count() < 2 {
+        if d.collective
+            && d.headcount.unwrap_or(1) < 2
+            && d.petitioners.iter().filter(|p| !p.name.trim().is_empty()).count() < 2
+        {
             e.add("headcount", "集体访（联名）须填写人数（至少 2 人）");
         }
-        let accepted_elsewhere = e.take(bounded_text("accepted_elsewhere", "已由其他机关受理的情况", &d.accepted_elsewhere, 0, 200));
+        let accepted_elsewhere =
+            e.take(bounded_text("accepted_elsewhere", "已由其他机关受理的情况", &d.accepted_elsewhere, 0, 200));
         let external_no = e.take(bounded_text("external_no", "外部编号", &d.external_no, 0, 64));
         let org = OrgId(d.org_id.unwrap_or(by.who.org_id.0));
         match self.petition_org(by.who, org, PETITION_HANDLE).await {
@@ -413,7 +451,12 @@ impl App {
             updated_at: now,
         };
         fazhi_store::search::upsert_doc(tx, &self.search, &doc).await?;
-        let t = ClockTarget { record_type: "petition", record_id: id.to_string(), org, owner: real_user(by.who).map(UserId) };
+        let t = ClockTarget {
+            record_type: "petition",
+            record_id: id.to_string(),
+            org,
+            owner: real_user(by.who).map(UserId),
+        };
         let rule = if round.is_some() { stage.handling_rule() } else { "petition.notify_direct" };
         self.start_clock_in(tx, by, t, rule, received).await?;
         Ok(Intake { id, tracking_code: code.display(), warnings, possible_duplicates })
@@ -486,7 +529,11 @@ impl App {
                 // A community worker sees the street's records of the module.
                 let (gov, _) = self.government_of(who.org_id).await?;
                 let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
-                if path.is_within(&node.org_path()) { Some(ScopeFilter::Subtree(node.org_path())) } else { Some(ScopeFilter::Subtree(path)) }
+                if path.is_within(&node.org_path()) {
+                    Some(ScopeFilter::Subtree(node.org_path()))
+                } else {
+                    Some(ScopeFilter::Subtree(path))
+                }
             }
             other => other,
         })
@@ -558,9 +605,8 @@ impl App {
         };
         let refuse = |field: &'static str, m: String| AppError::Invalid(FieldErrors::single(field, m));
         let next = match &event {
-            Some(ev) => {
-                rules::transition_in(stage, state, ev, row.extended_days > 0).map_err(|r| refuse("action", r.to_string()))?
-            }
+            Some(ev) => rules::transition_in(stage, state, ev, row.extended_days > 0)
+                .map_err(|r| refuse("action", r.to_string()))?,
             None if state.is_open() => state,
             None => return Err(refuse("action", format!("「{}」状态下不能指定包案领导", state.label()))),
         };
@@ -576,7 +622,8 @@ impl App {
             }
         };
         let clocks = self.clocks_of("petition", &id.to_string()).await?;
-        let open_clock = |rule: &str| clocks.iter().find(|c| c.clock.rule.id == rule && !c.row.closed).map(|c| c.row.clone());
+        let open_clock =
+            |rule: &str| clocks.iter().find(|c| c.clock.rule.id == rule && !c.row.closed).map(|c| c.row.clone());
         let mut transfer: Option<TransferRow> = None;
         let mut notify_users: Vec<i64> = Vec::new();
         let change = match &action {
@@ -647,9 +694,10 @@ impl App {
                 if *into == id {
                     return Err(refuse("into", "不能并入自己".into()));
                 }
-                let target = self.visible_petition(by.who, *into, PETITION_READ).await.map_err(|_| {
-                    refuse("into", format!("没有编号为 {into} 的信访件，或不在您的查看范围内"))
-                })?;
+                let target = self
+                    .visible_petition(by.who, *into, PETITION_READ)
+                    .await
+                    .map_err(|_| refuse("into", format!("没有编号为 {into} 的信访件，或不在您的查看范围内")))?;
                 if target.state == "merged" {
                     return Err(refuse("into", "不能并入已合并的件".into()));
                 }
@@ -1044,10 +1092,8 @@ impl App {
         let timeline = self.timeline("petition", &id.to_string()).await?;
         let reply = timeline.iter().rev().find(|e| e.action == "petition.reply");
         let reference = reply.map(|e| format!("{}-{}", e.log_id, e.seq)).unwrap_or_default();
-        let day = reply.map_or_else(
-            || fazhi_domain::clock::beijing_date(self.now()),
-            |e| fazhi_domain::clock::beijing_date(e.at),
-        );
+        let day = reply
+            .map_or_else(|| fazhi_domain::clock::beijing_date(self.now()), |e| fazhi_domain::clock::beijing_date(e.at));
         let (gov, above) = self.government_of(OrgId(row.org_id)).await?;
         let name = |org: OrgId| async move {
             org_store::get_node(&self.store.read, org).await.map(|n| n.map(|n| n.name).unwrap_or_default())
@@ -1064,8 +1110,10 @@ impl App {
             Stage::Review => format!(
                 "如对本复查意见不服，可以自收到本意见书之日起 30 日内向{higher}的上一级机关请求复核（《信访工作条例》第三十六条）。"
             ),
-            Stage::Recheck => "本复核意见为最终意见。信访人以同一事实和理由再提出信访事项的，不再受理（《信访工作条例》第三十六条）。"
-                .into(),
+            Stage::Recheck => {
+                "本复核意见为最终意见。信访人以同一事实和理由再提出信访事项的，不再受理（《信访工作条例》第三十六条）。"
+                    .into()
+            }
         };
         use chrono::Datelike;
         let title = match stage {
@@ -1089,7 +1137,11 @@ impl App {
                 Block::Heading1("一、信访人的请求".into()),
                 Block::Para(row.content.clone()),
                 Block::Heading1("二、调查核实的事实和理由".into()),
-                Block::Para(if row.reply_text.is_empty() { "（见处理意见）".into() } else { row.reply_text.clone() }),
+                Block::Para(if row.reply_text.is_empty() {
+                    "（见处理意见）".into()
+                } else {
+                    row.reply_text.clone()
+                }),
                 Block::Heading1("三、处理意见".into()),
                 Block::Para(format!("{}。依据：{}。", row.outcome, row.legal_basis)),
                 Block::Para(next),
@@ -1108,11 +1160,9 @@ impl App {
         require(who, PETITION_READ)?;
         let (gov, _) = self.government_of(who.org_id).await?;
         let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
-        let rows = org_store::list_nodes(
-            &self.store.read,
-            Some(&fazhi_domain::access::ScopeFilter::Subtree(node.org_path())),
-        )
-        .await?;
+        let rows =
+            org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::Subtree(node.org_path())))
+                .await?;
         Ok(rows.into_iter().filter(|n| n.id != gov.0).collect())
     }
 

@@ -3,9 +3,9 @@
 //! (a new one is registered from the reception when the matter is not yet on file).
 
 use chrono::NaiveDate;
+use fazhi_domain::FieldErrors;
 use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, Principal, ScopeFilter};
 use fazhi_domain::validation::bounded_text;
-use fazhi_domain::FieldErrors;
 use fazhi_store::org as org_store;
 use fazhi_store::receptions::{self as store, DayRow, ReceptionRow};
 
@@ -78,8 +78,7 @@ impl App {
         require(who, PETITION_READ)?;
         let (gov, _) = self.government_of(who.org_id).await?;
         let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
-        let users =
-            fazhi_store::users::list_users(
+        let users = fazhi_store::users::list_users(
             &self.store.read,
             Some(&ScopeFilter::Subtree(node.org_path())),
             &fazhi_store::users::UserQuery { limit: 500, ..Default::default() },
@@ -294,4 +293,3 @@ impl App {
         Ok(store::receptions(&self.store.read, filter.as_ref(), from, to, petition_id).await?)
     }
 }
-

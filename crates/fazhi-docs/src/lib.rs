@@ -109,17 +109,17 @@ impl OfficialDoc {
             .even_footer(page_footer(AlignmentType::Left));
         // Title two lines below the top of the 版心 area, centred.
         doc = doc.add_paragraph(Paragraph::new().line_spacing(line()));
-        doc = doc.add_paragraph(
-            Paragraph::new().align(AlignmentType::Center).add_run(run(&self.title, XIAOBIAOSONG, SIZE_TITLE)),
-        );
+        doc = doc.add_paragraph(Paragraph::new().align(AlignmentType::Center).add_run(run(
+            &self.title,
+            XIAOBIAOSONG,
+            SIZE_TITLE,
+        )));
         if !self.number.is_empty() {
-            doc = doc.add_paragraph(
-                Paragraph::new().align(AlignmentType::Center).line_spacing(line()).add_run(run(
-                    &self.number,
-                    FANGSONG,
-                    SIZE_BODY,
-                )),
-            );
+            doc = doc.add_paragraph(Paragraph::new().align(AlignmentType::Center).line_spacing(line()).add_run(run(
+                &self.number,
+                FANGSONG,
+                SIZE_BODY,
+            )));
         }
         doc = doc.add_paragraph(Paragraph::new().line_spacing(line()));
         for b in &self.body {

@@ -101,15 +101,21 @@ pub enum MediationEvent {
     /// Both parties agreed to mediation (第十七条: 当事人一方明确拒绝调解的，不得调解).
     Consent,
     /// One party refused.
-    Decline { reason: String },
+    Decline {
+        reason: String,
+    },
     /// A session was held (调解工作记录, 第二十七条).
     Session,
     Agree(Agreement),
     /// 调解不成: the mediation ends and the parties are told of arbitration, administrative
     /// and judicial routes (第二十六条).
-    Fail { routes_told: String },
+    Fail {
+        routes_told: String,
+    },
     /// Performance checked (第三十一条第二款: 人民调解委员会应当对调解协议的履行情况进行监督).
-    Performance { performed: bool },
+    Performance {
+        performed: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -221,7 +227,10 @@ mod tests {
             mediation_transition(Registered, &MediationEvent::Decline { reason: " ".into() }),
             Err(MediationRefusal::MissingDeclineReason)
         );
-        assert_eq!(mediation_transition(Registered, &MediationEvent::Decline { reason: "被申请人拒绝".into() }), Ok(Declined));
+        assert_eq!(
+            mediation_transition(Registered, &MediationEvent::Decline { reason: "被申请人拒绝".into() }),
+            Ok(Declined)
+        );
     }
 
     #[test]
@@ -233,8 +242,18 @@ mod tests {
             panic!("an unsealed written agreement is not effective")
         };
         assert!(e.get("signed").unwrap().contains("第二十九条"));
-        let oral = Agreement { form: AgreementForm::Oral, facts: String::new(), manner: String::new(), sealed: false, ..agreement() };
-        assert_eq!(mediation_transition(Mediating, &MediationEvent::Agree(oral)), Ok(Agreed), "第三十条: oral agreements");
+        let oral = Agreement {
+            form: AgreementForm::Oral,
+            facts: String::new(),
+            manner: String::new(),
+            sealed: false,
+            ..agreement()
+        };
+        assert_eq!(
+            mediation_transition(Mediating, &MediationEvent::Agree(oral)),
+            Ok(Agreed),
+            "第三十条: oral agreements"
+        );
         let early = Agreement { perform_by: d("2026-04-01"), ..agreement() };
         assert!(validate_agreement(&early).unwrap_err().get("perform_by").is_some());
     }

@@ -68,6 +68,35 @@ fn serde_json_string(s: &str) -> String {
     out
 }
 
+/// Sets fields of one form (selected by CSS) through the DOM.
+fn fill_in(tab: &Tab, form: &str, fields: &[(&str, &str)]) -> anyhow::Result<()> {
+    for (name, value) in fields {
+        let js = format!(
+            "(() => {{ const el = document.querySelector('{form} [name=\"{name}\"]'); if (!el) return false; if (el.type === 'checkbox') {{ el.checked = {value} === 'yes'; }} else {{ el.value = {value}; }} return true; }})()",
+            value = serde_json_string(value)
+        );
+        let r = tab.evaluate(&js, false)?;
+        if r.value.and_then(|v| v.as_bool()) != Some(true) {
+            bail!("form field {form} {name} not found");
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the text of `selector` contains `expect` (a click's page load has finished).
+fn wait_text(tab: &Tab, selector: &str, expect: &str) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        let js =
+            format!("(() => {{ const el = document.querySelector('{selector}'); return el ? el.innerText : ''; }})()");
+        let got = tab.evaluate(&js, false)?.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        if got.contains(expect) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("{selector} never showed {expect:?}; page: {}", text(tab)?.chars().take(600).collect::<String>())
+}
+
 fn text(tab: &Tab) -> anyhow::Result<String> {
     let r = tab.evaluate("document.body.innerText", false)?;
     Ok(r.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
@@ -206,7 +235,114 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     tab.wait_for_element("div.clock").context("petition item with its clocks")?;
     shot(&tab, out, "12-petition-item")?;
 
-    // 9. Phone width.
+    // 9. The walk-through of issue 5: a petition taken at the desk, accepted, assigned (交办)
+    // to a community, extended with approval, answered, followed on the portal by its code,
+    // served and closed; then its opinion document, the indicators, mediation, receptions.
+    tab.navigate_to(&format!("{base}/petitions/new"))?.wait_until_navigated()?;
+    tab.wait_for_element("#intake-form input[name=title]").context("intake form")?;
+    fill_in(
+        &tab,
+        "#intake-form",
+        &[
+            ("name", "周桂英"),
+            ("phone", "13912345678"),
+            ("title", "小区地下室长期积水"),
+            ("content", "万兴里小区 7 号楼地下室长期积水，蚊虫滋生，物业多次推诿，请求街道协调处理"),
+        ],
+    )?;
+    shot(&tab, out, "14-intake-form")?;
+    tab.find_element("#intake-form button[type=submit]")?.click()?;
+    tab.wait_for_element("code.secret").context("intake receipt with the tracking code")?;
+    let code = tab.find_element("code.secret")?.get_inner_text()?;
+    let href = tab
+        .evaluate("document.querySelector('a.btn-primary[href^=\"/petitions/\"]').getAttribute('href')", false)?
+        .value
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .context("link to the new item")?;
+    shot(&tab, out, "15-intake-receipt")?;
+    let item = format!("{base}{href}");
+    let step = |form: &str, fields: &[(&str, &str)], expect: &str| -> anyhow::Result<()> {
+        tab.navigate_to(&item)?.wait_until_navigated()?;
+        tab.wait_for_element(&format!("{form} button")).with_context(|| format!("form {form}"))?;
+        fill_in(&tab, form, fields)?;
+        tab.find_element(&format!("{form} button"))?.click()?;
+        wait_text(&tab, "#petition-state", expect)
+    };
+    step("#form-accept", &[], "已受理")?;
+    tab.navigate_to(&item)?.wait_until_navigated()?;
+    tab.wait_for_element("#form-assign select")?;
+    let community = tab
+        .evaluate(
+            "[...document.querySelectorAll('#form-assign select option')].find(o => o.text.includes('万兴里社区')).value",
+            false,
+        )?
+        .value
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .context("万兴里社区 among the assignees")?;
+    step("#form-assign", &[("target", &community), ("reason", "请社区会同物业查明积水原因，十日内反馈")], "办理中")?;
+    // A refused extension (no approval) changes nothing and says why.
+    tab.navigate_to(&item)?.wait_until_navigated()?;
+    tab.wait_for_element("#form-extend button")?;
+    fill_in(&tab, "#form-extend", &[("days", "45"), ("reason", "需专业检测")])?;
+    tab.find_element("#form-extend button")?.click()?;
+    tab.wait_for_element("div.notice-error").context("refused extension")?;
+    let page = text(&tab)?;
+    if !page.contains("30 日") {
+        bail!("an extension of 45 days was not refused with the rule: {page}");
+    }
+    shot(&tab, out, "16-extension-refused")?;
+    tab.navigate_to(&item)?.wait_until_navigated()?;
+    tab.wait_for_element("#form-extend button")?;
+    fill_in(&tab, "#form-extend", &[("days", "15"), ("reason", "需专业机构检测渗漏点"), ("approved", "yes")])?;
+    tab.find_element("#form-extend button")?.click()?;
+    tab.wait_for_element("span.tag-yellow").context("extended tag")?;
+    step(
+        "#form-reply",
+        &[
+            ("outcome", "support"),
+            ("legal_basis", "《物业管理条例》第三十五条、第五十五条"),
+            ("text", "经现场核查，积水系排水管破损所致，已责成物业十日内维修并抽排积水"),
+        ],
+        "已出具意见",
+    )?;
+    tab.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)", false)?;
+    shot(&tab, out, "17-petition-answered")?;
+    // The petitioner follows it on the portal by the code alone.
+    tab.navigate_to(&format!("{base}/track"))?.wait_until_navigated()?;
+    tab.wait_for_element("input[name=code]")?;
+    fill_in(&tab, "#track-form", &[("code", &code)])?;
+    tab.find_element("#track-form button")?.click()?;
+    wait_text(&tab, "main", "已出具意见")?;
+    shot(&tab, out, "18-portal-track")?;
+    step("#form-serve", &[], "已送达")?;
+    step("#form-close", &[], "已办结")?;
+    tab.navigate_to(&format!("{base}/track"))?.wait_until_navigated()?;
+    tab.wait_for_element("input[name=code]")?;
+    fill_in(&tab, "#track-form", &[("code", &code)])?;
+    tab.find_element("#track-form button")?.click()?;
+    wait_text(&tab, "main", "已办结")?;
+    wait_text(&tab, "main", "已责成物业")?;
+    tab.navigate_to(&format!("{item}/opinion"))?.wait_until_navigated()?;
+    tab.wait_for_element("article.gbdoc").context("opinion print view")?;
+    shot(&tab, out, "19-opinion")?;
+    tab.navigate_to(&format!("{base}/petitions/indicators"))?.wait_until_navigated()?;
+    tab.wait_for_element("#ind-closed").context("indicators")?;
+    shot(&tab, out, "20-indicators")?;
+    tab.find_element("#ind-closed_in_time a")?.click()?;
+    tab.wait_for_element("table.table tbody a[href^='/petitions/']").context("items behind an indicator")?;
+    tab.navigate_to(&format!("{base}/mediations"))?.wait_until_navigated()?;
+    tab.wait_for_element("table.table tbody a[href^='/mediations/']").context("mediation list")?;
+    tab.find_element("table.table tbody a[href^='/mediations/']")?.click()?;
+    tab.wait_for_element("dl.facts").context("mediation case")?;
+    shot(&tab, out, "21-mediation")?;
+    tab.navigate_to(&format!("{base}/receptions"))?.wait_until_navigated()?;
+    tab.wait_for_element("form[action='/receptions/records']").context("receptions")?;
+    shot(&tab, out, "22-receptions")?;
+    tab.navigate_to(&format!("{base}/jiefang"))?.wait_until_navigated()?;
+    wait_text(&tab, "main", "接访领导")?;
+    shot(&tab, out, "23-portal-reception-schedule")?;
+
+    // 10. Phone width.
     tab.set_bounds(Bounds::Normal { left: Some(0), top: Some(0), width: Some(390.0), height: Some(844.0) })?;
     tab.navigate_to(&format!("{base}/petitions"))?.wait_until_navigated()?;
     std::thread::sleep(Duration::from_millis(300));
@@ -215,5 +351,5 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     drop(tab);
     drop(browser);
     let _ = std::fs::remove_dir_all(profile);
-    Ok(13)
+    Ok(23)
 }

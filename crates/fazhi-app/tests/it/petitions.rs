@@ -177,7 +177,8 @@ async fn demo_petitions_cover_every_state() {
             .unwrap();
         let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
         assert!(count("closed") > 30, "most are closed");
-        assert!(count("registered") >= 1 && count("accepted") >= 1, "some still open");
+        assert!(count("registered") >= 1 && count("handling") >= 1, "some still open");
+        assert!(count("merged") == 1 && count("not_accepted") >= 1, "a merged duplicate, a refusal");
         assert!(rows.iter().any(|r| r.extended_days == 30), "some extended");
         let red = app.clocks(&worker, true).await.unwrap().into_iter().filter(|c| c.row.card == "red").count();
         assert!(red >= 1, "a few overdue");

@@ -166,17 +166,25 @@ impl CaseForm {
     }
 }
 
+/// A committee with its mediators, as (id, name) pairs.
+type CommitteeChoice = (i64, String, Vec<(i64, String)>);
+
 #[derive(Template)]
 #[template(path = "pages/mediation_form.html")]
 struct FormPage {
     chrome: Chrome,
     form: CaseForm,
     errors: FieldErrors,
-    committees: Vec<(i64, String, Vec<(i64, String)>)>,
+    committees: Vec<CommitteeChoice>,
     types: &'static [&'static str],
 }
 
-async fn form_page(state: &AppState, s: &SessionInfo, form: CaseForm, errors: FieldErrors) -> Result<FormPage, AppError> {
+async fn form_page(
+    state: &AppState,
+    s: &SessionInfo,
+    form: CaseForm,
+    errors: FieldErrors,
+) -> Result<FormPage, AppError> {
     let committees = state
         .app
         .committees(&s.principal)
@@ -184,7 +192,13 @@ async fn form_page(state: &AppState, s: &SessionInfo, form: CaseForm, errors: Fi
         .into_iter()
         .map(|(c, ms)| (c.id, c.name, ms.into_iter().map(|m| (m.id, m.name)).collect()))
         .collect();
-    Ok(FormPage { chrome: Chrome::new(s, "登记矛盾纠纷", "/mediations"), form, errors, committees, types: DISPUTE_TYPES })
+    Ok(FormPage {
+        chrome: Chrome::new(s, "登记矛盾纠纷", "/mediations"),
+        form,
+        errors,
+        committees,
+        types: DISPUTE_TYPES,
+    })
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -219,7 +233,9 @@ async fn create(
     };
     match state.app.register_mediation(&by, &d).await {
         Ok(id) => Ok(Redirect::to(&format!("/mediations/{id}?done=saved")).into_response()),
-        Err(AppError::Invalid(e)) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &s, f, e).await?),
+        Err(AppError::Invalid(e)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &s, f, e).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -262,7 +278,12 @@ async fn item_page(
     })
 }
 
-async fn item(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>, Query(d): Query<Done>) -> PageResult {
+async fn item(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Path(id): Path<i64>,
+    Query(d): Query<Done>,
+) -> PageResult {
     render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
 }
 

@@ -415,7 +415,9 @@ async fn item_page(
     let transfer_to: Vec<(i64, String)> =
         app.transfer_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
     let all_nodes: Vec<(i64, String)> = assign_to.iter().chain(transfer_to.iter()).cloned().collect();
-    let name_of = |id: i64| all_nodes.iter().find(|(n, _)| *n == id).map(|(_, name)| name.clone()).unwrap_or_else(|| format!("机构 {id}"));
+    let name_of = |id: i64| {
+        all_nodes.iter().find(|(n, _)| *n == id).map(|(_, name)| name.clone()).unwrap_or_else(|| format!("机构 {id}"))
+    };
     let leaders = app.reception_leaders(&s.principal).await?;
     let year_ago = "2000-01-01";
     let receptions = app
@@ -449,6 +451,10 @@ async fn item_page(
                 citation: c.clock.rule.citation.to_string(),
                 due: c.row.due_date.clone().unwrap_or_else(|| "无法计算".into()),
                 state: match c.row.state.as_str() {
+                    "met" if c.clock.rule.duty != fazhi_domain::deadline::Duty::Agency => "已在期限内提出".into(),
+                    "missed" if c.clock.rule.duty != fazhi_domain::deadline::Duty::Agency => {
+                        "期限已过（未提出）".into()
+                    }
                     "met" => "按期完成".into(),
                     "missed" => "超期".into(),
                     "paused" => "暂停".into(),
@@ -476,7 +482,9 @@ async fn item_page(
         handler: p.handler_org_id.map(name_of).unwrap_or_default(),
         lead: p
             .lead_user_id
-            .map(|u| leaders.iter().find(|(id, _)| *id == u).map(|(_, n)| n.clone()).unwrap_or_else(|| format!("用户 {u}")))
+            .map(|u| {
+                leaders.iter().find(|(id, _)| *id == u).map(|(_, n)| n.clone()).unwrap_or_else(|| format!("用户 {u}"))
+            })
             .unwrap_or_default(),
         assign_to,
         transfer_to,
@@ -620,7 +628,10 @@ async fn opinion_docx(State(state): State<AppState>, Staff(s): Staff, Path(id): 
     let disposition = format!("attachment; filename=\"opinion-{id}.docx\"; filename*=UTF-8''{}", urlencode(&name));
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_owned()),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_owned(),
+            ),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,

@@ -91,7 +91,9 @@ async fn add_day(
     };
     match state.app.schedule_reception(&by, &d).await {
         Ok(_) => Ok(Redirect::to("/receptions?done=saved").into_response()),
-        Err(AppError::Invalid(e)) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &build(&state, &s, e, None).await?),
+        Err(AppError::Invalid(e)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &build(&state, &s, e, None).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -139,7 +141,9 @@ async fn add_record(
     };
     match state.app.record_reception(&by, &d).await {
         Ok(_) => Ok(Redirect::to("/receptions?done=saved").into_response()),
-        Err(AppError::Invalid(e)) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &build(&state, &s, e, None).await?),
+        Err(AppError::Invalid(e)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &build(&state, &s, e, None).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
