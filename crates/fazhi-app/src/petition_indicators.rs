@@ -136,25 +136,16 @@ impl App {
         let served: Vec<_> = first.iter().filter(|r| in_year(r.served_on.as_deref(), &from, &to)).collect();
         let parents = store::reviewed_parents(&self.store.read).await?;
         let reviewed: BTreeSet<i64> = parents.iter().map(|(p, _)| *p).collect();
-        let (review_yes, review_no): (Vec<i64>, Vec<i64>) = {
-            let (a, b): (Vec<_>, Vec<_>) = served.iter().map(|r| r.id).partition(|id| reviewed.contains(id));
-            (a, b)
-        };
+        let (review_yes, review_no): (Vec<i64>, Vec<i64>) =
+            served.iter().map(|r| r.id).partition(|id| reviewed.contains(id));
         let visited: Vec<_> = rows
             .iter()
             .filter(|r| in_year(r.visited_on.as_deref(), &from, &to) && !r.satisfaction.is_empty())
             .collect();
-        let (sat_yes, sat_no): (Vec<i64>, Vec<i64>) = visited
-            .iter()
-            .map(|r| (r.id, r.satisfaction != "unsatisfied"))
-            .fold((vec![], vec![]), |mut acc, (id, ok)| {
-                if ok {
-                    acc.0.push(id)
-                } else {
-                    acc.1.push(id)
-                }
-                acc
-            });
+        let satisfied = |yes: bool| -> Vec<i64> {
+            visited.iter().filter(|r| (r.satisfaction != "unsatisfied") == yes).map(|r| r.id).collect()
+        };
+        let (sat_yes, sat_no) = (satisfied(true), satisfied(false));
         let backlog: Vec<i64> = rows
             .iter()
             .filter(|r| {

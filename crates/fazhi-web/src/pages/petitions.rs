@@ -419,9 +419,8 @@ async fn item_page(
         all_nodes.iter().find(|(n, _)| *n == id).map(|(_, name)| name.clone()).unwrap_or_else(|| format!("机构 {id}"))
     };
     let leaders = app.reception_leaders(&s.principal).await?;
-    let year_ago = "2000-01-01";
     let receptions = app
-        .receptions(&s.principal, year_ago, "9999-12-31", Some(id))
+        .receptions(&s.principal, "0000-01-01", "9999-12-31", Some(id)) // every reception of the item
         .await?
         .into_iter()
         .map(|r| (r.received_on, r.leader_name, r.instruction))
