@@ -96,6 +96,7 @@ impl App {
             store::record_failure(&mut tx, &akey, now).await?;
             self.audit(&mut tx, "login_failed", &actor, "").await?;
             tx.commit().await?;
+            self.lookups.invalidate();
             for key in [&ukey, &akey] {
                 if let Some(until) = self.locked_until(key).await? {
                     self.audit(&self.store.write, "lockout", &actor, key).await?;
@@ -123,6 +124,7 @@ impl App {
         store::insert_session(&mut tx, &row).await?;
         self.audit(&mut tx, "login", &actor, "").await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(NewSession { token, must_change_password: user.must_change_password })
     }
 
@@ -130,8 +132,13 @@ impl App {
     pub async fn session(&self, token: &str) -> AppResult<SessionInfo> {
         let expired = || AppError::Unauthenticated("登录已过期，请重新登录".into());
         let hash = sha256_hex(token);
-        let row = store::get_session(&self.store.read, &hash).await?.ok_or_else(expired)?;
         let now = self.now();
+        if let Some(mut hit) = self.lookups.session(&hash, now) {
+            // Notifications arrive from any use case: the count is never served from the cache.
+            hit.unread = fazhi_store::clocks::unread_count(&self.store.read, hit.user_id.0).await?;
+            return Ok(hit);
+        }
+        let row = store::get_session(&self.store.read, &hash).await?.ok_or_else(expired)?;
         let user = user_store::get_user(&self.store.read, UserId(row.user_id)).await?;
         let Some(user) = user.filter(|u| !u.disabled) else {
             store::delete_session(&self.store.write, &hash).await?;
@@ -148,6 +155,7 @@ impl App {
             };
             self.audit(&mut tx, "session_expired", &actor, "").await?;
             tx.commit().await?;
+            self.lookups.invalidate();
             return Err(expired());
         }
         // Writing on every request would serialise reads behind the writer; a minute's
@@ -155,8 +163,10 @@ impl App {
         if now - row.last_seen_at > MINUTE_MS / 2 {
             store::touch_session(&self.store.write, &hash, now).await?;
         }
-        let principal = self.principal(user.user_id()).await?;
-        Ok(SessionInfo {
+        let roles = fazhi_store::roles::roles_of_user(&self.store.read, user.user_id()).await?;
+        let grants: Vec<_> = roles.iter().map(|r| r.grant()).collect();
+        let principal = Principal::new(user.user_id(), OrgId(user.org_id), user.path(), &grants);
+        let info = SessionInfo {
             principal,
             user_id: user.user_id(),
             org_id: OrgId(user.org_id),
@@ -167,7 +177,9 @@ impl App {
             unread: fazhi_store::clocks::unread_count(&self.store.read, user.id).await?,
             csrf_token: row.csrf_token,
             token_hash: hash,
-        })
+        };
+        self.lookups.put_session(&info.token_hash, now, info.clone());
+        Ok(info)
     }
 
     pub async fn logout(&self, s: &SessionInfo, source_addr: &str) -> AppResult<()> {
@@ -176,6 +188,7 @@ impl App {
         let actor = Actor { username: &s.username, user_id: Some(s.user_id), org_id: Some(s.org_id), source_addr };
         self.audit(&mut tx, "logout", &actor, "").await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 
@@ -209,18 +222,29 @@ impl App {
         self.record(&mut tx, &actor, c).await?;
         self.audit(&mut tx, "password_changed", &actor, "").await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 
     /// The principal behind an API bearer token.
     pub async fn bearer(&self, token: &str) -> AppResult<(TokenId, Principal)> {
         let invalid = || AppError::Unauthenticated("接口令牌无效或已吊销".into());
-        let row = store::find_token(&self.store.read, &sha256_hex(token.trim())).await?.ok_or_else(invalid)?;
+        let hash = sha256_hex(token.trim());
+        let now = self.now();
+        if let Some(hit) = self.lookups.token(&hash, now) {
+            return Ok(hit);
+        }
+        let row = store::find_token(&self.store.read, &hash).await?.ok_or_else(invalid)?;
         let user = user_store::get_user(&self.store.read, UserId(row.user_id)).await?;
         if user.is_none_or(|u| u.disabled) {
             return Err(invalid());
         }
-        store::touch_token(&self.store.write, TokenId(row.id), self.now()).await?;
-        Ok((TokenId(row.id), self.principal(UserId(row.user_id)).await?))
+        // Like sessions: the last-use time to the minute, not a write on every call.
+        if row.last_used_at.is_none_or(|t| now - t > MINUTE_MS / 2) {
+            store::touch_token(&self.store.write, TokenId(row.id), now).await?;
+        }
+        let resolved = (TokenId(row.id), self.principal(UserId(row.user_id)).await?);
+        self.lookups.put_token(&hash, now, resolved.clone());
+        Ok(resolved)
     }
 }

@@ -192,8 +192,7 @@ impl App {
             rule_id,
             clock_json: &json,
         };
-        let id = store::insert(tx, &new, now).await?;
-        store::update(&mut *tx, id, &self.status_of(&json, &ev), now).await?;
+        let id = store::insert(tx, &new, &self.status_of(&json, &ev), now).await?;
         let change = serde_json::json!({
             "clock_id": id, "rule": rule_id, "name": clock.rule.name, "event_date": event_date.to_string(),
             "due": ev.due.map(|d| d.to_string()), "basis": format!("{}", clock.rule.citation),
@@ -347,7 +346,17 @@ impl App {
     }
 
     pub async fn clocks_of(&self, record_type: &str, record_id: &str) -> AppResult<Vec<ClockView>> {
-        let rows = store::of_record(&self.store.read, record_type, record_id).await?;
+        self.clocks_of_in(&self.store.read, record_type, record_id).await
+    }
+
+    /// [`Self::clocks_of`] through a given executor (a transaction, say).
+    pub(crate) async fn clocks_of_in<'a>(
+        &self,
+        ex: impl Into<fazhi_store::db::Exec<'a>>,
+        record_type: &str,
+        record_id: &str,
+    ) -> AppResult<Vec<ClockView>> {
+        let rows = store::of_record(ex, record_type, record_id).await?;
         rows.into_iter().map(|r| self.view(r)).collect()
     }
 

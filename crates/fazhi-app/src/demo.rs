@@ -200,15 +200,23 @@ impl App {
             self.petition_step(&by, dup.id, Action::Merge { into: first }).await?;
             made += 1;
         }
-        self.seed_demo_mediation(&by, &ids, today).await?;
-        self.seed_demo_receptions(&by, &ids, today, zhuren_id, fenguan_id).await?;
+        self.seed_street_mediation(&by, "万兴街道", &ids, today).await?;
+        self.seed_street_receptions(&by, "万兴街道", &ids, today, zhuren_id, fenguan_id).await?;
         self.scan_clocks().await?;
         Ok(made)
     }
 
-    async fn seed_demo_mediation(&self, by: &By<'_>, petitions: &[i64], today: NaiveDate) -> AppResult<()> {
+    /// A street's people's mediation committee, three mediators and a year of 64 cases in
+    /// every state, through the use cases (the demo, and the benchmark generator per street).
+    pub async fn seed_street_mediation(
+        &self,
+        by: &By<'_>,
+        street_name: &str,
+        petitions: &[i64],
+        today: NaiveDate,
+    ) -> AppResult<()> {
         let Some(street) = self.government_of(by.who.org_id).await.ok().map(|(g, _)| g) else { return Ok(()) };
-        let committee = self.create_committee(by, street, "万兴街道人民调解委员会").await?;
+        let committee = self.create_committee(by, street, &format!("{street_name}人民调解委员会")).await?;
         let mut mediators = Vec::new();
         for (name, phone) in [("陈调解", "13820000001"), ("林和平", "13820000002"), ("高文静", "13820000003")]
         {
@@ -253,7 +261,7 @@ impl App {
             }
             let session = CaseAction::Session {
                 held_on: held,
-                place: "万兴街道矛盾纠纷调处化解中心".into(),
+                place: format!("{street_name}矛盾纠纷调处化解中心"),
                 record: "调解员分别听取双方陈述，释明相关法律规定，引导双方互谅互让。".into(),
                 mediator_id: Some(mediators[i % mediators.len()]),
             };
@@ -298,9 +306,12 @@ impl App {
         Ok(())
     }
 
-    async fn seed_demo_receptions(
+    /// A year of leaders' reception days (every second Wednesday, and two months ahead) with
+    /// their records, through the use cases.
+    pub async fn seed_street_receptions(
         &self,
         by: &By<'_>,
+        street_name: &str,
         petitions: &[i64],
         today: NaiveDate,
         zhuren: i64,
@@ -323,7 +334,7 @@ impl App {
                 },
                 day: day.to_string(),
                 hours: "9:00—11:30".into(),
-                place: "万兴街道群众来访接待室（万兴路 88 号一楼）".into(),
+                place: format!("{street_name}群众来访接待室（一楼）"),
                 topic: ["物业管理", "拆违整治", "劳资纠纷", "综合"][n % 4].into(),
             };
             let day_id = self.schedule_reception(by, &d).await?;

@@ -13,6 +13,7 @@ pub mod clocks;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;
+pub mod lookup_cache;
 pub mod mediation;
 pub mod org;
 pub mod petition_indicators;
@@ -48,6 +49,8 @@ pub struct App {
     pub deadlines: clocks::Deadlines,
     /// An open petition received more than this many days ago counts as 积案 (configurable).
     pub petition_backlog_days: u32,
+    /// Sessions and tokens resolved in the last seconds (see [`lookup_cache`]).
+    pub lookups: Arc<lookup_cache::LookupCache>,
 }
 
 /// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
@@ -110,6 +113,7 @@ impl App {
             attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
             deadlines: clocks::Deadlines::default(),
             petition_backlog_days: petitions::DEFAULT_BACKLOG_DAYS,
+            lookups: Arc::default(),
         }
     }
 
@@ -126,6 +130,20 @@ impl App {
 
     pub fn now(&self) -> Millis {
         self.clock.now_ms()
+    }
+
+    /// Every org node (a snapshot at most [`lookup_cache::LOOKUP_CACHE_MS`] old; changes made
+    /// by this process drop it at once).
+    pub async fn org_snapshot(&self) -> AppResult<Arc<lookup_cache::OrgTree>> {
+        let now = self.now();
+        if let Some(t) = self.lookups.tree(now) {
+            return Ok(t);
+        }
+        let nodes =
+            fazhi_store::org::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
+        let tree = Arc::new(lookup_cache::OrgTree::new(nodes));
+        self.lookups.put_tree(now, tree.clone());
+        Ok(tree)
     }
 
     /// The principal of a user: their node and the union of their roles.

@@ -130,6 +130,7 @@ impl App {
         self.index_org(&mut tx, id).await?;
         self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(id)
     }
 
@@ -148,6 +149,7 @@ impl App {
         self.index_users_on(&mut tx, id).await?;
         self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 
@@ -167,8 +169,12 @@ impl App {
         let change = json!({"from_parent": row.parent_id, "to_parent": target.id});
         self.record(&mut tx, &by.actor(), node_change(id, "org.move", change)).await?;
         self.index_org(&mut tx, id).await?;
+        let moved = target_node.path.child(node.id);
+        let (lo, hi) = moved.subtree_range();
+        fazhi_store::search::rescope_subtree(&mut tx, &lo, &hi).await?;
         self.audit(&mut tx, "org_moved", &by.actor(), &format!("{} -> {}", row.name, target.name)).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 
@@ -185,6 +191,7 @@ impl App {
         self.unindex(&mut tx, "org_node", &id.to_string()).await?;
         self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 }

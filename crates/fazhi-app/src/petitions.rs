@@ -348,6 +348,14 @@ impl App {
         Ok(intake)
     }
 
+    /// [`Self::intake`] inside the caller's transaction: validation, the item, its ledger
+    /// entry, index row and clock, committed (or not) with whatever else the caller writes.
+    /// The benchmark's bulk generator registers many items per transaction through here.
+    pub async fn intake_within(&self, tx: &mut fazhi_store::Tx, by: &By<'_>, d: &IntakeDraft) -> AppResult<Intake> {
+        let valid = self.validate_intake(by, d).await?;
+        self.intake_in(tx, by, valid, None).await
+    }
+
     /// Writes a validated item inside the caller's transaction. `round` is set for a
     /// 复查/复核 request: (parent item, stage), accepted on receipt.
     pub(crate) async fn intake_in(
@@ -489,14 +497,25 @@ impl App {
         perm: fazhi_domain::access::Permission,
     ) -> AppResult<PetitionRow> {
         let row = store::get(&self.store.read, id).await?.ok_or(AppError::NotFound("信访件"))?;
-        let node =
-            org_store::get_node(&self.store.read, OrgId(row.org_id)).await?.ok_or(AppError::NotFound("信访件"))?;
+        self.petition_visible(who, row, perm).await
+    }
+
+    /// The policy check of [`Self::visible_petition`] on a row already read (inside a
+    /// transaction, say).
+    async fn petition_visible(
+        &self,
+        who: &Principal,
+        row: PetitionRow,
+        perm: fazhi_domain::access::Permission,
+    ) -> AppResult<PetitionRow> {
+        let tree = self.org_snapshot().await?;
+        let node = tree.get(row.org_id).ok_or(AppError::NotFound("信访件"))?;
         let owner_check = check(who, perm, &petition_ref(&row, node.org_path()));
         if owner_check.is_ok() {
             return Ok(row);
         }
         if let Some(h) = row.handler_org_id
-            && let Some(hn) = org_store::get_node(&self.store.read, OrgId(h)).await?
+            && let Some(hn) = tree.get(h)
         {
             let rec = RecordRef { org_id: OrgId(h), org_path: hn.org_path(), owner: row.lead_user_id.map(UserId) };
             if check(who, perm, &rec).is_ok() {
@@ -527,8 +546,7 @@ impl App {
             }
             Some(ScopeFilter::Subtree(path)) => {
                 // A community worker sees the street's records of the module.
-                let (gov, _) = self.government_of(who.org_id).await?;
-                let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
+                let (node, _) = self.government_node(who.org_id).await?;
                 if path.is_within(&node.org_path()) {
                     Some(ScopeFilter::Subtree(node.org_path()))
                 } else {
@@ -558,32 +576,54 @@ impl App {
     /// The nearest street/township (or district) above or at `org`, and the body above it
     /// (who answers a 复查 or 复核 request, 第三十五、三十六条).
     pub(crate) async fn government_of(&self, org: OrgId) -> AppResult<(OrgId, OrgId)> {
-        let node = org_store::get_node(&self.store.read, org).await?.ok_or(AppError::NotFound("机构"))?;
-        let ids = node.org_path().ids();
-        let mut gov = None;
-        let mut above = None;
-        for id in ids.iter().rev() {
-            let n = org_store::get_node(&self.store.read, *id).await?.ok_or(AppError::NotFound("机构"))?;
-            let is_gov = matches!(n.kind.as_str(), "street" | "township" | "district");
-            if gov.is_none() && is_gov {
-                gov = Some(*id);
-            } else if gov.is_some() && is_gov {
-                above = Some(*id);
-                break;
+        let (gov, above) = self.government_node(org).await?;
+        Ok((OrgId(gov.id), above))
+    }
+
+    /// The government body (street, township or district) a node belongs to, as a row, and
+    /// the one above it (from the org tree snapshot; no query while it is fresh).
+    pub(crate) async fn government_node(&self, org: OrgId) -> AppResult<(fazhi_store::org::OrgRow, OrgId)> {
+        let tree = self.org_snapshot().await?;
+        let node = tree.get(org.0).ok_or(AppError::NotFound("机构"))?;
+        let is_gov = |n: &&fazhi_store::org::OrgRow| matches!(n.kind.as_str(), "street" | "township" | "district");
+        // Walk from the node upwards.
+        let mut govs = node.org_path().ids().into_iter().rev().filter_map(|id| tree.get(id.0)).filter(is_gov);
+        let gov = govs.next().cloned();
+        let above = govs.next().map(|n| OrgId(n.id));
+        match gov {
+            Some(g) => {
+                let above = above.unwrap_or(OrgId(g.id));
+                Ok((g, above))
             }
+            None => Ok((node.clone(), org)),
         }
-        let gov = gov.unwrap_or(org);
-        Ok((gov, above.unwrap_or(gov)))
     }
 
     /// A handling step: the domain decides whether it may happen; the row, the ledger entry,
     /// the transfer record and the clocks change in one transaction.
     pub async fn petition_step(&self, by: &By<'_>, id: i64, action: Action) -> AppResult<()> {
+        let mut tx = self.store.begin().await?;
+        self.petition_step_in(&mut tx, by, id, action).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Self::petition_step`] inside the caller's transaction: the item and its clocks are
+    /// read in it too, so what is checked is what is changed. (The bulk generator of the
+    /// benchmark suite runs many steps in one transaction through here.)
+    pub async fn petition_step_in(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        id: i64,
+        action: Action,
+    ) -> AppResult<()> {
         let perm = match action {
             Action::Supervise { .. } | Action::Lead { .. } => PETITION_SUPERVISE,
             _ => PETITION_HANDLE,
         };
-        let mut row = self.visible_petition(by.who, id, perm).await?;
+        let row = store::get(&mut *tx, id).await?.ok_or(AppError::NotFound("信访件"))?;
+        let mut row = self.petition_visible(by.who, row, perm).await?;
         let state = state_of(&row.state);
         let stage = stage_of(&row.stage);
         let event = match &action {
@@ -621,7 +661,7 @@ impl App {
                 Ok(())
             }
         };
-        let clocks = self.clocks_of("petition", &id.to_string()).await?;
+        let clocks = self.clocks_of_in(&mut *tx, "petition", &id.to_string()).await?;
         let open_clock =
             |rule: &str| clocks.iter().find(|c| c.clock.rule.id == rule && !c.row.closed).map(|c| c.row.clone());
         let mut transfer: Option<TransferRow> = None;
@@ -665,7 +705,7 @@ impl App {
                         "只有转送、交办来的信访事项，才能在收到之日起 5 个工作日内提出异议（信访工作条例第二十三条第三款）".into(),
                     ));
                 }
-                let back = store::transfers(&self.store.read, id)
+                let back = store::transfers(&mut *tx, id)
                     .await?
                     .into_iter()
                     .rev()
@@ -736,10 +776,9 @@ impl App {
             }
         };
         row.state = next.code().to_owned();
-        let mut tx = self.store.begin().await?;
-        store::save_state(&mut tx, &row, self.now()).await?;
+        store::save_state(&mut *tx, &row, self.now()).await?;
         if let Some(t) = &transfer {
-            store::add_transfer(&mut tx, t).await?;
+            store::add_transfer(&mut *tx, t).await?;
         }
         // Recorded in the log of the node that owns the item after the step (a transfer is
         // recorded where it arrives; the transfer row keeps where it came from).
@@ -751,7 +790,7 @@ impl App {
             change,
             attachments: vec![],
         };
-        self.record(&mut tx, &by.actor(), c).await?;
+        self.record(&mut *tx, &by.actor(), c).await?;
         let target = |owner: Option<UserId>| ClockTarget {
             record_type: "petition",
             record_id: id.to_string(),
@@ -763,44 +802,44 @@ impl App {
             Action::Accept { on } => {
                 for rule in notice_clocks.iter().chain(&["petition.objection"]) {
                     if let Some(c) = open_clock(rule) {
-                        self.complete_clock_in(&mut tx, by, &c, *on).await?;
+                        self.complete_clock_in(&mut *tx, by, &c, *on).await?;
                     }
                 }
-                self.start_clock_in(&mut tx, by, target(Some(by.who.user_id)), stage.handling_rule(), *on).await?;
+                self.start_clock_in(&mut *tx, by, target(Some(by.who.user_id)), stage.handling_rule(), *on).await?;
             }
             Action::NotAccept { .. } | Action::Merge { .. } | Action::Transfer { .. } => {
                 for rule in notice_clocks.iter().chain(&["petition.objection"]) {
                     if let Some(c) = open_clock(rule) {
-                        self.complete_clock_in(&mut tx, by, &c, today).await?;
+                        self.complete_clock_in(&mut *tx, by, &c, today).await?;
                     }
                 }
                 if matches!(action, Action::Transfer { .. }) {
                     // The receiving body: 15 days to tell the petitioner, 5 working days to
                     // object if it is not competent (第二十三条第三款).
-                    self.start_clock_in(&mut tx, by, target(None), "petition.notify_assigned", today).await?;
-                    self.start_clock_in(&mut tx, by, target(None), "petition.objection", today).await?;
+                    self.start_clock_in(&mut *tx, by, target(None), "petition.notify_assigned", today).await?;
+                    self.start_clock_in(&mut *tx, by, target(None), "petition.objection", today).await?;
                 }
             }
             Action::Objection { .. } => {
                 for rule in ["petition.notify_assigned", "petition.objection"] {
                     if let Some(c) = open_clock(rule) {
-                        self.complete_clock_in(&mut tx, by, &c, today).await?;
+                        self.complete_clock_in(&mut *tx, by, &c, today).await?;
                     }
                 }
-                self.start_clock_in(&mut tx, by, target(row.created_by.map(UserId)), "petition.notify_direct", today)
+                self.start_clock_in(&mut *tx, by, target(row.created_by.map(UserId)), "petition.notify_direct", today)
                     .await?;
             }
             Action::Extend { days, reason, .. } => {
                 if let Some(c) = open_clock("petition.handle") {
-                    self.extend_clock_in(&mut tx, by, &c, *days, reason).await?;
+                    self.extend_clock_in(&mut *tx, by, &c, *days, reason).await?;
                 }
             }
             Action::Serve { on } => {
                 if let Some(c) = open_clock(stage.handling_rule()) {
-                    self.complete_clock_in(&mut tx, by, &c, *on).await?;
+                    self.complete_clock_in(&mut *tx, by, &c, *on).await?;
                 }
                 if let Some(rule) = stage.next_request_rule() {
-                    self.start_clock_in(&mut tx, by, target(None), rule, *on).await?;
+                    self.start_clock_in(&mut *tx, by, target(None), rule, *on).await?;
                 }
             }
             _ => {}
@@ -819,9 +858,8 @@ impl App {
                 link: &format!("/petitions/{id}"),
                 urgency: 1,
             };
-            fazhi_store::clocks::notify(&mut tx, &n, self.now()).await?;
+            fazhi_store::clocks::notify(&mut *tx, &n, self.now()).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -1158,25 +1196,29 @@ impl App {
     /// offices, departments and communities.
     pub async fn assign_targets(&self, who: &Principal) -> AppResult<Vec<fazhi_store::org::OrgRow>> {
         require(who, PETITION_READ)?;
-        let (gov, _) = self.government_of(who.org_id).await?;
-        let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
-        let rows =
-            org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::Subtree(node.org_path())))
-                .await?;
-        Ok(rows.into_iter().filter(|n| n.id != gov.0).collect())
+        let (node, _) = self.government_node(who.org_id).await?;
+        let within = node.org_path();
+        let tree = self.org_snapshot().await?;
+        Ok(tree.nodes.iter().filter(|n| n.id != node.id && n.org_path().is_within(&within)).cloned().collect())
     }
 
-    /// Where an item can be transferred (转送): other streets and townships, the district and
-    /// its departments — any government body outside the principal's own street.
+    /// Where an item can be transferred (转送): the other streets and townships of the
+    /// district, the district and the departments within it — any government body outside
+    /// the principal's own street (a city of 250 streets would otherwise offer every one).
     pub async fn transfer_targets(&self, who: &Principal) -> AppResult<Vec<fazhi_store::org::OrgRow>> {
         require(who, PETITION_READ)?;
-        let (gov, _) = self.government_of(who.org_id).await?;
-        let own = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?.org_path();
-        let rows = org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|n| matches!(n.kind.as_str(), "street" | "township" | "district" | "department"))
+        let (gov, above) = self.government_node(who.org_id).await?;
+        let own = gov.org_path();
+        let tree = self.org_snapshot().await?;
+        let within = tree.get(above.0).filter(|d| d.id != gov.id).map(|d| d.org_path());
+        let kinds = ["street", "township", "district", "department"];
+        Ok(tree
+            .nodes
+            .iter()
+            .filter(|n| kinds.contains(&n.kind.as_str()))
+            .filter(|n| within.as_ref().is_none_or(|w| n.org_path().is_within(w)))
             .filter(|n| !n.org_path().is_within(&own))
+            .cloned()
             .collect())
     }
 }

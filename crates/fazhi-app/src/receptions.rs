@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, Principal, ScopeFilter};
 use fazhi_domain::validation::bounded_text;
-use fazhi_store::org as org_store;
 use fazhi_store::receptions::{self as store, DayRow, ReceptionRow};
 
 use crate::ledger::Change;
@@ -76,22 +75,10 @@ impl App {
     /// the supervise permission.
     pub async fn reception_leaders(&self, who: &Principal) -> AppResult<Vec<(i64, String)>> {
         require(who, PETITION_READ)?;
-        let (gov, _) = self.government_of(who.org_id).await?;
-        let node = org_store::get_node(&self.store.read, gov).await?.ok_or(AppError::NotFound("机构"))?;
-        let users = fazhi_store::users::list_users(
-            &self.store.read,
-            Some(&ScopeFilter::Subtree(node.org_path())),
-            &fazhi_store::users::UserQuery { limit: 500, ..Default::default() },
-        )
-        .await?;
-        let mut out = Vec::new();
-        for u in users.into_iter().filter(|u| !u.disabled) {
-            let p = self.principal(u.user_id()).await?;
-            if p.has(fazhi_domain::access::PETITION_SUPERVISE) {
-                out.push((u.id, u.display_name));
-            }
-        }
-        Ok(out)
+        let (node, _) = self.government_node(who.org_id).await?;
+        let (lo, hi) = node.org_path().subtree_range();
+        let supervise = fazhi_domain::access::PETITION_SUPERVISE.code();
+        Ok(fazhi_store::users::holders_of(&self.store.read, &lo, &hi, supervise).await?)
     }
 
     /// Schedules a reception day at the principal's street.
@@ -153,11 +140,11 @@ impl App {
         let today = fazhi_domain::clock::beijing_date(self.now());
         let to = today + chrono::Duration::days(120);
         let rows = store::days(&self.store.read, Some(&ScopeFilter::All), &today.to_string(), &to.to_string()).await?;
-        let nodes = org_store::list_nodes(&self.store.read, Some(&ScopeFilter::All)).await?;
+        let tree = self.org_snapshot().await?;
         Ok(rows
             .into_iter()
             .map(|r| PublicDay {
-                street: nodes.iter().find(|n| n.id == r.org_id).map(|n| n.name.clone()).unwrap_or_default(),
+                street: tree.get(r.org_id).map(|n| n.name.clone()).unwrap_or_default(),
                 leader: r.leader_name,
                 title: r.leader_title,
                 day: r.day,

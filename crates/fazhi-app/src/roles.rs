@@ -121,6 +121,7 @@ impl App {
         self.record(&mut tx, &by.actor(), role_change(by, id, "role.create", change)).await?;
         self.audit(&mut tx, "role_created", &by.actor(), &v.name).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(id)
     }
 
@@ -145,6 +146,7 @@ impl App {
         self.record(&mut tx, &by.actor(), role_change(by, id, "role.update", change)).await?;
         self.audit(&mut tx, "role_updated", &by.actor(), &v.name).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 }

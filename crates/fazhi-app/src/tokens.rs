@@ -77,6 +77,7 @@ impl App {
         self.record(&mut tx, &by.actor(), token_change(OrgId(target.org_id), id, "token.issue", change)).await?;
         self.audit(&mut tx, "token_issued", &by.actor(), &format!("{name} -> {}", target.username)).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok((id, token))
     }
 
@@ -92,6 +93,7 @@ impl App {
         self.record(&mut tx, &by.actor(), c).await?;
         self.audit(&mut tx, "token_revoked", &by.actor(), &row.name).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 }

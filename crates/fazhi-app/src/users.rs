@@ -125,6 +125,7 @@ impl App {
         self.index_user(&mut tx, id).await?;
         self.audit(&mut tx, "user_created", &by.actor(), &format!("{}（{}）", new.username, new.display_name)).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(Issued { user_id: id, username: new.username, one_time_password: password })
     }
 
@@ -151,6 +152,7 @@ impl App {
         self.index_user(&mut tx, id).await?;
         self.audit(&mut tx, "user_updated", &by.actor(), &user.username).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 
@@ -170,6 +172,7 @@ impl App {
         let kind = if disabled { "user_disabled" } else { "user_enabled" };
         self.audit(&mut tx, kind, &by.actor(), &user.username).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(())
     }
 
@@ -185,6 +188,7 @@ impl App {
             .await?;
         self.audit(&mut tx, "password_reset", &by.actor(), &user.username).await?;
         tx.commit().await?;
+        self.lookups.invalidate();
         Ok(Issued { user_id: id, username: user.username, one_time_password: password })
     }
 }

@@ -41,16 +41,24 @@ pub struct NewClock<'a> {
     pub clock_json: &'a str,
 }
 
-pub async fn insert(tx: &mut Tx, c: &NewClock<'_>, now: Millis) -> Result<i64> {
+/// Inserts a clock with its first evaluation (`s.clock_json` is what is stored; `c.clock_json`
+/// is ignored in favour of it).
+pub async fn insert(tx: &mut Tx, c: &NewClock<'_>, s: &ClockStatus<'_>, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into deadline_clock (org_id, owner_id, record_type, record_id, rule_id, clock_json, \
-        state, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, 'running', $7, $7) returning id";
+        due_date, state, card, closed, problem, created_at, updated_at) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) returning id";
     Ok(run!(tx, |e| sqlx::query_scalar(SQL)
         .bind(c.org_id)
         .bind(c.owner_id)
         .bind(c.record_type)
         .bind(c.record_id)
         .bind(c.rule_id)
-        .bind(c.clock_json)
+        .bind(s.clock_json)
+        .bind(&s.due_date)
+        .bind(s.state)
+        .bind(s.card)
+        .bind(s.closed)
+        .bind(s.problem)
         .bind(now)
         .fetch_one(e)
         .await)?)

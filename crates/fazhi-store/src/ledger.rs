@@ -42,21 +42,28 @@ fn hash_of(bytes: &[u8]) -> Result<Hash> {
 const ENSURE_LOG: &str = "insert into ledger_log (log_id, size, hash_alg, created_at) values ($1, 0, $2, $3) on conflict (log_id) do nothing";
 const BUMP: &str = "update ledger_log set size = size + 1 where log_id = $1 returning size, hash_alg";
 const GET_NODE: &str = "select hash from ledger_node where log_id = $1 and level = $2 and idx = $3";
-const PUT_NODE: &str = "insert into ledger_node (log_id, level, idx, hash) values ($1, $2, $3, $4)";
 const PUT_ENTRY: &str = "insert into ledger_entry (log_id, seq, at, actor_id, actor_name, record_type, record_id, \
     action, change_json, attachments_json) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 /// Appends an entry to its log inside `tx`. A new log takes `alg`; an existing log keeps
 /// the algorithm it was created with.
 pub async fn append(tx: &mut Tx, alg: HashAlg, e: NewEntry) -> Result<Entry> {
-    run!(&mut *tx, |x| sqlx::query(ENSURE_LOG)
-        .bind(e.log_id)
-        .bind(alg.code())
-        .bind(e.at)
-        .execute(x)
-        .await
-        .map(|_| ()))?;
-    let (size, alg_code): (i64, String) = run!(&mut *tx, |x| sqlx::query_as(BUMP).bind(e.log_id).fetch_one(x).await)?;
+    // The head exists but for a log's first entry: bump first, create only when missing.
+    let bumped: Option<(i64, String)> =
+        run!(&mut *tx, |x| sqlx::query_as(BUMP).bind(e.log_id).fetch_optional(x).await)?;
+    let (size, alg_code) = match bumped {
+        Some(head) => head,
+        None => {
+            run!(&mut *tx, |x| sqlx::query(ENSURE_LOG)
+                .bind(e.log_id)
+                .bind(alg.code())
+                .bind(e.at)
+                .execute(x)
+                .await
+                .map(|_| ()))?;
+            run!(&mut *tx, |x| sqlx::query_as(BUMP).bind(e.log_id).fetch_one(x).await)?
+        }
+    };
     let alg = HashAlg::parse(&alg_code).ok_or_else(|| corrupt(format!("unknown hash algorithm {alg_code}")))?;
     let seq = u64::try_from(size - 1).map_err(|_| corrupt("negative log size"))?;
     let entry = Entry {
@@ -103,16 +110,14 @@ pub async fn append(tx: &mut Tx, alg: HashAlg, e: NewEntry) -> Result<Entry> {
         .execute(x)
         .await
         .map(|_| ()))?;
-    for (id, h) in added {
-        run!(&mut *tx, |x| sqlx::query(PUT_NODE)
-            .bind(entry.log_id)
-            .bind(i64::from(id.level))
-            .bind(id.index as i64)
-            .bind(h.to_vec())
-            .execute(x)
-            .await
-            .map(|_| ()))?;
-    }
+    // The leaf and the subtrees it completes, in one statement.
+    run!(&mut *tx, |x| {
+        let mut qb = QueryBuilder::new("insert into ledger_node (log_id, level, idx, hash) ");
+        qb.push_values(&added, |mut b, (id, h)| {
+            b.push_bind(entry.log_id).push_bind(i64::from(id.level)).push_bind(id.index as i64).push_bind(h.to_vec());
+        });
+        qb.build().execute(x).await.map(|_| ())
+    })?;
     Ok(entry)
 }
 

@@ -178,10 +178,31 @@ where
     for<'x> i64: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
     for<'x> String: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
 {
+    push_filters_via(qb, filter, q, None);
+}
+
+/// The filters with the scope on both columns (`via: None`) or on one of them only (one
+/// branch of the list's union).
+fn push_filters_via<DB>(
+    qb: &mut QueryBuilder<DB>,
+    filter: Option<&ScopeFilter>,
+    q: &PetitionQuery,
+    via: Option<ScopeCols>,
+) where
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Arguments: Default,
+    for<'x> i64: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
+    for<'x> String: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
+{
     qb.push("(");
-    push_scope(qb, filter, SCOPE);
-    qb.push(" or ");
-    push_scope(qb, filter, HANDLER_SCOPE);
+    match via {
+        Some(cols) => push_scope(qb, filter, cols),
+        None => {
+            push_scope(qb, filter, SCOPE);
+            qb.push(" or ");
+            push_scope(qb, filter, HANDLER_SCOPE);
+        }
+    }
     qb.push(")");
     for (col, v) in [("state", &q.state), ("channel", &q.channel), ("category", &q.category)] {
         if let Some(v) = v {
@@ -248,12 +269,29 @@ pub async fn list<'a>(
     q: &PetitionQuery,
 ) -> Result<Vec<PetitionRow>> {
     Ok(run!(ex.into(), |e| {
-        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where "));
-        push_filters(&mut qb, filter, q);
-        qb.push(" order by id desc limit ");
-        qb.push_bind(q.limit.clamp(1, 500));
+        // The page's ids first, then the full rows of those ids. The ids come from a union
+        // of the two scope columns, each branch newest-first on its own index and cut at
+        // the page's end, so a page reads ~2 × (offset + limit) index entries instead of
+        // every item in scope (an OR of the two columns made SQLite visit and sort them all,
+        // with their content: ~11 ms a page at 2,000 items).
+        let limit = q.limit.clamp(1, 500);
+        let offset = q.offset.max(0);
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id in (select id from ("));
+        for (i, cols) in [SCOPE, HANDLER_SCOPE].into_iter().enumerate() {
+            if i > 0 {
+                qb.push(" union ");
+            }
+            qb.push("select id from (select id from petition where ");
+            push_filters_via(&mut qb, filter, q, Some(cols));
+            qb.push(" order by id desc limit ");
+            qb.push_bind(limit + offset);
+            qb.push(format!(") b{i}"));
+        }
+        qb.push(") u order by id desc limit ");
+        qb.push_bind(limit);
         qb.push(" offset ");
-        qb.push_bind(q.offset.max(0));
+        qb.push_bind(offset);
+        qb.push(") order by id desc");
         qb.build_query_as().fetch_all(e).await
     })?)
 }

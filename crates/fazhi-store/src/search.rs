@@ -10,7 +10,8 @@
 //!
 //! [`search`] segments the query the same way ([`Segmenter::query_terms`], precise mode),
 //! ANDs the terms, filters by the caller's data scope IN SQL (one [`push_scope`] predicate
-//! per search module) and ranks (FTS5 `bm25`, PostgreSQL `ts_rank`). Snippets are cut from
+//! per search module; the same scope is ANDed into the full-text query as tokens the index
+//! carries, [`scope_tokens`], so the index does the narrowing) and ranks (FTS5 `bm25`, PostgreSQL `ts_rank`). Snippets are cut from
 //! the stored original text here, not by `snippet()`/`ts_headline`: those work on the
 //! segmented text, whose overlapping sub-words read as garbage once the spaces are stripped
 //! (电动自行行车自行车电动自行车), and they cannot mark a term that only matched as a
@@ -28,9 +29,9 @@ use fazhi_domain::{OrgId, UserId};
 use jieba_rs::Jieba;
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
-use crate::Result;
 use crate::db::{Db, Exec, Tx};
 use crate::scope::{ScopeCols, push_scope};
+use crate::{Result, StoreError};
 
 /// Opens a highlighted part of a title or snippet (Unicode private use, never in stored text).
 pub const MARK_START: char = '\u{E000}';
@@ -43,6 +44,11 @@ pub const MAX_QUERY_TERMS: usize = 16;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most results one search returns.
 pub const MAX_LIMIT: i64 = 100;
+/// Relevance is ranked among the newest this-many matches within the caller's scope tokens:
+/// a rare term is ranked over all its matches; a common one (物业 is in four items of ten)
+/// does not compute a score for each of thousands of records on every keystroke, and its
+/// newest matches are what a worker looks for anyway.
+pub const RANK_WINDOW: i64 = 200;
 /// Tokens longer than this are not searched for dictionary words inside them.
 const MAX_WORD_CHARS: usize = 16;
 /// Characters of body text shown around the first hit.
@@ -198,18 +204,36 @@ pub struct SearchDoc<'a> {
     pub updated_at: Millis,
 }
 
-const UPSERT_DOC: &str = "insert into search_doc (org_id, owner_id, module, record_type, record_id, title, body, \
-    segmented, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+/// The scope tokens of a document from its node `o` and owner (see migration 0008, which
+/// holds the same expression for existing rows): `zscs<id>` for every node from the root
+/// down to the owning node, `zsco<id>` for the owning node, `zscu<id>` for the owner.
+/// Searches AND the caller's tokens into the full-text query ([`scope_tokens`]).
+macro_rules! scope_of {
+    ($owner:literal) => {
+        concat!(
+            "trim(replace(rtrim(o.path, '/'), '/', ' zscs')) || ' zsco' || o.id || coalesce(' zscu' || ",
+            $owner,
+            ", '')"
+        )
+    };
+}
+
+const UPSERT_DOC: &str = concat!(
+    "insert into search_doc (org_id, owner_id, module, record_type, record_id, title, body, \
+    segmented, scope, updated_at) select o.id, $2, $3, $4, $5, $6, $7, $8, ",
+    scope_of!("$2"),
+    ", $9 from org_node o where o.id = $1 \
     on conflict (record_type, record_id) do update set org_id = excluded.org_id, owner_id = excluded.owner_id, \
     module = excluded.module, title = excluded.title, body = excluded.body, segmented = excluded.segmented, \
-    updated_at = excluded.updated_at";
+    scope = excluded.scope, updated_at = excluded.updated_at"
+);
 
 /// Writes (or rewrites) the index row of a record, inside the caller's transaction.
 pub async fn upsert_doc(tx: &mut Tx, seg: &Segmenter, doc: &SearchDoc<'_>) -> Result<()> {
     let title = plain(&doc.title);
     let body = plain(&doc.body);
     let segmented = seg.index_text(&format!("{title}\n{body}"));
-    run!(tx, |e| sqlx::query(UPSERT_DOC)
+    let written = run!(tx, |e| sqlx::query(UPSERT_DOC)
         .bind(doc.org_id.0)
         .bind(doc.owner_id.map(|u| u.0))
         .bind(doc.module)
@@ -221,8 +245,44 @@ pub async fn upsert_doc(tx: &mut Tx, seg: &Segmenter, doc: &SearchDoc<'_>) -> Re
         .bind(doc.updated_at)
         .execute(e)
         .await
-        .map(|_| ()))?;
+        .map(|r| r.rows_affected()))?;
+    if written == 0 {
+        return Err(StoreError::Corrupt(format!("search document of a missing org node {}", doc.org_id.0)));
+    }
     Ok(())
+}
+
+/// Rewrites the scope tokens of every document owned by a node within `[lo, hi)` (a
+/// subtree's path range), after that subtree moved. Inside the caller's transaction.
+pub async fn rescope_subtree(tx: &mut Tx, lo: &str, hi: &str) -> Result<u64> {
+    const SQL: &str = concat!(
+        "update search_doc set scope = (select ",
+        scope_of!("search_doc.owner_id"),
+        " from org_node o where o.id = search_doc.org_id) \
+        where org_id in (select id from org_node where path >= $1 and path < $2)"
+    );
+    Ok(run!(tx, |e| sqlx::query(SQL).bind(lo).bind(hi).execute(e).await.map(|r| r.rows_affected()))?)
+}
+
+/// The full-text condition narrowing a search to the callers' scopes: `None` when some
+/// module admits everything (no narrowing), else the tokens any admitted record must carry
+/// one of. The SQL filter ([`push_filters`]) still decides; this only spares the work.
+pub fn scope_tokens(filters: &[ModuleFilter<'_>]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for (_, f) in filters {
+        match f {
+            None => {}
+            Some(ScopeFilter::All) => return None,
+            Some(ScopeFilter::Subtree(path)) => {
+                out.extend(path.ids().last().map(|id| format!("zscs{}", id.0)));
+            }
+            Some(ScopeFilter::Org(id)) => out.push(format!("zsco{}", id.0)),
+            Some(ScopeFilter::Owner(user)) => out.push(format!("zscu{}", user.0)),
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
 }
 
 /// Removes the index row of a record (no error when there is none), inside the caller's
@@ -283,7 +343,10 @@ where
     for<'a> i64: Encode<'a, DB> + Type<DB>,
     for<'a> String: Encode<'a, DB> + Type<DB>,
 {
-    let cols = ScopeCols { org: "d.org_id", owner: Some("d.owner_id") };
+    // SQLite: unary `+` keeps the planner from walking an org's documents through
+    // `search_doc_org` and probing the FTS index per row; the FTS match (narrowed by the
+    // scope tokens) drives, these columns only check. Harmless on PostgreSQL.
+    let cols = ScopeCols { org: "+d.org_id", owner: Some("+d.owner_id") };
     let admitted: Vec<_> = filters.iter().filter(|(_, f)| f.is_some()).collect();
     if admitted.is_empty() {
         qb.push("(1 = 0)");
@@ -318,29 +381,64 @@ pub async fn search(
         return Ok(Vec::new());
     }
     let limit = limit.clamp(1, MAX_LIMIT);
+    let scope = scope_tokens(filters);
+    if scope.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
     let rows: Vec<HitRow> = match db {
         Db::Sqlite(pool) => {
-            let mut qb = QueryBuilder::new(format!(
-                "select {HIT_COLS}, -bm25(search_fts) as score from search_fts \
-                 join search_doc d on d.id = search_fts.rowid where search_fts match "
-            ));
-            qb.push_bind(fts5_query(&terms));
-            qb.push(" and ");
+            // Rank and cut on ids first, then read the page's rows: sorting every match
+            // with its title and body (bodies up to 2,000 characters) tripled the cost of a
+            // common term.
+            let mut qb = QueryBuilder::new(
+                "select d.module, d.record_type, d.record_id, d.org_id, d.title, d.body, d.updated_at, \
+                 -h.r as score from (select d.id as id, bm25(search_fts) as r, d.updated_at as u from search_fts \
+                 join search_doc d on d.id = search_fts.rowid where search_fts match ",
+            );
+            let mut fts = fts5_query(&terms);
+            if let Some(tokens) = &scope {
+                fts = format!(
+                    "{fts} AND ({})",
+                    tokens.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR ")
+                );
+            }
+            qb.push_bind(fts.clone());
+            qb.push(
+                " and search_fts.rowid >= (select coalesce(min(rowid), 0) from (select rowid from search_fts \
+                 where search_fts match ",
+            );
+            qb.push_bind(fts);
+            qb.push(" order by rowid desc limit ");
+            qb.push_bind(RANK_WINDOW);
+            qb.push(")) and ");
             push_filters(&mut qb, filters);
-            qb.push(" order by bm25(search_fts), d.updated_at desc, d.id limit ");
+            qb.push(" order by r, u desc, d.id limit ");
             qb.push_bind(limit);
+            qb.push(") h join search_doc d on d.id = h.id order by h.r, h.u desc, d.id");
             qb.build_query_as().fetch_all(pool).await?
         }
         Db::Postgres(pool) => {
             let mut qb = QueryBuilder::new("with q as (select plainto_tsquery('simple', ");
             qb.push_bind(terms.join(" "));
-            qb.push(format!(
-                ") as tq) select {HIT_COLS}, ts_rank(d.tsv, q.tq)::float8 as score \
-                 from search_doc d cross join q where d.tsv @@ q.tq and "
-            ));
+            qb.push(")");
+            if let Some(tokens) = &scope {
+                qb.push(" && to_tsquery('simple', ");
+                qb.push_bind(tokens.join(" | "));
+                qb.push(")");
+            }
+            qb.push(" as tq), w as (select d.id from search_doc d cross join q where d.tsv @@ q.tq order by d.id desc limit ");
+            qb.push_bind(RANK_WINDOW);
+            qb.push(
+                "), h as (select d.id, ts_rank(d.tsv, q.tq)::float8 as score, d.updated_at as u \
+                 from search_doc d cross join q where d.id in (select id from w) and ",
+            );
             push_filters(&mut qb, filters);
-            qb.push(" order by score desc, d.updated_at desc, d.id limit ");
+            qb.push(" order by score desc, u desc, d.id limit ");
             qb.push_bind(limit);
+            qb.push(format!(
+                ") select {HIT_COLS}, h.score from h join search_doc d on d.id = h.id \
+                 order by h.score desc, h.u desc, d.id"
+            ));
             qb.build_query_as().fetch_all(pool).await?
         }
     };

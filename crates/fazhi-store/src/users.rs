@@ -184,3 +184,19 @@ pub async fn role_ids_of<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Vec<
 pub async fn count_users<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
     Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from app_user").fetch_one(e).await)?)
 }
+
+/// Enabled users on a node within the path range `[lo, hi)` who hold `permission` through
+/// one of their roles, as (id, display name), in tree then username order. One query (a
+/// page listing a street's leaders must not resolve every account's roles one by one).
+pub async fn holders_of<'a>(
+    ex: impl Into<Exec<'a>>,
+    lo: &str,
+    hi: &str,
+    permission: &str,
+) -> Result<Vec<(i64, String)>> {
+    const SQL: &str = "select u.id, u.display_name from app_user u join org_node o on o.id = u.org_id \
+        where o.path >= $1 and o.path < $2 and not u.disabled and exists (select 1 from user_role ur \
+        join role_permission rp on rp.role_id = ur.role_id where ur.user_id = u.id and rp.permission = $3) \
+        order by o.path, u.username";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(lo).bind(hi).bind(permission).fetch_all(e).await)?)
+}

@@ -220,3 +220,55 @@ async fn index_writes_follow_their_transaction() {
         assert_eq!(search::count_docs(&s.read).await.unwrap(), 2);
     }
 }
+
+#[tokio::test]
+async fn scope_tokens_follow_a_moved_subtree() {
+    for db in engines().await {
+        let s = &db.store;
+        let t = tree(s).await;
+        put(s, &doc("g1", t.grid, None, "网格巡查记录", "楼道堆物")).await;
+        let node = |id: OrgId| async move { org::get_node(&s.read, id).await.unwrap().unwrap() };
+        let street_a = Some(ScopeFilter::Subtree(node(t.street_a).await.org_path()));
+        let street_b = Some(ScopeFilter::Subtree(node(t.street_b).await.org_path()));
+        assert_eq!(ids(&find(s, "堆物", street_a.clone()).await), vec!["g1"]);
+        assert!(find(s, "堆物", street_b.clone()).await.is_empty());
+
+        // The community (with its grid) moves to street B: the index follows in the same
+        // transaction, so street B finds the record and street A no longer does.
+        let community = node(t.community).await;
+        let mut tx = s.begin().await.unwrap();
+        org::move_subtree(&mut tx, &community.node(), &node(t.street_b).await.node(), 2).await.unwrap();
+        let moved = node(t.street_b).await.org_path().child(t.community);
+        let (lo, hi) = moved.subtree_range();
+        assert!(search::rescope_subtree(&mut tx, &lo, &hi).await.unwrap() >= 1);
+        tx.commit().await.unwrap();
+        assert_eq!(ids(&find(s, "堆物", street_b).await), vec!["g1"]);
+        assert!(find(s, "堆物", street_a).await.is_empty());
+        assert_eq!(ids(&find(s, "堆物", Some(ScopeFilter::Org(t.grid))).await), vec!["g1"]);
+    }
+}
+
+#[tokio::test]
+async fn a_common_term_is_ranked_among_its_newest_matches() {
+    for db in engines().await {
+        let s = &db.store;
+        let t = tree(s).await;
+        let n = search::RANK_WINDOW as usize + 30;
+        let mut tx = s.begin().await.unwrap();
+        for i in 0..n {
+            let d = doc(&format!("c{i}"), t.community, None, &format!("物业纠纷第{i}号"), "物业服务");
+            search::upsert_doc(&mut tx, &Segmenter::shared(), &d).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let hits = find(s, "物业", Some(ScopeFilter::All)).await;
+        assert_eq!(hits.len(), 50, "a full page");
+        // Only the newest RANK_WINDOW documents are ranked: the 30 oldest never come first.
+        for h in &hits {
+            let i: usize = h.record_id.trim_start_matches('c').parse().unwrap();
+            assert!(i >= 30, "{} is older than the ranking window", h.record_id);
+        }
+        // A rare term is still found wherever it is.
+        put(s, &doc("old", t.community, None, "古树名木保护", "物业")).await;
+        assert_eq!(ids(&find(s, "古树名木", Some(ScopeFilter::All)).await), vec!["old"]);
+    }
+}

@@ -1,0 +1,116 @@
+//! Lookups nearly every request repeats — the session (user, roles; not the inbox count, which
+//! is read fresh), the API
+//! token, the org tree — kept for a moment, so that a page pays for its own data only.
+//! (With SQLite every query is a round trip to a connection's worker thread; on the list
+//! page those hand-offs cost more than the queries.)
+//!
+//! Correctness: an entry lives at most [`LOOKUP_CACHE_MS`] (by the app's one clock) and every
+//! change this process makes to users, roles, org nodes, tokens or sessions drops the whole
+//! cache at once (a logout, a disabled user or a role change takes effect on the next
+//! request). A change made by ANOTHER server process in front of the same database takes
+//! effect within [`LOOKUP_CACHE_MS`] — the bound accepted for a multi-instance deployment.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use std::sync::Arc;
+
+use fazhi_domain::access::Principal;
+use fazhi_domain::clock::Millis;
+use fazhi_store::org::OrgRow;
+
+use crate::auth::SessionInfo;
+use fazhi_domain::TokenId;
+
+/// How long a resolved session or token is reused.
+pub const LOOKUP_CACHE_MS: Millis = 2_000;
+/// More entries than this and the cache starts afresh (bounded memory under many users).
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug, Clone)]
+struct Cached<T> {
+    at: Millis,
+    value: T,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    sessions: HashMap<String, Cached<SessionInfo>>,
+    tokens: HashMap<String, Cached<(TokenId, Principal)>>,
+    tree: Option<Cached<Arc<OrgTree>>>,
+}
+
+/// Every org node, in path order, with an index by id.
+#[derive(Debug, Default)]
+pub struct OrgTree {
+    pub nodes: Vec<OrgRow>,
+    by_id: HashMap<i64, usize>,
+}
+
+impl OrgTree {
+    pub fn new(nodes: Vec<OrgRow>) -> Self {
+        let by_id = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+        Self { nodes, by_id }
+    }
+
+    pub fn get(&self, id: i64) -> Option<&OrgRow> {
+        self.by_id.get(&id).map(|i| &self.nodes[*i])
+    }
+}
+
+/// See the module documentation.
+#[derive(Debug, Default)]
+pub struct LookupCache {
+    maps: Mutex<Maps>,
+}
+
+fn fresh<T: Clone>(c: Option<&Cached<T>>, now: Millis) -> Option<T> {
+    c.filter(|c| now >= c.at && now - c.at < LOOKUP_CACHE_MS).map(|c| c.value.clone())
+}
+
+impl LookupCache {
+    fn maps(&self) -> std::sync::MutexGuard<'_, Maps> {
+        // A panic while holding the lock cannot leave the maps inconsistent (single inserts).
+        self.maps.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn session(&self, token_hash: &str, now: Millis) -> Option<SessionInfo> {
+        fresh(self.maps().sessions.get(token_hash), now)
+    }
+
+    pub fn put_session(&self, token_hash: &str, now: Millis, value: SessionInfo) {
+        let mut m = self.maps();
+        if m.sessions.len() >= MAX_ENTRIES {
+            m.sessions.clear();
+        }
+        m.sessions.insert(token_hash.to_owned(), Cached { at: now, value });
+    }
+
+    pub fn token(&self, token_hash: &str, now: Millis) -> Option<(TokenId, Principal)> {
+        fresh(self.maps().tokens.get(token_hash), now)
+    }
+
+    pub fn put_token(&self, token_hash: &str, now: Millis, value: (TokenId, Principal)) {
+        let mut m = self.maps();
+        if m.tokens.len() >= MAX_ENTRIES {
+            m.tokens.clear();
+        }
+        m.tokens.insert(token_hash.to_owned(), Cached { at: now, value });
+    }
+
+    pub fn tree(&self, now: Millis) -> Option<Arc<OrgTree>> {
+        fresh(self.maps().tree.as_ref(), now)
+    }
+
+    pub fn put_tree(&self, now: Millis, tree: Arc<OrgTree>) {
+        self.maps().tree = Some(Cached { at: now, value: tree });
+    }
+
+    /// Drops everything: called after any change to who may do what, or where.
+    pub fn invalidate(&self) {
+        let mut m = self.maps();
+        m.sessions.clear();
+        m.tokens.clear();
+        m.tree = None;
+    }
+}
