@@ -139,10 +139,22 @@ impl App {
         if let Some(t) = self.lookups.tree(now) {
             return Ok(t);
         }
+        // One request reloads an expired snapshot; the others keep the previous one
+        // meanwhile. With none at all (first use, or just invalidated) each loads its own:
+        // never WAIT here — a caller may hold a pooled connection inside its transaction
+        // (PostgreSQL shares one pool), and waiting for a reload that needs another
+        // connection could exhaust the pool.
+        let _reloading = match self.lookups.tree_reload.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(_) => match self.lookups.stale_tree() {
+                Some(t) => return Ok(t),
+                None => None,
+            },
+        };
         let nodes =
             fazhi_store::org::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
         let tree = Arc::new(lookup_cache::OrgTree::new(nodes));
-        self.lookups.put_tree(now, tree.clone());
+        self.lookups.put_tree(self.now(), tree.clone());
         Ok(tree)
     }
 

@@ -62,6 +62,9 @@ impl OrgTree {
 #[derive(Debug, Default)]
 pub struct LookupCache {
     maps: Mutex<Maps>,
+    /// Held by the one request that reloads the org tree (single flight: at city scale the
+    /// tree is 7,500 nodes, and 64 requests reloading it at once stalled pages for seconds).
+    pub(crate) tree_reload: tokio::sync::Mutex<()>,
 }
 
 fn fresh<T: Clone>(c: Option<&Cached<T>>, now: Millis) -> Option<T> {
@@ -100,6 +103,13 @@ impl LookupCache {
 
     pub fn tree(&self, now: Millis) -> Option<Arc<OrgTree>> {
         fresh(self.maps().tree.as_ref(), now)
+    }
+
+    /// The last snapshot whatever its age (`None` after an invalidation): served while one
+    /// request reloads an expired one. Changes made by this process drop it, so a stale
+    /// snapshot is at most one reload older than a change made by another process.
+    pub fn stale_tree(&self) -> Option<Arc<OrgTree>> {
+        self.maps().tree.as_ref().map(|c| c.value.clone())
     }
 
     pub fn put_tree(&self, now: Millis, tree: Arc<OrgTree>) {

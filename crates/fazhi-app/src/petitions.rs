@@ -392,7 +392,7 @@ impl App {
         let mut possible_duplicates = Vec::new();
         if !key.is_empty() && round.is_none() {
             let mine = self.search.cut(&format!("{} {}", request.title, request.content));
-            for old in store::recent_of_petitioner(&self.store.read, &key, self.now() - 90 * 86_400_000).await? {
+            for old in store::recent_of_petitioner(&mut *tx, &key, self.now() - 90 * 86_400_000).await? {
                 let theirs = self.search.cut(&format!("{} {}", old.title, old.content));
                 if rules::similarity(&mine, &theirs) >= rules::DUPLICATE_SIMILARITY {
                     possible_duplicates.push((old.id, old.title));

@@ -317,13 +317,9 @@ fn today() -> String {
 pub async fn run(a: SuiteArgs) -> anyhow::Result<()> {
     let scale = if a.smoke { Scale::Street } else { a.scale };
     let a = SuiteArgs { scale, ..a };
-    // City: 250 streets × 4,000 items = 1,000,000 petition items (and as many index rows),
-    // the "≥ 1,000,000 records"; street and district: ~2,000 a street.
-    let petitions = a.petitions.unwrap_or(match a.scale {
-        _ if a.smoke => 200,
-        crate::generate::Scale::City => 4_000,
-        _ => 2_000,
-    });
+    // ~2,000 items a street at every scale (the street); a city of 250 streets then
+    // holds 500,000 items and ~2 million business records (clocks, transfers, mediation…).
+    let petitions = a.petitions.unwrap_or(if a.smoke { 200 } else { 2_000 });
     let duration = a.duration.unwrap_or(Duration::from_secs(if a.smoke { 2 } else { 10 }));
     let server_bin = match &a.server {
         Some(p) => p.clone(),

@@ -323,3 +323,36 @@ async fn api_tokens_act_as_their_account_and_can_be_revoked() {
         assert_eq!(app.list_tokens(&admin).await.unwrap().len(), 1);
     }
 }
+
+/// Sessions and tokens are cached for a moment (`lookup_cache`); a change of access made
+/// through the use cases still takes effect on the very next request, with the clock stopped.
+#[tokio::test]
+async fn access_changes_take_effect_on_the_next_request() {
+    for db in engines().await {
+        let (app, _clock) = demo(db.store.clone()).await;
+        let admin = who(&app, "admin").await;
+        let s = app.login("xinfang", DEMO_PASSWORD, "127.0.0.1").await.unwrap();
+        let info = app.session(&s.token).await.unwrap();
+        assert!(info.principal.has(fazhi_domain::access::PETITION_READ));
+        assert!(app.session(&s.token).await.is_ok(), "served from the cache");
+
+        // Roles taken away: the next request has none of their permissions.
+        let u = user_store::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+        let draft = fazhi_domain::user::UserDraft {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            mobile: u.mobile.clone().unwrap_or_default(),
+            org_id: Some(u.org_id),
+        };
+        app.update_user(&by(&admin), u.user_id(), &draft, &[]).await.unwrap();
+        let after = app.session(&s.token).await.unwrap();
+        assert!(!after.principal.has(fazhi_domain::access::PETITION_READ), "roles change at once");
+
+        // Disabled: the session ends at once; so does an API token of the user.
+        let (_, token) = app.issue_token(&by(&admin), Some(u.id), "测试").await.unwrap();
+        assert!(app.bearer(&token).await.is_ok());
+        app.set_user_disabled(&by(&admin), u.user_id(), true).await.unwrap();
+        assert!(app.session(&s.token).await.is_err());
+        assert!(app.bearer(&token).await.is_err());
+    }
+}

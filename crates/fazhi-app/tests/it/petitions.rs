@@ -186,3 +186,49 @@ async fn demo_petitions_cover_every_state() {
         assert!(app.unread(zhuren.user_id).await.unwrap() >= 1, "leaders are told");
     }
 }
+
+/// The bulk path of the benchmark generator: several use cases in ONE transaction, each
+/// reading what the previous ones wrote; a refusal and a rollback leave nothing behind.
+#[tokio::test]
+async fn use_cases_compose_in_one_transaction() {
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-10-20"));
+        let worker = who(&app, "xinfang").await;
+        let by = By { who: &worker, username: "xinfang", source_addr: "" };
+        let office = org_id(&app, "信访办").await.0;
+        let before = app.count_petitions(&worker, &Default::default()).await.unwrap();
+
+        let mut tx = app.store.begin().await.unwrap();
+        let item = app.intake_within(&mut tx, &by, &draft(office)).await.unwrap();
+        app.petition_step_in(&mut tx, &by, item.id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
+        let reply = Action::Reply {
+            outcome: Outcome::Support,
+            legal_basis: "《信访工作条例》第三十二条".into(),
+            text: "已责成物业清理消防通道。".into(),
+        };
+        app.petition_step_in(&mut tx, &by, item.id, reply).await.unwrap();
+        // The domain still refuses inside the batch: closing before service is not allowed.
+        let refused = app.petition_step_in(&mut tx, &by, item.id, Action::Close).await;
+        assert!(matches!(refused, Err(AppError::Invalid(_))), "{refused:?}");
+        app.petition_step_in(&mut tx, &by, item.id, Action::Serve { on: date("2026-10-10") }).await.unwrap();
+        tx.commit().await.unwrap();
+        let (row, clocks) = app.petition(&worker, item.id).await.unwrap();
+        assert_eq!(row.state, "served");
+        assert!(clocks.iter().any(|c| c.clock.rule.id == "petition.handle" && c.row.closed), "handling clock done");
+        let timeline = app.timeline("petition", &item.id.to_string()).await.unwrap();
+        let actions: Vec<&str> = timeline.iter().map(|e| e.action.as_str()).collect();
+        for a in ["petition.register", "petition.accept", "petition.reply", "petition.serve"] {
+            assert!(actions.contains(&a), "{a} in {actions:?}");
+        }
+
+        // A batch that is not committed leaves no item, entry or clock.
+        let mut tx = app.store.begin().await.unwrap();
+        let gone = app.intake_within(&mut tx, &by, &draft(office)).await.unwrap();
+        app.petition_step_in(&mut tx, &by, gone.id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
+        drop(tx);
+        assert!(app.petition(&worker, gone.id).await.is_err());
+        assert!(app.timeline("petition", &gone.id.to_string()).await.unwrap().is_empty());
+        assert_eq!(app.count_petitions(&worker, &Default::default()).await.unwrap(), before + 1);
+    }
+}
