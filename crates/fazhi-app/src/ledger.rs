@@ -152,36 +152,42 @@ impl App {
         only: Option<i64>,
         mut progress: impl FnMut(u64, u64),
     ) -> AppResult<Vec<LogReport>> {
-        const BATCH: i64 = 5_000;
+        /// Entries read per query.
+        const ENTRY_CHUNK: i64 = 4_096;
+        /// Interior nodes read per query.
+        const NODE_CHUNK: i64 = 16_384;
+        /// Progress is reported every this many entries.
+        const STEP: u64 = 4_096;
         let logs: Vec<LogRow> =
             store::logs(&self.store.read).await?.into_iter().filter(|l| only.is_none_or(|o| o == l.log_id)).collect();
         let total: u64 = logs.iter().map(|l| l.size as u64).sum();
         let key = self.ledger.verifier();
         let mut done = 0u64;
         let mut reports = Vec::new();
+        let reader = store::LogReader::new(&self.store.read).await?;
         for l in logs {
             let alg = HashAlg::parse(&l.hash_alg).unwrap_or(HashAlg::Sha256);
             let mut v = LogVerifier::new(alg);
-            let mut next = 0u64;
-            loop {
-                let batch = store::entries_batch(&self.store.read, l.log_id, next, BATCH).await?;
-                let Some(last) = batch.last().map(|(e, _)| e.seq) else { break };
-                for (e, leaf) in &batch {
-                    v.entry(e, *leaf);
-                }
-                done += batch.len() as u64;
-                progress(done, total);
-                next = last.saturating_add(1);
-            }
-            let mut after = None;
-            loop {
-                let batch = store::nodes_batch(&self.store.read, l.log_id, after, BATCH * 4).await?;
-                let Some(last) = batch.last().map(|(id, _)| *id) else { break };
-                for (id, h) in batch {
-                    v.node(id, h);
-                }
-                after = Some(last);
-            }
+            let started = std::time::Instant::now();
+            reader
+                .entries(l.log_id, ENTRY_CHUNK, |parts, leaf| {
+                    v.stored_entry(parts, leaf);
+                    if v.entries().is_multiple_of(STEP) {
+                        progress(done + v.entries(), total);
+                    }
+                })
+                .await?;
+            done += v.entries();
+            progress(done, total);
+            reader.nodes(l.log_id, NODE_CHUNK, |id, h| v.node(id, h)).await?;
+            let secs = started.elapsed().as_secs_f64();
+            tracing::debug!(
+                log = l.log_id,
+                entries = v.entries(),
+                secs,
+                entries_per_sec = v.entries() as f64 / secs.max(1e-9),
+                "ledger log rechecked"
+            );
             let cps = store::checkpoints(&self.store.read, l.log_id).await?;
             for c in &cps {
                 v.checkpoint(&c.note, &key);
@@ -195,6 +201,7 @@ impl App {
                 problems: v.finish(l.size as u64),
             });
         }
+        reader.close().await;
         Ok(reports)
     }
 

@@ -10,7 +10,7 @@
 //! and verification is `ct-merkle`'s, so our proofs are byte-identical to its in-memory tree
 //! (tested below).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
 use digest::Digest;
@@ -185,13 +185,15 @@ pub fn verify_consistency(alg: HashAlg, old_root: &Hash, old: u64, new_root: &Ha
 #[derive(Debug, Clone)]
 pub struct MemTree {
     pub alg: HashAlg,
-    nodes: HashMap<NodeId, Hash>,
+    /// The completed nodes by level: `levels[l][i]` is node `(l, i)`. Appending completes
+    /// the nodes of each level in index order, so every level is dense.
+    levels: Vec<Vec<Hash>>,
     size: u64,
 }
 
 impl MemTree {
     pub fn new(alg: HashAlg) -> Self {
-        Self { alg, nodes: HashMap::new(), size: 0 }
+        Self { alg, levels: Vec::new(), size: 0 }
     }
 
     pub fn size(&self) -> u64 {
@@ -199,23 +201,43 @@ impl MemTree {
     }
 
     pub fn node(&self, id: NodeId) -> Option<Hash> {
-        self.nodes.get(&id).copied()
+        let level = self.levels.get(usize::try_from(id.level).ok()?)?;
+        level.get(usize::try_from(id.index).ok()?).copied()
     }
 
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, Hash)> + '_ {
-        self.nodes.iter().map(|(k, v)| (*k, *v))
+        self.levels.iter().enumerate().flat_map(|(l, hs)| {
+            hs.iter().enumerate().map(move |(i, h)| (NodeId { level: l as u32, index: i as u64 }, *h))
+        })
+    }
+
+    /// Appends a leaf by its hash, completing its parents (the rule of [`append`]).
+    pub fn push_leaf_hash(&mut self, leaf_hash: Hash) {
+        let mut level = 0;
+        let mut index = self.size;
+        let mut cur = leaf_hash;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            debug_assert_eq!(self.levels[level].len() as u64, index);
+            self.levels[level].push(cur);
+            if index.is_multiple_of(2) {
+                break;
+            }
+            let left = &self.levels[level][self.levels[level].len() - 2];
+            cur = self.alg.node(left, &cur);
+            level += 1;
+            index /= 2;
+        }
+        self.size += 1;
     }
 
     /// Appends a leaf by its hash; returns the nodes it completed.
     pub fn push_hash(&mut self, leaf_hash: Hash) -> Vec<(NodeId, Hash)> {
-        let nodes = &self.nodes;
-        let added = append(self.alg, self.size, leaf_hash, |id| nodes.get(&id).copied())
-            .expect("a MemTree always holds every completed node");
-        for (id, h) in &added {
-            self.nodes.insert(*id, *h);
-        }
-        self.size += 1;
-        added
+        let n = self.size;
+        self.push_leaf_hash(leaf_hash);
+        completed_by_append(n).into_iter().map(|id| (id, self.node(id).expect("just completed"))).collect()
     }
 
     pub fn push(&mut self, leaf_bytes: &[u8]) -> Vec<(NodeId, Hash)> {
@@ -301,6 +323,22 @@ mod tests {
         let p = b.inclusion_proof(5, 2);
         assert!(verify_inclusion(HashAlg::Sm3, &b.root(), 5, 2, &leaf(2), &p));
         assert!(!verify_inclusion(HashAlg::Sha256, &b.root(), 5, 2, &leaf(2), &p));
+    }
+
+    #[test]
+    fn mem_tree_completes_the_nodes_that_append_computes() {
+        let mut t = MemTree::new(HashAlg::Sha256);
+        let mut stored = std::collections::HashMap::new();
+        for i in 0..70 {
+            let h = HashAlg::Sha256.leaf(&leaf(i));
+            let expected = append(HashAlg::Sha256, i, h, |id| stored.get(&id).copied()).unwrap();
+            stored.extend(expected.iter().copied());
+            assert_eq!(t.push_hash(h), expected);
+        }
+        assert_eq!(t.nodes().count(), stored.len());
+        assert!(t.nodes().all(|(id, h)| stored[&id] == h));
+        assert_eq!(t.node(NodeId { level: 7, index: 0 }), None);
+        assert_eq!(t.node(NodeId { level: 0, index: 70 }), None);
     }
 
     proptest! {

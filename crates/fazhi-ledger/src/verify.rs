@@ -7,6 +7,7 @@
 //! a rewrite that also fixes the stored hashes still cannot produce the roots that the
 //! signed checkpoints carry, and the first failing checkpoint bounds where the damage is.
 
+use crate::entry::LeafParts;
 use crate::note::{NoteError, Verifier};
 use crate::tree::{Hash, MemTree, NodeId};
 use crate::{Entry, HashAlg};
@@ -39,11 +40,13 @@ pub struct LogVerifier {
     problems: Vec<Problem>,
     /// Largest checkpoint size already confirmed, to bound a root mismatch.
     good_size: u64,
+    /// Reused for the leaf bytes of each stored entry.
+    buf: Vec<u8>,
 }
 
 impl LogVerifier {
     pub fn new(alg: HashAlg) -> Self {
-        Self { tree: MemTree::new(alg), problems: Vec::new(), good_size: 0 }
+        Self { tree: MemTree::new(alg), problems: Vec::new(), good_size: 0, buf: Vec::new() }
     }
 
     pub fn entries(&self) -> u64 {
@@ -56,18 +59,33 @@ impl LogVerifier {
 
     /// Feeds the next stored entry (in sequence order) with its stored leaf hash.
     pub fn entry(&mut self, e: &Entry, stored_leaf: Option<Hash>) {
-        let expected = self.tree.size();
-        if e.seq != expected {
-            self.note(Problem::Gap { seq: expected, found: e.seq });
-        }
         let leaf = self.tree.alg.leaf(&e.leaf_bytes());
+        self.leaf(e.seq, leaf, stored_leaf);
+    }
+
+    /// Feeds the next stored entry as the store keeps it (in sequence order) with its stored
+    /// leaf hash. The stored change text is hashed as it is: an edit of it is found even
+    /// when it parses to the same value, and text that is not JSON at all is reported like
+    /// any other edit.
+    pub fn stored_entry(&mut self, parts: &LeafParts<'_>, stored_leaf: Option<Hash>) {
+        self.buf.clear();
+        parts.write_leaf(&mut self.buf);
+        let leaf = self.tree.alg.leaf(&self.buf);
+        self.leaf(parts.seq, leaf, stored_leaf);
+    }
+
+    fn leaf(&mut self, seq: u64, leaf: Hash, stored_leaf: Option<Hash>) {
+        let expected = self.tree.size();
+        if seq != expected {
+            self.note(Problem::Gap { seq: expected, found: seq });
+        }
         match stored_leaf {
-            None => self.note(Problem::MissingLeaf { seq: e.seq }),
-            Some(s) if s != leaf => self.note(Problem::LeafMismatch { seq: e.seq }),
+            None => self.note(Problem::MissingLeaf { seq }),
+            Some(s) if s != leaf => self.note(Problem::LeafMismatch { seq }),
             Some(_) => {}
         }
         // The tree is rebuilt from the recomputed leaves: the truth of the rows as they are.
-        self.tree.push_hash(leaf);
+        self.tree.push_leaf_hash(leaf);
     }
 
     /// Compares a stored interior node with the recomputed one.
@@ -206,6 +224,67 @@ mod tests {
         }
         let problems = verify(&st, &s.verifier());
         assert_eq!(problems.first(), Some(&Problem::RootMismatch { size: 30, from: 20, to: 29 }), "{problems:?}");
+    }
+
+    /// Feeds the entries as a store keeps them: `change_json[i]` stands for the stored
+    /// change text of entry i.
+    fn verify_stored(s: &Stored, change_json: &[String], key: &Verifier) -> Vec<Problem> {
+        let mut v = LogVerifier::new(HashAlg::Sha256);
+        for ((e, h), c) in s.entries.iter().zip(change_json) {
+            v.stored_entry(&e.parts(c), *h);
+        }
+        for (id, h) in &s.nodes {
+            v.node(*id, *h);
+        }
+        for c in &s.checkpoints {
+            v.checkpoint(c, key);
+        }
+        v.finish(s.head)
+    }
+
+    fn stored_changes(s: &Stored) -> Vec<String> {
+        s.entries.iter().map(|(e, _)| crate::canonical::to_string(&e.change)).collect()
+    }
+
+    #[test]
+    fn stored_entries_verify_like_entries() {
+        let s = signer();
+        let st = build(45, &s);
+        let changes = stored_changes(&st);
+        assert!(verify_stored(&st, &changes, &s.verifier()).is_empty());
+        let mut v = LogVerifier::new(HashAlg::Sha256);
+        for ((e, h), c) in st.entries.iter().zip(&changes) {
+            v.stored_entry(&e.parts(c), *h);
+        }
+        let mut w = LogVerifier::new(HashAlg::Sha256);
+        for (e, h) in &st.entries {
+            w.entry(e, *h);
+        }
+        assert_eq!(v.root(), w.root());
+    }
+
+    #[test]
+    fn a_stored_change_edited_to_equal_json_is_reported() {
+        let s = signer();
+        let st = build(30, &s);
+        let mut changes = stored_changes(&st);
+        // Same value once parsed, different text: still an edit of the row.
+        changes[12] = changes[12].replacen(':', ": ", 1);
+        let parsed: serde_json::Value = serde_json::from_str(&changes[12]).unwrap();
+        assert_eq!(parsed, st.entries[12].0.change);
+        let problems = verify_stored(&st, &changes, &s.verifier());
+        assert_eq!(problems.first(), Some(&Problem::LeafMismatch { seq: 12 }), "{problems:?}");
+    }
+
+    #[test]
+    fn a_stored_change_that_is_not_json_is_reported() {
+        let s = signer();
+        let st = build(30, &s);
+        let mut changes = stored_changes(&st);
+        changes[7] = "{\"name\": 第7号".into();
+        let problems = verify_stored(&st, &changes, &s.verifier());
+        assert_eq!(problems.first(), Some(&Problem::LeafMismatch { seq: 7 }), "{problems:?}");
+        assert!(problems.iter().any(|p| matches!(p, Problem::RootMismatch { .. })), "{problems:?}");
     }
 
     proptest! {

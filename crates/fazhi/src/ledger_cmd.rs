@@ -146,6 +146,7 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
         })
         .await
         .map_err(crate::explain)?;
+    let ledger_secs = started.elapsed().as_secs_f64();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -182,6 +183,11 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     println!("共核验 {total} 条记录，用时 {secs:.2} 秒（{:.0} 条/秒）", total as f64 / secs.max(1e-9));
+    println!(
+        "其中账本 {ledger_secs:.2} 秒（{:.0} 条/秒），附件 {:.2} 秒",
+        total as f64 / ledger_secs.max(1e-9),
+        secs - ledger_secs
+    );
     if bad > 0 {
         bail!("核验未通过：{bad} 处（账本或附件）有问题");
     }
