@@ -3,7 +3,7 @@
 //! file's hash, name, size and type go into the ledger entry of that record.
 
 use bytes::Bytes;
-use fazhi_domain::access::{ORG_MANAGE, ORG_READ, Permission, Principal, RecordRef};
+use fazhi_domain::access::{Permission, Principal, RecordRef};
 use fazhi_domain::{FieldErrors, OrgId};
 use fazhi_ledger::{AttachmentRef, HashAlg, StreamHasher};
 use fazhi_store::attachments::{self as store, AttachmentRow, BlobRow, NewAttachment};
@@ -19,13 +19,11 @@ pub const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// Bytes kept from the start of a file to recognise its type.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-/// Record types that can carry attachments: (read permission, add permission). Modules
-/// add theirs here.
+/// Record types that can carry attachments: every kind with a record table, with its read
+/// and handle permissions (from the kind registry): (read permission, add permission).
 fn policy(record_type: &str) -> Option<(Permission, Permission)> {
-    match record_type {
-        "org_node" => Some((ORG_READ, ORG_MANAGE)),
-        _ => None,
-    }
+    let kind = fazhi_domain::record::kind(record_type)?;
+    fazhi_store::record::table(kind).map(|_| (kind.read, kind.handle))
 }
 
 /// Is this sniffed type accepted? Images, PDF, Office documents, audio and video (执法记录).
@@ -96,14 +94,11 @@ pub enum BlobProblem {
 impl App {
     /// The record an attachment belongs to, as the policy sees it.
     async fn attach_target(&self, record_type: &str, record_id: &str) -> AppResult<(RecordRef, OrgId)> {
-        match record_type {
-            "org_node" => {
-                let id: i64 = record_id.parse().map_err(|_| AppError::NotFound("机构"))?;
-                let row = org_store::get_node(&self.store.read, OrgId(id)).await?.ok_or(AppError::NotFound("机构"))?;
-                Ok((crate::org::node_ref(&row), OrgId(row.id)))
-            }
-            _ => Err(AppError::NotFound("记录")),
-        }
+        let key = fazhi_domain::record::RecordKey::parse(record_type, record_id).ok_or(AppError::NotFound("记录"))?;
+        let rec = self.record_ref(key).await?;
+        // The entry goes to the log of the record's first holder (its owning node).
+        let org = rec.holders.first().map(|h| h.org_id).ok_or(AppError::NotFound("记录"))?;
+        Ok((rec, org))
     }
 
     /// Checks the right to attach to the record, then opens a temporary blob.

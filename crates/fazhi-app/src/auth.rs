@@ -165,7 +165,8 @@ impl App {
         }
         let roles = fazhi_store::roles::roles_of_user(&self.store.read, user.user_id()).await?;
         let grants: Vec<_> = roles.iter().map(|r| r.grant()).collect();
-        let principal = Principal::new(user.user_id(), OrgId(user.org_id), user.path(), &grants);
+        let principal = Principal::new(user.user_id(), OrgId(user.org_id), user.path(), &grants)
+            .with_government(self.government_id(OrgId(user.org_id)).await?);
         let info = SessionInfo {
             principal,
             user_id: user.user_id(),

@@ -196,7 +196,8 @@ impl App {
 
 /// The principal the demo seeding acts as (it sits on no node; it only starts clocks).
 fn demo_operator() -> fazhi_domain::access::Principal {
-    fazhi_domain::access::Principal::new(fazhi_domain::UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [])
+    use fazhi_domain::access::{Principal, SystemActor};
+    Principal::system(SystemActor::Operator, OrgId(0), OrgPath::root(OrgId(0)))
 }
 
 /// The demo accounts, one per built-in role, and where they sit.

@@ -12,6 +12,7 @@ use fazhi_domain::access::{ORG_READ, Principal, RecordRef, SETTINGS_MANAGE};
 use fazhi_domain::calendar::{WorkCalendar, parse_schedules};
 use fazhi_domain::clock::beijing_date;
 use fazhi_domain::deadline::{ClockState, DeadlineClock, Extension, PauseReason, RuleSet};
+use fazhi_domain::record::{KINDS, Kind, RecordKey};
 use fazhi_domain::{FieldErrors, OrgId, UserId};
 use fazhi_store::clocks::{self as store, ClockRow, ClockStatus, NewClock, NewNotification, NotificationRow};
 use fazhi_store::org as org_store;
@@ -174,28 +175,11 @@ impl App {
         rule_id: &str,
         event_date: NaiveDate,
     ) -> AppResult<i64> {
-        let rule = self
-            .deadlines
-            .rules
-            .get(rule_id)
-            .ok_or_else(|| AppError::Invalid(FieldErrors::single("rule_id", format!("没有期限规则「{rule_id}」"))))?
-            .clone();
-        let clock = DeadlineClock::new(rule, event_date);
-        let json = serde_json::to_string(&clock).map_err(internal)?;
-        let ev = self.evaluate(&clock, self.today());
-        let now = self.now();
-        let new = NewClock {
-            org_id: t.org.0,
-            owner_id: t.owner.map(|u| u.0),
-            record_type: t.record_type,
-            record_id: &t.record_id,
-            rule_id,
-            clock_json: &json,
-        };
-        let id = store::insert(tx, &new, &self.status_of(&json, &ev), now).await?;
+        let (id, due) = self.insert_clock(tx, &t, rule_id, event_date).await?;
+        let rule = self.deadlines.rules.get(rule_id).ok_or_else(|| internal(format!("rule {rule_id}")))?;
         let change = serde_json::json!({
-            "clock_id": id, "rule": rule_id, "name": clock.rule.name, "event_date": event_date.to_string(),
-            "due": ev.due.map(|d| d.to_string()), "basis": format!("{}", clock.rule.citation),
+            "clock_id": id, "rule": rule_id, "name": rule.name, "event_date": event_date.to_string(),
+            "due": due, "basis": format!("{}", rule.citation),
         });
         let c = Change {
             org: t.org,
@@ -207,6 +191,60 @@ impl App {
         };
         self.record(tx, &by.actor(), c).await?;
         Ok(id)
+    }
+
+    /// Inserts a clock of `rule_id` for the target, evaluated today, without a ledger entry
+    /// of its own (the caller records it: a step's entry lists the clocks it started).
+    /// Returns its id and due date.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for an unknown rule; database errors.
+    pub(crate) async fn insert_clock(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        t: &ClockTarget<'_>,
+        rule_id: &str,
+        event_date: NaiveDate,
+    ) -> AppResult<(i64, Option<String>)> {
+        let rule = self
+            .deadlines
+            .rules
+            .get(rule_id)
+            .ok_or_else(|| AppError::Invalid(FieldErrors::single("rule_id", format!("没有期限规则「{rule_id}」"))))?
+            .clone();
+        let clock = DeadlineClock::new(rule, event_date);
+        let json = serde_json::to_string(&clock).map_err(internal)?;
+        let ev = self.evaluate(&clock, self.today());
+        let new = NewClock {
+            org_id: t.org.0,
+            owner_id: t.owner.map(|u| u.0),
+            record_type: t.record_type,
+            record_id: &t.record_id,
+            rule_id,
+            clock_json: &json,
+        };
+        let id = store::insert(tx, &new, &self.status_of(&json, &ev), self.now()).await?;
+        Ok((id, ev.due.map(|d| d.to_string())))
+    }
+
+    /// Changes a loaded clock with `f`, re-evaluates and stores it, without a ledger entry of
+    /// its own. Returns the new due date.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] when the clock rules refuse the change; database errors.
+    pub(crate) async fn change_clock_row(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        row: &ClockRow,
+        f: impl FnOnce(&mut DeadlineClock) -> Result<(), fazhi_domain::deadline::ClockError>,
+    ) -> AppResult<Option<String>> {
+        let mut clock = parse_clock(row)?;
+        f(&mut clock).map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
+        clock.validate().map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
+        let json = serde_json::to_string(&clock).map_err(internal)?;
+        let ev = self.evaluate(&clock, self.today());
+        store::update(&mut *tx, row.id, &self.status_of(&json, &ev), self.now()).await?;
+        Ok(ev.due.map(|d| d.to_string()))
     }
 
     /// Applies a change to a clock the principal can see, re-evaluates and records it.
@@ -226,7 +264,7 @@ impl App {
     }
 
     /// Changes a clock already loaded (and authorised by the caller) inside the caller's
-    /// transaction.
+    /// transaction, with its own ledger entry.
     pub(crate) async fn change_clock_in(
         &self,
         tx: &mut fazhi_store::Tx,
@@ -236,16 +274,10 @@ impl App {
         detail: serde_json::Value,
         f: impl FnOnce(&mut DeadlineClock) -> Result<(), fazhi_domain::deadline::ClockError>,
     ) -> AppResult<()> {
-        let id = row.id;
-        let mut clock = parse_clock(row)?;
-        f(&mut clock).map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
-        clock.validate().map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
-        let json = serde_json::to_string(&clock).map_err(internal)?;
-        let ev = self.evaluate(&clock, self.today());
-        store::update(&mut *tx, id, &self.status_of(&json, &ev), self.now()).await?;
+        let due = self.change_clock_row(tx, row, f).await?;
         let mut change = detail;
-        change["clock_id"] = id.into();
-        change["due"] = ev.due.map(|d| d.to_string()).into();
+        change["clock_id"] = row.id.into();
+        change["due"] = due.into();
         let c = Change {
             org: OrgId(row.org_id),
             record_type: &row.record_type,
@@ -256,37 +288,6 @@ impl App {
         };
         self.record(tx, &by.actor(), c).await?;
         Ok(())
-    }
-
-    /// Completes a loaded clock inside the caller's transaction.
-    pub(crate) async fn complete_clock_in(
-        &self,
-        tx: &mut fazhi_store::Tx,
-        by: &By<'_>,
-        row: &ClockRow,
-        on: NaiveDate,
-    ) -> AppResult<()> {
-        let detail = serde_json::json!({"completed_on": on.to_string()});
-        self.change_clock_in(tx, by, row, "clock.complete", detail, |c| {
-            c.completed_on = Some(on);
-            Ok(())
-        })
-        .await
-    }
-
-    /// Extends a loaded clock inside the caller's transaction.
-    pub(crate) async fn extend_clock_in(
-        &self,
-        tx: &mut fazhi_store::Tx,
-        by: &By<'_>,
-        row: &ClockRow,
-        length: u32,
-        reason: &str,
-    ) -> AppResult<()> {
-        let ext =
-            Extension { length, approved_by: by.who.user_id, approved_on: self.today(), reason: reason.to_owned() };
-        let detail = serde_json::json!({"length": length, "reason": reason});
-        self.change_clock_in(tx, by, row, "clock.extend", detail, |c| c.extend(ext)).await
     }
 
     pub async fn pause_clock(
@@ -323,40 +324,60 @@ impl App {
         .await
     }
 
+    /// A clock the principal may change: they must be able to handle its record.
     async fn visible_clock(&self, who: &Principal, id: i64) -> AppResult<ClockRow> {
         let row = store::get(&self.store.read, id).await?.ok_or(AppError::NotFound("期限"))?;
-        let org = org_store::get_node(&self.store.read, OrgId(row.org_id)).await?.ok_or(AppError::NotFound("期限"))?;
-        let rec = RecordRef { org_id: OrgId(row.org_id), org_path: org.org_path(), owner: row.owner_id.map(UserId) };
-        check(who, ORG_READ, &rec)?;
+        let key = RecordKey::parse(&row.record_type, &row.record_id).ok_or(AppError::NotFound("期限"))?;
+        let rec = self.record_ref(key).await?;
+        check(who, key.kind.handle, &rec)?;
         Ok(row)
     }
 
-    fn view(&self, row: ClockRow) -> AppResult<ClockView> {
+    /// The policy's view of any record (its holders), read through the pool.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when the record does not exist or its kind has no table.
+    pub async fn record_ref(&self, key: RecordKey) -> AppResult<RecordRef> {
+        let table = fazhi_store::record::table(key.kind).ok_or(AppError::NotFound(key.kind.label))?;
+        let holders = fazhi_store::record::holders(&self.store.read, table, key.id).await?;
+        if holders.is_empty() {
+            return Err(AppError::NotFound(key.kind.label));
+        }
+        Ok(RecordRef::of(key.kind, holders))
+    }
+
+    pub(crate) fn view(&self, row: ClockRow) -> AppResult<ClockView> {
         let clock = parse_clock(&row)?;
         let ev = self.evaluate(&clock, self.today());
         Ok(ClockView { row, clock, steps: ev.steps })
     }
 
-    /// Clocks within the principal's scope (a leader sees their org's overdue items), red
-    /// first.
+    /// Clocks within the principal's scope, red first: for each kind of record, the clocks
+    /// of records of that kind the principal may READ (a role without petition permission
+    /// sees no petition clock).
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] without org read permission; database errors.
     pub async fn clocks(&self, who: &Principal, open_only: bool) -> AppResult<Vec<ClockView>> {
         require(who, ORG_READ)?;
-        let rows = store::list(&self.store.read, who.filter(ORG_READ).as_ref(), open_only, 500).await?;
+        let filters: Vec<_> = KINDS.iter().map(|k| (*k, who.filter_for(k, k.read))).collect();
+        let rows = store::list(&self.store.read, &filters, open_only, 500).await?;
         rows.into_iter().map(|r| self.view(r)).collect()
     }
 
-    pub async fn clocks_of(&self, record_type: &str, record_id: &str) -> AppResult<Vec<ClockView>> {
-        self.clocks_of_in(&self.store.read, record_type, record_id).await
+    /// The clocks of a record the principal may read.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`], [`AppError::Forbidden`]; database errors.
+    pub async fn clocks_of(&self, who: &Principal, key: RecordKey) -> AppResult<Vec<ClockView>> {
+        let rec = self.record_ref(key).await?;
+        check(who, key.kind.read, &rec)?;
+        self.clocks_of_record(key.kind, &key.id_text()).await
     }
 
-    /// [`Self::clocks_of`] through a given executor (a transaction, say).
-    pub(crate) async fn clocks_of_in<'a>(
-        &self,
-        ex: impl Into<fazhi_store::db::Exec<'a>>,
-        record_type: &str,
-        record_id: &str,
-    ) -> AppResult<Vec<ClockView>> {
-        let rows = store::of_record(ex, record_type, record_id).await?;
+    /// The clocks of a record, for a caller that has authorised it.
+    pub(crate) async fn clocks_of_record(&self, kind: &Kind, record_id: &str) -> AppResult<Vec<ClockView>> {
+        let rows = store::of_record(&self.store.read, kind.code, record_id).await?;
         rows.into_iter().map(|r| self.view(r)).collect()
     }
 
@@ -404,6 +425,7 @@ impl App {
         let mut sent = 0;
         for u in users {
             let n = NewNotification {
+                record: Some((row.record_type.as_str(), row.record_id.clone())),
                 user_id: u,
                 clock_id: Some(row.id),
                 kind: ev.card,

@@ -5,15 +5,17 @@
 //! index are as real as the records.
 
 use chrono::{Datelike, Duration, NaiveDate};
+use fazhi_domain::Day;
 use fazhi_domain::access::ScopeFilter;
+use fazhi_domain::mediation::MediationEvent;
 use fazhi_domain::mediation::{Agreement, AgreementForm, DISPUTE_TYPES};
-use fazhi_domain::petition::{Outcome, Satisfaction};
+use fazhi_domain::petition::{Event, Outcome, Satisfaction};
 use fazhi_store::org as org_store;
 use fazhi_store::users as user_store;
 
-use crate::mediation::{CaseAction, CaseDraft, PartyDraft};
+use crate::mediation::{CaseDraft, PartyDraft};
 use crate::org::By;
-use crate::petitions::{Action, IntakeDraft, PetitionerDraft, ReviewDraft};
+use crate::petitions::{IntakeDraft, PetitionerDraft, ReviewDraft};
 use crate::receptions::{DayDraft, ReceptionDraft};
 use crate::{App, AppResult};
 
@@ -104,7 +106,7 @@ impl App {
             // Items received in the last fortnight stay open.
             if age < 14 {
                 if i % 2 == 0 {
-                    self.petition_step(&by, id, Action::Accept { on: received + Duration::days(1) }).await?;
+                    self.petition_step(&by, id, Event::Accept { on: Day(received + Duration::days(1)) }).await?;
                 }
                 continue;
             }
@@ -112,32 +114,32 @@ impl App {
                 && let Some(street) = other_street
             {
                 let reason = "反映事项发生在学府街道辖区，依职权转送学府街道办理".to_owned();
-                self.petition_step(&by, id, Action::Transfer { to: street, reason }).await?;
+                self.petition_step(&by, id, Event::Transfer { to: fazhi_domain::OrgId(street), reason }).await?;
                 continue;
             }
             if i % 37 == 3 {
                 let reason = "该事项已进入民事诉讼程序，依法告知信访人通过诉讼途径解决（信访工作条例第三十一条）";
-                self.petition_step(&by, id, Action::NotAccept { reason: reason.into() }).await?;
+                self.petition_step(&by, id, Event::NotAccept { reason: reason.into() }).await?;
                 continue;
             }
-            self.petition_step(&by, id, Action::Accept { on: received + Duration::days(2) }).await?;
+            self.petition_step(&by, id, Event::Accept { on: Day(received + Duration::days(2)) }).await?;
             if let Some(&to) = communities.get(i % communities.len().max(1)) {
                 let note = "请社区核实情况，十日内反馈处理意见".to_owned();
-                self.petition_step(&by, id, Action::Assign { to, note }).await?;
+                self.petition_step(&by, id, Event::Assign { to: fazhi_domain::OrgId(to), note }).await?;
             }
             if i % 13 == 0 {
-                self.petition_step(&by_zhuren, id, Action::Lead { user: zhuren_id }).await?;
+                self.petition_step(&by_zhuren, id, Event::Lead { user: fazhi_domain::UserId(zhuren_id) }).await?;
             }
             if i % 23 == 0 {
                 // Accepted long ago and never answered: overdue (红牌), supervised.
                 let instruction = "请承办社区本周内拿出处理意见，逾期说明原因".to_owned();
-                self.petition_step(&by_fenguan, id, Action::Supervise { instruction }).await?;
+                self.petition_step(&by_fenguan, id, Event::Supervise { instruction }).await?;
                 continue;
             }
             let mut answer_after = 20 + (i as i64 % 30);
             if i % 11 == 0 {
                 let ext =
-                    Action::Extend {
+                    Event::Extend {
                         days: 30, approved: true, reason: "涉及多部门会商，经分管领导批准延期".into()
                     };
                 self.petition_step(&by, id, ext).await?;
@@ -146,22 +148,22 @@ impl App {
             if i % 19 == 0 {
                 // A leader supervises, and the item is also owned by a leader (包案).
                 let instruction = "该件群众反映强烈，请按期办结并做好解释工作".to_owned();
-                self.petition_step(&by_fenguan, id, Action::Supervise { instruction }).await?;
-                self.petition_step(&by_fenguan, id, Action::Lead { user: fenguan_id }).await?;
+                self.petition_step(&by_fenguan, id, Event::Supervise { instruction }).await?;
+                self.petition_step(&by_fenguan, id, Event::Lead { user: fazhi_domain::UserId(fenguan_id) }).await?;
             }
             let served = received + Duration::days(answer_after);
             if served > today {
                 continue; // still being handled within its period
             }
             let outcome = [Outcome::Support, Outcome::Explain, Outcome::Support, Outcome::Reject][i % 4];
-            let reply = Action::Reply {
+            let reply = Event::Reply {
                 outcome,
                 legal_basis: "《信访工作条例》第三十一条、第三十二条；《物业管理条例》第三十五条".into(),
                 text: "经调查核实，已责成相关单位限期整改，并向信访人说明情况。".into(),
             };
             self.petition_step(&by, id, reply).await?;
-            self.petition_step(&by, id, Action::Serve { on: served }).await?;
-            self.petition_step(&by, id, Action::Close).await?;
+            self.petition_step(&by, id, Event::Serve { on: Day(served) }).await?;
+            self.petition_step(&by, id, Event::Close).await?;
             let visit = served + Duration::days(7);
             if visit <= today && i % 3 != 2 {
                 let satisfaction = match i % 10 {
@@ -170,7 +172,7 @@ impl App {
                     _ => Satisfaction::Satisfied,
                 };
                 let note = "电话回访，信访人对处理结果作出评价".to_owned();
-                self.petition_step(&by, id, Action::Visit { on: visit, satisfaction, note }).await?;
+                self.petition_step(&by, id, Event::Visit { on: Day(visit), satisfaction, note }).await?;
             }
             if i % 31 == 7 && served + Duration::days(10) <= today {
                 let d = ReviewDraft {
@@ -197,7 +199,7 @@ impl App {
                 ..Default::default()
             };
             let dup = self.intake(&by, &d).await?;
-            self.petition_step(&by, dup.id, Action::Merge { into: first }).await?;
+            self.petition_step(&by, dup.id, Event::Merge { into: first }).await?;
             made += 1;
         }
         self.seed_street_mediation(&by, "万兴街道", &ids, today).await?;
@@ -251,16 +253,17 @@ impl App {
             }
             if i % 21 == 4 {
                 let reason = "被申请人明确表示拒绝调解".to_owned();
-                self.mediation_step(by, id, CaseAction::Decline { on: received + Duration::days(1), reason }).await?;
+                self.mediation_step(by, id, MediationEvent::Decline { on: Day(received + Duration::days(1)), reason })
+                    .await?;
                 continue;
             }
-            self.mediation_step(by, id, CaseAction::Consent { on: received + Duration::days(1) }).await?;
+            self.mediation_step(by, id, MediationEvent::Consent { on: Day(received + Duration::days(1)) }).await?;
             let held = received + Duration::days(5);
             if held > today {
                 continue;
             }
-            let session = CaseAction::Session {
-                held_on: held,
+            let session = MediationEvent::Session {
+                held_on: Day(held),
                 place: format!("{street_name}矛盾纠纷调处化解中心"),
                 record: "调解员分别听取双方陈述，释明相关法律规定，引导双方互谅互让。".into(),
                 mediator_id: Some(mediators[i % mediators.len()]),
@@ -272,7 +275,7 @@ impl App {
             }
             if i % 7 == 3 {
                 let routes = "调解不成，已告知双方可向人民法院提起诉讼或申请仲裁（人民调解法第二十六条）".to_owned();
-                self.mediation_step(by, id, CaseAction::Fail { on: ended, routes_told: routes }).await?;
+                self.mediation_step(by, id, MediationEvent::Fail { on: Day(ended), routes_told: routes }).await?;
                 continue;
             }
             let written = i % 5 != 0;
@@ -287,9 +290,14 @@ impl App {
                 mediator_signed: true,
                 sealed: true,
             };
-            self.mediation_step(by, id, CaseAction::Agree(agreement)).await?;
+            self.mediation_step(by, id, MediationEvent::Agree(agreement)).await?;
             if written && i % 3 == 0 && ended + Duration::days(10) <= today {
-                self.mediation_step(by, id, CaseAction::ConfirmationApplied { on: ended + Duration::days(10) }).await?;
+                self.mediation_step(
+                    by,
+                    id,
+                    MediationEvent::ConfirmationApplied { on: Day(ended + Duration::days(10)) },
+                )
+                .await?;
             }
             let check = ended + Duration::days(20);
             if check <= today {
@@ -299,8 +307,12 @@ impl App {
                 } else {
                     "被申请人未按期履行，已告知申请人可向人民法院起诉"
                 };
-                self.mediation_step(by, id, CaseAction::Performance { on: check, performed, note: note.into() })
-                    .await?;
+                self.mediation_step(
+                    by,
+                    id,
+                    MediationEvent::Performance { on: Day(check), performed, note: note.into() },
+                )
+                .await?;
             }
         }
         Ok(())

@@ -29,7 +29,13 @@ impl App {
     }
 
     /// Queues a scan now (the "check now" button and `fazhi clocks scan`).
-    pub async fn schedule_scan_now(&self) -> AppResult<()> {
+    /// Queues an immediate scan of every open clock (the 期限监督 page's button). Needs the
+    /// installation-settings permission: a scan touches every street's clocks.
+    ///
+    /// # Errors
+    /// [`crate::AppError::Forbidden`]; database errors.
+    pub async fn schedule_scan_now(&self, who: &fazhi_domain::access::Principal) -> AppResult<()> {
+        crate::require(who, fazhi_domain::access::SETTINGS_MANAGE)?;
         store::enqueue(&self.store.write, "clock.scan", "{}", None, self.now(), self.now()).await?;
         Ok(())
     }

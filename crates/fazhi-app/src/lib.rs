@@ -10,7 +10,9 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod clocks;
+pub mod ctx;
 pub mod demo;
+pub mod input;
 pub mod jobs;
 pub mod ledger;
 pub mod lookup_cache;
@@ -74,6 +76,20 @@ pub enum AppError {
     Unauthenticated(String),
     #[error("内部错误：{0}")]
     Internal(String),
+}
+
+impl AppError {
+    /// An internal error with its context and cause (logged, never shown).
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(format!("{context}: {cause}"))
+    }
+
+    /// A stored value this program did not write (an unknown code, a malformed date): an
+    /// error, never a silent default.
+    pub fn corrupt(kind: &fazhi_domain::record::Kind, id: i64, field: &str, value: &str) -> Self {
+        let v: String = value.chars().take(40).collect();
+        AppError::Internal(format!("{} {id}: stored {field} 「{v}」 is not a known value", kind.code))
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -153,7 +169,8 @@ impl App {
         };
         let nodes =
             fazhi_store::org::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
-        let tree = Arc::new(lookup_cache::OrgTree::new(nodes));
+        let kinds = fazhi_store::org::list_kinds(&self.store.read).await?;
+        let tree = Arc::new(lookup_cache::OrgTree::new(nodes, &kinds));
         self.lookups.put_tree(self.now(), tree.clone());
         Ok(tree)
     }
@@ -163,7 +180,18 @@ impl App {
         let u = user_store::get_user(&self.store.read, user).await?.ok_or(AppError::NotFound("用户"))?;
         let roles = role_store::roles_of_user(&self.store.read, user).await?;
         let grants: Vec<_> = roles.iter().map(|r| r.grant()).collect();
-        Ok(Principal::new(u.user_id(), fazhi_domain::OrgId(u.org_id), u.path(), &grants))
+        let gov = self.government_id(fazhi_domain::OrgId(u.org_id)).await?;
+        Ok(Principal::new(u.user_id(), fazhi_domain::OrgId(u.org_id), u.path(), &grants).with_government(gov))
+    }
+
+    /// The government body (a node whose kind keeps a log) at or above `org`, from the org
+    /// tree snapshot: where a principal's street-level registers are kept.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn government_id(&self, org: fazhi_domain::OrgId) -> AppResult<Option<fazhi_domain::OrgId>> {
+        let tree = self.org_snapshot().await?;
+        Ok(tree.governments_above(org.0).first().map(|g| fazhi_domain::OrgId(g.id)))
     }
 }
 

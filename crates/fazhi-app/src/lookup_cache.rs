@@ -40,21 +40,51 @@ struct Maps {
     tree: Option<Cached<Arc<OrgTree>>>,
 }
 
-/// Every org node, in path order, with an index by id.
+/// Every org node, in path order, with an index by id, and which node kinds are government
+/// bodies (their kind keeps a log: 街道/乡镇/区 by default; kinds are data).
 #[derive(Debug, Default)]
 pub struct OrgTree {
     pub nodes: Vec<OrgRow>,
     by_id: HashMap<i64, usize>,
+    government_kinds: Vec<String>,
 }
 
 impl OrgTree {
-    pub fn new(nodes: Vec<OrgRow>) -> Self {
+    /// The tree of `nodes`; `kinds` says which kinds are government bodies.
+    pub fn new(nodes: Vec<OrgRow>, kinds: &[fazhi_domain::org::OrgKind]) -> Self {
         let by_id = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
-        Self { nodes, by_id }
+        let government_kinds = kinds.iter().filter(|k| k.keeps_log).map(|k| k.code.clone()).collect();
+        Self { nodes, by_id, government_kinds }
     }
 
     pub fn get(&self, id: i64) -> Option<&OrgRow> {
         self.by_id.get(&id).map(|i| &self.nodes[*i])
+    }
+
+    /// Whether a node is a government body (its kind keeps a log).
+    pub fn is_government(&self, n: &OrgRow) -> bool {
+        self.government_kinds.contains(&n.kind)
+    }
+
+    /// The government bodies at or above node `id`, nearest first.
+    pub fn governments_above(&self, id: i64) -> Vec<&OrgRow> {
+        let Some(node) = self.get(id) else { return Vec::new() };
+        node.org_path()
+            .ids()
+            .into_iter()
+            .rev()
+            .filter_map(|o| self.get(o.0))
+            .filter(|n| self.is_government(n))
+            .collect()
+    }
+
+    /// The holder of node `id` as the policy sees it.
+    pub fn holder(&self, id: i64, owner: Option<fazhi_domain::UserId>) -> Option<fazhi_domain::access::Holder> {
+        self.get(id).map(|n| fazhi_domain::access::Holder {
+            org_id: fazhi_domain::OrgId(n.id),
+            org_path: n.org_path(),
+            owner,
+        })
     }
 }
 

@@ -1,82 +1,54 @@
 //! People's mediation (人民调解) use cases: committees and mediators, registering a dispute
-//! (directly or from a petition), consent, sessions, agreement or failure, the 30-day
-//! 司法确认 clock (人民调解法 第三十三条) and performance follow-up. Never published.
+//! (directly or from a petition), then the steps of the [`MediationFlow`] workflow — consent,
+//! sessions, agreement or failure, the 30-day 司法确认 clock (人民调解法 第三十三条),
+//! performance follow-up — through the one save path. Never published.
+//!
+//! Committees and cases are street-level registers ([`ScopeAnchor::Government`]): the
+//! 信访办's 本级 scope reaches its street's; a community worker sees those held in its
+//! community (none of the street's).
+//!
+//! [`ScopeAnchor::Government`]: fazhi_domain::record::ScopeAnchor::Government
 
-use chrono::NaiveDate;
-use fazhi_domain::access::{PETITION_HANDLE, Principal, RecordRef};
+use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, Principal, RecordRef, authorize};
 use fazhi_domain::identity::Phone;
 use fazhi_domain::mediation::{
-    Agreement, AgreementForm, DISPUTE_TYPES, JUDICIAL_CONFIRMATION_RULE, MediationEvent, MediationRefusal,
-    MediationState, mediation_transition,
+    Agreement, AgreementForm, DISPUTE_TYPES, MediationEvent, MediationFacts, MediationFlow, MediationRefusal,
+    MediationState, MediationStep,
 };
+use fazhi_domain::record::{Kind, MEDIATION, MEDIATION_COMMITTEE};
 use fazhi_domain::validation::bounded_text;
-use fazhi_domain::{FieldErrors, OrgId, UserId};
+use fazhi_domain::workflow::{Responsible, Workflow};
+use fazhi_domain::{Day, FieldErrors, OrgId, UserId};
 use fazhi_store::mediation::{self as store, CaseQuery, CaseRow, CommitteeRow, MediatorRow, NewCase, SessionRow};
-use fazhi_store::org as org_store;
+use serde_json::{Value, json};
 
-use crate::clocks::{ClockTarget, ClockView};
-use crate::ledger::Change;
+use crate::clocks::ClockView;
+use crate::ctx::{Ctx, Record};
+use crate::input::{flag, opt_i64};
 use crate::org::By;
-use crate::{App, AppError, AppResult, check, require};
+use crate::{App, AppError, AppResult, require};
 
 /// One party as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct PartyDraft {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub phone: String,
     /// 申请人 or 被申请人.
-    #[serde(default)]
     pub side: String,
 }
 
 /// A dispute as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct CaseDraft {
     pub committee_id: Option<i64>,
     pub mediator_id: Option<i64>,
     pub petition_id: Option<i64>,
-    #[serde(default)]
     pub dispute_type: String,
-    #[serde(default)]
     pub summary: String,
-    #[serde(default)]
     pub received_on: String,
-    #[serde(default)]
     pub parties: Vec<PartyDraft>,
-}
-
-/// A step on a case.
-#[derive(Debug, Clone)]
-pub enum CaseAction {
-    Consent {
-        on: NaiveDate,
-    },
-    Decline {
-        on: NaiveDate,
-        reason: String,
-    },
-    Session {
-        held_on: NaiveDate,
-        place: String,
-        record: String,
-        mediator_id: Option<i64>,
-    },
-    Agree(Agreement),
-    Fail {
-        on: NaiveDate,
-        routes_told: String,
-    },
-    Performance {
-        on: NaiveDate,
-        performed: bool,
-        note: String,
-    },
-    /// The parties applied to the court for 司法确认 (第三十三条).
-    ConfirmationApplied {
-        on: NaiveDate,
-    },
 }
 
 /// A case with everything its page shows.
@@ -88,33 +60,96 @@ pub struct CaseView {
     pub sessions: Vec<SessionRow>,
     pub clocks: Vec<ClockView>,
     pub parties: Vec<PartyDraft>,
+    /// The steps the workflow offers in the case's state (what the page shows as forms).
+    pub offered: Vec<MediationStep>,
 }
 
+/// The label of a stored state code.
 pub fn state_label(code: &str) -> &'static str {
     MediationState::parse(code).map_or("未知", MediationState::label)
-}
-
-fn parse_day(raw: &str, field: &'static str, label: &str) -> Result<NaiveDate, FieldErrors> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldErrors::single(field, format!("{label}应为 YYYY-MM-DD")))
 }
 
 fn refusal(r: MediationRefusal) -> AppError {
     match r {
         MediationRefusal::Agreement(e) => AppError::Invalid(e),
+        MediationRefusal::Field(f) => AppError::Invalid(FieldErrors(vec![f])),
         other => AppError::Invalid(FieldErrors::single("action", other.to_string())),
     }
 }
 
-impl App {
-    async fn org_ref(&self, org: OrgId, owner: Option<i64>) -> AppResult<RecordRef> {
-        let node = org_store::get_node(&self.store.read, org).await?.ok_or(AppError::NotFound("机构"))?;
-        Ok(RecordRef { org_id: org, org_path: node.org_path(), owner: owner.map(UserId) })
+impl Record for CaseRow {
+    const KIND: &'static Kind = &MEDIATION;
+
+    fn id(&self) -> i64 {
+        self.id
     }
 
+    fn log_org(&self) -> OrgId {
+        OrgId(self.org_id)
+    }
+
+    fn holder_ids(&self) -> Vec<(OrgId, Option<UserId>)> {
+        vec![(OrgId(self.org_id), self.created_by.map(UserId))]
+    }
+}
+
+fn case_ref(tree: &crate::lookup_cache::OrgTree, c: &CaseRow) -> RecordRef {
+    RecordRef::of(&MEDIATION, c.holder_ids().into_iter().filter_map(|(o, u)| tree.holder(o.0, u)).collect())
+}
+
+/// The facts the mediation workflow reads.
+async fn facts_of(ctx: &mut Ctx<'_>, c: &CaseRow) -> AppResult<MediationFacts> {
+    let mediators = store::mediators(ctx.tx(), &[c.committee_id]).await?.into_iter().map(|m| m.id).collect();
+    Ok(MediationFacts {
+        received: Day::from_text(&c.received_on)
+            .map_err(|_| AppError::corrupt(&MEDIATION, c.id, "received_on", &c.received_on))?,
+        today: ctx.today,
+        written_agreement: c.agreed_on.is_some() && c.agreement_form == AgreementForm::Written.code(),
+        mediators,
+    })
+}
+
+/// The case after an accepted step (pure).
+fn apply(c: &CaseRow, e: &MediationEvent, next: MediationState) -> CaseRow {
+    let mut c = c.clone();
+    match e {
+        MediationEvent::Consent { on } => c.consent_on = Some(on.to_string()),
+        MediationEvent::Decline { on, reason } => {
+            c.decline_reason.clone_from(reason);
+            c.ended_on = Some(on.to_string());
+        }
+        MediationEvent::Session { .. } => {}
+        MediationEvent::Agree(a) => {
+            c.agreement_form = a.form.code().to_owned();
+            c.agreement_facts.clone_from(&a.facts);
+            c.agreement_terms.clone_from(&a.terms);
+            c.agreement_manner.clone_from(&a.manner);
+            c.perform_by = Some(a.perform_by.to_string());
+            c.agreed_on = Some(a.signed_on.to_string());
+            c.ended_on = Some(a.signed_on.to_string());
+        }
+        MediationEvent::Fail { on, routes_told } => {
+            c.routes_told.clone_from(routes_told);
+            c.ended_on = Some(on.to_string());
+        }
+        MediationEvent::Performance { on, note, .. } => {
+            c.performance_checked_on = Some(on.to_string());
+            c.performance_note.clone_from(note);
+        }
+        MediationEvent::ConfirmationApplied { on } => c.confirmation_applied_on = Some(on.to_string()),
+    }
+    c.state = next.code().to_owned();
+    c
+}
+
+impl App {
     /// Committees within scope, with their mediators.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] without petition read permission; database errors.
     pub async fn committees(&self, who: &Principal) -> AppResult<Vec<(CommitteeRow, Vec<MediatorRow>)>> {
-        let filter = self.street_filter(who).await?;
+        require(who, PETITION_READ)?;
+        let filter = who.filter_for(&MEDIATION_COMMITTEE, PETITION_READ);
         let out = store::committees(&self.store.read, filter.as_ref()).await?;
         let ids: Vec<i64> = out.iter().map(|c| c.id).collect();
         let mediators = store::mediators(&self.store.read, &ids).await?;
@@ -127,59 +162,58 @@ impl App {
             .collect())
     }
 
-    /// Sets up a 人民调解委员会 at a street/township (人民调解法 第三十四条 by analogy).
+    /// Sets up a 人民调解委员会 at node `org` (人民调解法 第三十四条 by analogy): the creator
+    /// must be able to create street-level registers there.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`], [`AppError::Invalid`] for the name; database errors.
     pub async fn create_committee(&self, by: &By<'_>, org: OrgId, name: &str) -> AppResult<i64> {
-        // Staff of the street's offices set up the street's committee (street-level record).
-        let (gov, _) = self.government_of(by.who.org_id).await?;
-        if org != gov || !by.who.has(PETITION_HANDLE) {
-            check(by.who, PETITION_HANDLE, &self.org_ref(org, Some(by.who.user_id.0)).await?)?;
-        }
         let name = bounded_text("name", "调解委员会名称", name, 2, 60).map_err(|e| FieldErrors(vec![e]))?;
-        let mut tx = self.store.begin().await?;
-        let id = store::insert_committee(&mut tx, org.0, &name, self.now()).await?;
-        let c = Change {
-            org,
-            record_type: "mediation_committee",
-            record_id: id.to_string(),
-            action: "mediation.committee",
-            change: serde_json::json!({"name": name}),
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), c).await?;
-        tx.commit().await?;
+        let mut ctx = self.begin(by).await?;
+        ctx.authorize_create(&MEDIATION_COMMITTEE, PETITION_HANDLE, org).await?;
+        let now = ctx.now;
+        let id = store::insert_committee(ctx.tx(), org.0, &name, now).await?;
+        let key = fazhi_domain::record::RecordKey::new(&MEDIATION_COMMITTEE, id);
+        ctx.record(key, org, "mediation.committee", json!({"fields": {"name": [null, name], "org_id": [null, org.0]}}))
+            .await?;
+        ctx.commit().await?;
         Ok(id)
     }
 
-    /// Adds a mediator to a committee.
+    /// Adds a mediator to a committee the actor may handle.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`], [`AppError::Forbidden`] (another street's committee),
+    /// [`AppError::Invalid`] for name or phone; database errors.
     pub async fn add_mediator(&self, by: &By<'_>, committee: i64, name: &str, phone: &str) -> AppResult<i64> {
-        let c = store::committee(&self.store.read, committee).await?.ok_or(AppError::NotFound("调解委员会"))?;
-        require(by.who, PETITION_HANDLE)?;
         let mut e = FieldErrors::new();
         let name = e.take(bounded_text("name", "调解员姓名", name, 2, 30));
         let phone = if phone.trim().is_empty() { None } else { e.take(Phone::parse("phone", phone)) };
+        let mut ctx = self.begin(by).await?;
+        let key = fazhi_domain::record::RecordKey::new(&MEDIATION_COMMITTEE, committee);
+        let rec = ctx.authorize(key, PETITION_HANDLE).await?;
         e.into_result()?;
         let name = name.unwrap_or_default();
         let phone = phone.map(|p| p.as_str().to_owned()).unwrap_or_default();
-        let mut tx = self.store.begin().await?;
-        let id = store::insert_mediator(&mut tx, committee, &name, &phone, None, self.now()).await?;
-        let ch = Change {
-            org: OrgId(c.org_id),
-            record_type: "mediation_committee",
-            record_id: committee.to_string(),
-            action: "mediation.mediator",
-            change: serde_json::json!({"mediator_id": id, "name": name}),
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), ch).await?;
-        tx.commit().await?;
+        let now = ctx.now;
+        let id = store::insert_mediator(ctx.tx(), committee, &name, &phone, None, now).await?;
+        let org = rec.holders.first().map_or(by.who.org_id, |h| h.org_id);
+        ctx.record(key, org, "mediation.mediator", json!({"payload": {"mediator_id": id, "name": name}})).await?;
+        ctx.commit().await?;
         Ok(id)
     }
 
-    /// Registers a dispute for mediation (人民调解法 第十七、十八条).
+    /// Registers a dispute for mediation (人民调解法 第十七、十八条) with a committee the actor
+    /// may see.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming every broken field; [`AppError::Forbidden`]; database
+    /// errors.
     pub async fn register_mediation(&self, by: &By<'_>, d: &CaseDraft) -> AppResult<i64> {
         require(by.who, PETITION_HANDLE)?;
-        let mut e = FieldErrors::new();
         let committees = self.committees(by.who).await?;
+        let mut ctx = self.begin(by).await?;
+        let mut e = FieldErrors::new();
         let committee = d.committee_id.and_then(|id| committees.iter().find(|(c, _)| c.id == id));
         if committee.is_none() {
             e.add("committee_id", "请选择人民调解委员会");
@@ -193,18 +227,17 @@ impl App {
             e.add("dispute_type", "请选择纠纷类型");
         }
         let summary = e.take(bounded_text("summary", "纠纷简要情况", &d.summary, 5, 4000));
-        let today = fazhi_domain::clock::beijing_date(self.now());
         let received = if d.received_on.trim().is_empty() {
-            Some(today)
+            Some(ctx.today)
         } else {
-            match parse_day(&d.received_on, "received_on", "受理日期") {
-                Ok(day) if day <= today => Some(day),
+            match Day::parse("received_on", "受理日期", &d.received_on) {
+                Ok(day) if day <= ctx.today => Some(day),
                 Ok(_) => {
                     e.add("received_on", "受理日期不能晚于今天");
                     None
                 }
                 Err(x) => {
-                    e.0.extend(x.0);
+                    e.push(x);
                     None
                 }
             }
@@ -222,20 +255,24 @@ impl App {
         if parties.len() < 2 {
             e.add("parties", "纠纷至少有两方当事人，请填写双方姓名");
         }
-        if let Some(p) = d.petition_id
-            && self.petition(by.who, p).await.is_err()
-        {
-            e.add("petition_id", format!("没有编号为 {p} 的信访件，或不在您的查看范围内"));
+        if let Some(p) = d.petition_id {
+            let tree = ctx.tree().await?;
+            let seen = fazhi_store::petitions::get(ctx.tx(), p).await?.is_some_and(|row| {
+                authorize(by.who, PETITION_READ, &crate::petitions::petition_ref(&tree, &row)).into_result().is_ok()
+            });
+            if !seen {
+                e.add("petition_id", format!("没有编号为 {p} 的信访件，或不在您的查看范围内"));
+            }
         }
         e.into_result()?;
         let (Some((committee, _)), Some(received)) = (committee, received) else {
-            return Err(AppError::Internal("validated input incomplete".into()));
+            return Err(AppError::internal("mediation", "validated input incomplete"));
         };
-        let year = received.format("%Y").to_string();
-        let prefix = format!("（{year}）调{}-", committee.id);
-        let n = store::count_cases_since(&self.store.read, &prefix).await? + 1;
+        ctx.authorize_create(&MEDIATION, PETITION_HANDLE, OrgId(committee.org_id)).await?;
+        let prefix = format!("（{}）调{}-", received.date().format("%Y"), committee.id);
+        let n = store::count_cases_since(ctx.tx(), &prefix).await? + 1;
         let case_no = format!("{prefix}{n:04}号");
-        let parties_json = serde_json::to_string(&parties).map_err(|e| AppError::Internal(e.to_string()))?;
+        let parties_json = serde_json::to_string(&parties).map_err(|e| AppError::internal("parties", e))?;
         let summary = summary.unwrap_or_default();
         let new = NewCase {
             org_id: committee.org_id,
@@ -247,31 +284,29 @@ impl App {
             parties_json: &parties_json,
             summary: &summary,
             received_on: &received.to_string(),
-            created_by: (by.who.user_id.0 > 0).then_some(by.who.user_id.0),
+            created_by: by.who.user().map(|u| u.0),
         };
-        let mut tx = self.store.begin().await?;
-        let id = store::insert_case(&mut tx, &new, self.now()).await?;
-        let c = Change {
-            org: OrgId(committee.org_id),
-            record_type: "mediation",
-            record_id: id.to_string(),
-            action: "mediation.register",
-            change: serde_json::json!({"case_no": case_no, "dispute_type": d.dispute_type, "parties": parties.len(),
-                "petition_id": d.petition_id}),
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), c).await?;
-        tx.commit().await?;
+        let now = ctx.now;
+        let id = store::insert_case(ctx.tx(), &new, now).await?;
+        let row = store::get_case(ctx.tx(), id).await?.ok_or(AppError::NotFound("调解案件"))?;
+        ctx.save(None, &row, "mediation.register", Value::Null).await?;
+        ctx.commit().await?;
         Ok(id)
     }
 
     /// Cases within scope.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] without petition read permission; database errors.
     pub async fn mediations(&self, who: &Principal, q: &CaseQuery) -> AppResult<Vec<CaseRow>> {
-        let filter = self.street_filter(who).await?;
-        Ok(store::cases(&self.store.read, filter.as_ref(), q).await?)
+        require(who, PETITION_READ)?;
+        Ok(store::cases(&self.store.read, who.filter_for(&MEDIATION, PETITION_READ).as_ref(), q).await?)
     }
 
-    /// One case with its committee, sessions and clock.
+    /// One case with its committee, sessions, clocks and the steps offered.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] (also when out of scope); database errors.
     pub async fn mediation(&self, who: &Principal, id: i64) -> AppResult<CaseView> {
         let list = self.mediations(who, &CaseQuery { ids: Some(vec![id]), limit: 1, ..Default::default() }).await?;
         let case = list.into_iter().next().ok_or(AppError::NotFound("调解案件"))?;
@@ -279,232 +314,173 @@ impl App {
             store::committee(&self.store.read, case.committee_id).await?.ok_or(AppError::NotFound("调解委员会"))?;
         let mediators = store::mediators(&self.store.read, &[committee.id]).await?;
         let sessions = store::sessions(&self.store.read, id).await?;
-        let clocks = self.clocks_of("mediation", &id.to_string()).await?;
-        let parties = serde_json::from_str(&case.parties_json).unwrap_or_default();
-        Ok(CaseView { case, committee, mediators, sessions, clocks, parties })
+        let clocks = self.clocks_of_record(&MEDIATION, &id.to_string()).await?;
+        let parties = serde_json::from_str(&case.parties_json).map_err(|e| AppError::internal("parties", e))?;
+        let state = MediationState::parse(&case.state)
+            .ok_or_else(|| AppError::corrupt(&MEDIATION, id, "state", &case.state))?;
+        let facts = MediationFacts {
+            received: Day::from_text(&case.received_on)
+                .map_err(|_| AppError::corrupt(&MEDIATION, id, "received_on", &case.received_on))?,
+            today: Day::at(self.now()),
+            written_agreement: case.agreed_on.is_some() && case.agreement_form == AgreementForm::Written.code(),
+            mediators: mediators.iter().map(|m| m.id).collect(),
+        };
+        let offered = if who.has(PETITION_HANDLE) { MediationFlow::offered(state, &facts) } else { Vec::new() };
+        Ok(CaseView { case, committee, mediators, sessions, clocks, parties, offered })
     }
 
-    /// A step on a case; the domain decides; clock and ledger follow in one transaction.
-    pub async fn mediation_step(&self, by: &By<'_>, id: i64, action: CaseAction) -> AppResult<()> {
-        require(by.who, PETITION_HANDLE)?;
-        let view = self.mediation(by.who, id).await?;
-        let mut c = view.case;
-        let state = MediationState::parse(&c.state).unwrap_or(MediationState::Registered);
-        let today = fazhi_domain::clock::beijing_date(self.now());
-        let received = NaiveDate::parse_from_str(&c.received_on, "%Y-%m-%d").unwrap_or(today);
-        let check_day = |on: NaiveDate, field: &'static str| -> AppResult<()> {
-            if on > today {
-                Err(AppError::Invalid(FieldErrors::single(field, "日期不能晚于今天")))
-            } else if on < received {
-                Err(AppError::Invalid(FieldErrors::single(field, format!("日期不能早于受理日期 {}", c.received_on))))
-            } else {
-                Ok(())
-            }
-        };
-        let mut session: Option<SessionRow> = None;
-        let mut start_confirmation: Option<NaiveDate> = None;
-        let mut complete_confirmation: Option<NaiveDate> = None;
-        let (code, change) = match &action {
-            CaseAction::Consent { on } => {
-                check_day(*on, "date")?;
-                mediation_transition(state, &MediationEvent::Consent).map_err(refusal)?;
-                c.consent_on = Some(on.to_string());
-                ("mediation.consent", serde_json::json!({"on": on.to_string()}))
-            }
-            CaseAction::Decline { on, reason } => {
-                check_day(*on, "date")?;
-                mediation_transition(state, &MediationEvent::Decline { reason: reason.clone() }).map_err(refusal)?;
-                c.decline_reason = reason.clone();
-                c.ended_on = Some(on.to_string());
-                ("mediation.decline", serde_json::json!({"on": on.to_string(), "reason": reason}))
-            }
-            CaseAction::Session { held_on, place, record, mediator_id } => {
-                check_day(*held_on, "held_on")?;
-                mediation_transition(state, &MediationEvent::Session).map_err(refusal)?;
-                let mut e = FieldErrors::new();
-                let place = e.take(bounded_text("place", "调解地点", place, 2, 100));
-                let record = e.take(bounded_text("record", "调解记录", record, 5, 8000));
-                if let Some(m) = mediator_id
-                    && !view.mediators.iter().any(|x| x.id == *m)
-                {
-                    e.add("mediator_id", "所选调解员不属于该调解委员会");
-                }
-                e.into_result()?;
-                session = Some(SessionRow {
+    /// A step on a case: loaded for update in the use case's transaction, THE policy, the
+    /// workflow's transition, the save path and the step's clock plan, all in one
+    /// transaction. Returns the case as the step left it.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`], [`AppError::Forbidden`], [`AppError::Invalid`] with the
+    /// workflow's refusal or the field at fault; database errors.
+    pub async fn mediation_step(&self, by: &By<'_>, id: i64, e: MediationEvent) -> AppResult<CaseRow> {
+        let mut ctx = self.begin(by).await?;
+        let row = store::get_case_for_update(ctx.tx(), id).await?.ok_or(AppError::NotFound("调解案件"))?;
+        let tree = ctx.tree().await?;
+        let step = MediationFlow::step_of(&e);
+        authorize(by.who, MediationFlow::permission(step), &case_ref(&tree, &row)).into_result()?;
+        let state =
+            MediationState::parse(&row.state).ok_or_else(|| AppError::corrupt(&MEDIATION, id, "state", &row.state))?;
+        let facts = facts_of(&mut ctx, &row).await?;
+        let next = MediationFlow::transition(state, &e, &facts).map_err(refusal)?;
+        let after = apply(&row, &e, next);
+        let now = ctx.now;
+        store::save_case(ctx.tx(), &after, now).await?;
+        let mut payload = serde_json::Map::new();
+        match &e {
+            MediationEvent::Session { held_on, place, record, mediator_id } => {
+                let s = SessionRow {
                     id: 0,
                     case_id: id,
                     held_on: held_on.to_string(),
-                    place: place.unwrap_or_default(),
+                    place: place.trim().to_owned(),
                     mediator_id: *mediator_id,
-                    record: record.unwrap_or_default(),
-                    created_by: (by.who.user_id.0 > 0).then_some(by.who.user_id.0),
-                    created_at: self.now(),
-                });
-                ("mediation.session", serde_json::json!({"held_on": held_on.to_string()}))
-            }
-            CaseAction::Agree(a) => {
-                check_day(a.signed_on, "signed_on")?;
-                mediation_transition(state, &MediationEvent::Agree(a.clone())).map_err(refusal)?;
-                c.agreement_form = match a.form {
-                    AgreementForm::Written => "written".into(),
-                    AgreementForm::Oral => "oral".into(),
+                    record: record.trim().to_owned(),
+                    created_by: by.who.user().map(|u| u.0),
+                    created_at: ctx.now,
                 };
-                c.agreement_facts = a.facts.clone();
-                c.agreement_terms = a.terms.clone();
-                c.agreement_manner = a.manner.clone();
-                c.perform_by = Some(a.perform_by.to_string());
-                c.agreed_on = Some(a.signed_on.to_string());
-                c.ended_on = Some(a.signed_on.to_string());
-                start_confirmation = Some(a.signed_on);
-                (
-                    "mediation.agree",
-                    serde_json::json!({"form": c.agreement_form, "signed_on": a.signed_on.to_string(),
-                    "perform_by": a.perform_by.to_string()}),
-                )
+                let sid = store::add_session(ctx.tx(), &s).await?;
+                // The session record is the 调解工作记录 (第二十七条): its text is in the ledger.
+                payload.insert(
+                    "session".into(),
+                    json!({"id": sid, "held_on": s.held_on, "place": s.place, "mediator_id": s.mediator_id,
+                        "record": s.record}),
+                );
             }
-            CaseAction::Fail { on, routes_told } => {
-                check_day(*on, "date")?;
-                mediation_transition(state, &MediationEvent::Fail { routes_told: routes_told.clone() })
-                    .map_err(refusal)?;
-                c.routes_told = routes_told.clone();
-                c.ended_on = Some(on.to_string());
-                ("mediation.fail", serde_json::json!({"on": on.to_string(), "routes_told": routes_told}))
+            MediationEvent::Agree(a) => {
+                payload.insert(
+                    "signatures".into(),
+                    json!({"parties": a.parties_signed, "mediator": a.mediator_signed, "sealed": a.sealed}),
+                );
             }
-            CaseAction::Performance { on, performed, note } => {
-                check_day(*on, "date")?;
-                mediation_transition(state, &MediationEvent::Performance { performed: *performed }).map_err(refusal)?;
-                c.performance_checked_on = Some(on.to_string());
-                c.performance_note = note.clone();
-                (
-                    "mediation.performance",
-                    serde_json::json!({"on": on.to_string(), "performed": performed,
-                    "note": note}),
-                )
+            MediationEvent::Performance { performed, .. } => {
+                payload.insert("performed".into(), json!(performed));
             }
-            CaseAction::ConfirmationApplied { on } => {
-                check_day(*on, "date")?;
-                if c.agreed_on.is_none() || c.agreement_form != "written" {
-                    return Err(AppError::Invalid(FieldErrors::single(
-                        "action",
-                        "只有已生效的书面调解协议才能申请司法确认（人民调解法第三十三条）",
-                    )));
-                }
-                c.confirmation_applied_on = Some(on.to_string());
-                complete_confirmation = Some(*on);
-                ("mediation.confirmation_applied", serde_json::json!({"on": on.to_string()}))
-            }
-        };
-        let next = match &action {
-            CaseAction::Consent { .. } => MediationState::Mediating,
-            CaseAction::Decline { .. } => MediationState::Declined,
-            CaseAction::Agree(_) => MediationState::Agreed,
-            CaseAction::Fail { .. } => MediationState::Failed,
-            CaseAction::Performance { performed: true, .. } => MediationState::Performed,
-            CaseAction::Performance { performed: false, .. } => MediationState::NotPerformed,
-            CaseAction::Session { .. } | CaseAction::ConfirmationApplied { .. } => state,
-        };
-        c.state = next.code().to_owned();
-        let mut tx = self.store.begin().await?;
-        store::save_case(&mut tx, &c, self.now()).await?;
-        if let Some(s) = &session {
-            store::add_session(&mut tx, s).await?;
+            _ => {}
         }
-        let ch = Change {
-            org: OrgId(c.org_id),
-            record_type: "mediation",
-            record_id: id.to_string(),
-            action: code,
-            change,
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), ch).await?;
-        if let Some(on) = start_confirmation
-            && c.agreement_form == "written"
-        {
-            let t = ClockTarget {
-                record_type: "mediation",
-                record_id: id.to_string(),
-                org: OrgId(c.org_id),
-                owner: c.created_by.map(UserId),
-            };
-            self.start_clock_in(&mut tx, by, t, JUDICIAL_CONFIRMATION_RULE, on).await?;
+        let plan = MediationFlow::clocks(state, &e, &facts);
+        let creator = after.created_by.map(UserId);
+        let actor = by.who.user();
+        let clocks = ctx
+            .apply_clocks(after.key(), OrgId(after.org_id), &plan, |r| match r {
+                Responsible::Actor => actor,
+                Responsible::Creator => creator,
+                Responsible::Body => None,
+            })
+            .await?;
+        if !clocks.is_empty() {
+            payload.insert("clocks".into(), Value::Array(clocks));
         }
-        if let Some(on) = complete_confirmation
-            && let Some(clock) =
-                view.clocks.iter().find(|k| k.clock.rule.id == JUDICIAL_CONFIRMATION_RULE && !k.row.closed)
-        {
-            self.complete_clock_in(&mut tx, by, &clock.row, on).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        ctx.save(Some(&row), &after, MediationFlow::action(step), Value::Object(payload)).await?;
+        ctx.commit().await?;
+        Ok(after)
     }
 }
 
-/// A case step as a form or API body states it.
-#[derive(Debug, Clone, Default)]
+/// A case step as a form or an API body states it: both faces deserialize into this one
+/// type and convert through [`CaseStepInput::event`].
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct CaseStepInput {
     /// consent, decline, session, agree, fail, performance, confirmation
     pub action: String,
+    /// `YYYY-MM-DD`: of the step (the session's, the agreement's signing).
     pub date: String,
+    /// Reason (decline), routes told (fail) or note (performance).
     pub reason: String,
     pub place: String,
+    /// 调解工作记录 (session).
     pub record: String,
+    #[serde(deserialize_with = "opt_i64")]
+    #[schema(value_type = Option<i64>)]
     pub mediator_id: Option<i64>,
     /// written or oral
     pub form: String,
     pub facts: String,
     pub terms: String,
     pub manner: String,
+    /// `YYYY-MM-DD`.
     pub perform_by: String,
+    #[serde(deserialize_with = "flag")]
+    #[schema(value_type = bool)]
     pub parties_signed: bool,
+    #[serde(deserialize_with = "flag")]
+    #[schema(value_type = bool)]
     pub mediator_signed: bool,
+    #[serde(deserialize_with = "flag")]
+    #[schema(value_type = bool)]
     pub sealed: bool,
+    /// yes or no (performance).
     pub performed: String,
 }
 
 impl CaseStepInput {
-    pub fn action(&self) -> Result<CaseAction, FieldErrors> {
-        let date = || parse_day(&self.date, "date", "日期");
-        Ok(match self.action.as_str() {
-            "consent" => CaseAction::Consent { on: date()? },
-            "decline" => CaseAction::Decline { on: date()?, reason: self.reason.trim().to_owned() },
-            "session" => CaseAction::Session {
-                held_on: parse_day(&self.date, "held_on", "调解日期")?,
+    /// The step, with its payload parsed.
+    ///
+    /// # Errors
+    /// [`FieldErrors`] naming the field that cannot be parsed.
+    pub fn event(&self) -> Result<MediationEvent, FieldErrors> {
+        let day = |raw: &str, field, label| Day::parse(field, label, raw).map_err(|e| FieldErrors(vec![e]));
+        let date = || day(&self.date, "date", "日期");
+        let step = MediationStep::parse(&self.action).ok_or_else(|| FieldErrors::single("action", "未知的调解步骤"))?;
+        Ok(match step {
+            MediationStep::Consent => MediationEvent::Consent { on: date()? },
+            MediationStep::Decline => MediationEvent::Decline { on: date()?, reason: self.reason.trim().to_owned() },
+            MediationStep::Session => MediationEvent::Session {
+                held_on: day(&self.date, "held_on", "调解日期")?,
                 place: self.place.clone(),
                 record: self.record.clone(),
                 mediator_id: self.mediator_id,
             },
-            "agree" => {
+            MediationStep::Agree => {
                 let mut e = FieldErrors::new();
-                let signed_on = parse_day(&self.date, "signed_on", "签订日期").map_err(|x| e.0.extend(x.0)).ok();
-                let perform_by =
-                    parse_day(&self.perform_by, "perform_by", "履行期限").map_err(|x| e.0.extend(x.0)).ok();
-                let form = match self.form.as_str() {
-                    "written" => Some(AgreementForm::Written),
-                    "oral" => Some(AgreementForm::Oral),
-                    _ => {
-                        e.add("form", "请选择协议形式（书面或口头，人民调解法第二十八条）");
-                        None
-                    }
-                };
+                let signed_on = e.take(Day::parse("signed_on", "签订日期", &self.date));
+                let perform_by = e.take(Day::parse("perform_by", "履行期限", &self.perform_by));
+                let form = AgreementForm::parse(&self.form);
+                if form.is_none() {
+                    e.add("form", "请选择协议形式（书面或口头，人民调解法第二十八条）");
+                }
                 e.into_result()?;
                 let (Some(signed_on), Some(perform_by), Some(form)) = (signed_on, perform_by, form) else {
                     return Err(FieldErrors::single("date", "日期应为 YYYY-MM-DD"));
                 };
-                CaseAction::Agree(Agreement {
+                MediationEvent::Agree(Agreement {
                     form,
                     facts: self.facts.trim().to_owned(),
                     terms: self.terms.trim().to_owned(),
                     manner: self.manner.trim().to_owned(),
-                    perform_by,
-                    signed_on,
+                    perform_by: perform_by.date(),
+                    signed_on: signed_on.date(),
                     parties_signed: self.parties_signed,
                     mediator_signed: self.mediator_signed,
                     sealed: self.sealed,
                 })
             }
-            "fail" => CaseAction::Fail { on: date()?, routes_told: self.reason.trim().to_owned() },
-            "performance" => CaseAction::Performance {
+            MediationStep::Fail => MediationEvent::Fail { on: date()?, routes_told: self.reason.trim().to_owned() },
+            MediationStep::Performance => MediationEvent::Performance {
                 on: date()?,
                 performed: match self.performed.as_str() {
                     "yes" => true,
@@ -513,8 +489,7 @@ impl CaseStepInput {
                 },
                 note: self.reason.trim().to_owned(),
             },
-            "confirmation" => CaseAction::ConfirmationApplied { on: date()? },
-            _ => return Err(FieldErrors::single("action", "未知的调解步骤")),
+            MediationStep::Confirmation => MediationEvent::ConfirmationApplied { on: date()? },
         })
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 /// The record reference of an org node: a node is owned by itself.
 pub fn node_ref(row: &OrgRow) -> RecordRef {
-    RecordRef { org_id: OrgId(row.id), org_path: row.org_path(), owner: None }
+    RecordRef::single(OrgId(row.id), row.org_path(), None)
 }
 
 /// What a change to a node says about its author.

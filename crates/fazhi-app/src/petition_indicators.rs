@@ -162,7 +162,7 @@ impl App {
             .map(|r| r.id)
             .collect();
         // Mediation.
-        let street = self.street_filter(who).await?;
+        let street = who.filter_for(&fazhi_domain::record::MEDIATION, fazhi_domain::access::PETITION_READ);
         let cases =
             med_store::cases(&self.store.read, street.as_ref(), &CaseQuery { limit: 5000, ..Default::default() })
                 .await?;

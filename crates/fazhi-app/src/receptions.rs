@@ -8,7 +8,9 @@ use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, Principal, ScopeFilte
 use fazhi_domain::validation::bounded_text;
 use fazhi_store::receptions::{self as store, DayRow, ReceptionRow};
 
-use crate::ledger::Change;
+use fazhi_domain::OrgId;
+use fazhi_domain::record::{PETITION, RECEPTION, RECEPTION_DAY, RecordKey};
+
 use crate::org::By;
 use crate::petitions::{IntakeDraft, PetitionerDraft};
 use crate::{App, AppError, AppResult, require};
@@ -100,6 +102,8 @@ impl App {
             return Err(AppError::Internal("validated input incomplete".into()));
         };
         let (gov, _) = self.government_of(by.who.org_id).await?;
+        let mut ctx = self.begin(by).await?;
+        ctx.authorize_create(&RECEPTION_DAY, PETITION_HANDLE, gov).await?;
         let row = DayRow {
             id: 0,
             org_id: gov.0,
@@ -110,28 +114,29 @@ impl App {
             hours: hours.unwrap_or_default(),
             place: place.unwrap_or_default(),
             topic: topic.unwrap_or_default(),
-            created_by: Some(by.who.user_id.0),
-            created_at: self.now(),
+            created_by: by.who.user().map(|u| u.0),
+            created_at: ctx.now,
         };
-        let mut tx = self.store.begin().await?;
-        let id = store::insert_day(&mut tx, &row).await?;
-        let c = Change {
-            org: gov,
-            record_type: "reception_day",
-            record_id: id.to_string(),
-            action: "reception.schedule",
-            change: serde_json::json!({"leader": row.leader_name, "day": row.day, "hours": row.hours,
-                "place": row.place}),
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), c).await?;
-        tx.commit().await?;
+        let id = store::insert_day(ctx.tx(), &row).await?;
+        let fields = fazhi_ledger::diff::diff(
+            None,
+            &serde_json::to_value(DayRow { id, ..row }).map_err(|e| AppError::internal("day", e))?,
+        );
+        ctx.record(
+            RecordKey::new(&RECEPTION_DAY, id),
+            gov,
+            "reception.schedule",
+            fazhi_ledger::diff::change(fields, serde_json::Value::Null),
+        )
+        .await?;
+        ctx.commit().await?;
         Ok(id)
     }
 
     /// Reception days of the principal's street within `[from, to]`.
     pub async fn reception_days(&self, who: &Principal, from: &str, to: &str) -> AppResult<Vec<DayRow>> {
-        let filter = self.street_filter(who).await?;
+        require(who, PETITION_READ)?;
+        let filter = who.filter_for(&RECEPTION_DAY, PETITION_READ);
         Ok(store::days(&self.store.read, filter.as_ref(), from, to).await?)
     }
 
@@ -188,10 +193,11 @@ impl App {
         if d.register && d.petition_id.is_some() {
             e.add("petition_id", "已关联信访件时不需要再登记新件");
         }
+        // The reception is recorded on the item's timeline: a change, so the handle permission.
         if let Some(p) = d.petition_id
-            && self.petition(by.who, p).await.is_err()
+            && self.visible_petition(by.who, p, PETITION_HANDLE).await.is_err()
         {
-            e.add("petition_id", format!("没有编号为 {p} 的信访件，或不在您的查看范围内"));
+            e.add("petition_id", format!("没有编号为 {p} 的信访件，或不在您的办理范围内"));
         }
         e.into_result()?;
         let (Some((leader_id, leader_name)), Some(on), Some(visitors), Some(matter), Some(instruction)) =
@@ -216,14 +222,18 @@ impl App {
                 collective: headcount > 1,
                 ..Default::default()
             };
-            Some(self.validate_intake(by, &draft).await?)
+            Some(draft)
         } else {
             None
         };
         let (gov, _) = self.government_of(by.who.org_id).await?;
-        let mut tx = self.store.begin().await?;
+        let mut ctx = self.begin(by).await?;
+        ctx.authorize_create(&RECEPTION, PETITION_HANDLE, gov).await?;
         let petition_id = match valid {
-            Some(v) => Some(self.intake_in(&mut tx, by, v, None).await?.id),
+            Some(draft) => {
+                let v = self.validate_intake(&mut ctx, &draft).await?;
+                Some(self.intake_in(&mut ctx, v, None).await?.id)
+            }
             None => d.petition_id,
         };
         let row = ReceptionRow {
@@ -238,33 +248,21 @@ impl App {
             matter,
             instruction,
             petition_id,
-            created_by: Some(by.who.user_id.0),
-            created_at: self.now(),
+            created_by: by.who.user().map(|u| u.0),
+            created_at: ctx.now,
         };
-        let id = store::insert_reception(&mut tx, &row).await?;
-        let c = Change {
-            org: gov,
-            record_type: "reception",
-            record_id: id.to_string(),
-            action: "reception.record",
-            change: serde_json::json!({"leader": row.leader_name, "received_on": row.received_on,
-                "headcount": row.headcount, "petition_id": petition_id}),
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), c).await?;
+        let id = store::insert_reception(ctx.tx(), &row).await?;
+        let view =
+            serde_json::to_value(ReceptionRow { id, ..row.clone() }).map_err(|e| AppError::internal("reception", e))?;
+        let change = fazhi_ledger::diff::change(fazhi_ledger::diff::diff(None, &view), serde_json::Value::Null);
+        ctx.record(RecordKey::new(&RECEPTION, id), gov, "reception.record", change).await?;
         if let Some(p) = petition_id {
-            let c = Change {
-                org: gov,
-                record_type: "petition",
-                record_id: p.to_string(),
-                action: "petition.leader_reception",
-                change: serde_json::json!({"reception_id": id, "leader": row.leader_name,
-                    "instruction": row.instruction}),
-                attachments: vec![],
-            };
-            self.record(&mut tx, &by.actor(), c).await?;
+            let owner = fazhi_store::petitions::get(ctx.tx(), p).await?.map_or(gov, |r| OrgId(r.org_id));
+            let change = serde_json::json!({"payload": {"reception_id": id, "leader": row.leader_name,
+                "instruction": row.instruction}});
+            ctx.record(RecordKey::new(&PETITION, p), owner, "petition.leader_reception", change).await?;
         }
-        tx.commit().await?;
+        ctx.commit().await?;
         Ok(id)
     }
 
@@ -276,7 +274,8 @@ impl App {
         to: &str,
         petition_id: Option<i64>,
     ) -> AppResult<Vec<ReceptionRow>> {
-        let filter = self.street_filter(who).await?;
+        require(who, PETITION_READ)?;
+        let filter = who.filter_for(&RECEPTION, PETITION_READ);
         Ok(store::receptions(&self.store.read, filter.as_ref(), from, to, petition_id).await?)
     }
 }

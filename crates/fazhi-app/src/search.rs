@@ -1,20 +1,24 @@
 //! Full-text search (全文检索) across modules, within the caller's data scope.
 //!
-//! Each searchable record type belongs to a search module whose read permission guards it;
-//! [`SEARCH_MODULES`] is that table. A search builds one scope filter per module from the
-//! principal (`Principal::filter(permission)`), and the store applies them all in SQL, so a
-//! record outside the caller's scope never leaves the database. Modules the caller holds no
-//! permission for are simply not searched: anyone logged in may search.
+//! Each searchable record kind (`Kind::searchable` in the registry) is guarded by its read
+//! permission. A search builds one scope filter per kind from the principal
+//! (`Principal::filter_for(kind, permission)`), and the store applies them all in SQL over
+//! every holder of each document, so a record outside the caller's scope never leaves the
+//! database. Kinds the caller holds no permission for are simply not searched: anyone logged
+//! in may search.
 //!
-//! Records are (re)indexed by the use cases that change them, in the same transaction
-//! (`index_org`, `index_user`, `unindex`). Module names and record types:
+//! Records are (re)indexed by the use cases that change them, in the same transaction: org
+//! nodes and users here (`index_org`, `index_user`, `unindex`), module records by the save
+//! path (`Ctx::save`), which writes every holder:
 //!
-//! | search module | permission | record type | title | body |
+//! | kind | permission | title | body | holders |
 //! |---|---|---|---|---|
-//! | `org` | `org.read` | `org_node` | name | kind label, code |
-//! | `user` | `user.read` | `user` | display name | username, org node name |
+//! | `org_node` | `org.read` | name | kind label, code | the node |
+//! | `user` | `user.read` | display name | username, org node name | node, the user |
+//! | `petition` | `petitions.read` | title | request | desk + creator; assignee + 包案 leader |
 
-use fazhi_domain::access::{ORG_READ, Permission, Principal, ScopeFilter, USER_READ};
+use fazhi_domain::access::{Holder, Principal, ScopeFilter};
+use fazhi_domain::record::{KINDS, Kind, ORG_NODE, USER};
 use fazhi_domain::{OrgId, UserId};
 use fazhi_store::Tx;
 use fazhi_store::org as org_store;
@@ -25,31 +29,15 @@ pub use fazhi_store::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchHit};
 
 use crate::{App, AppError, AppResult};
 
-/// Search module of org nodes.
-pub const MODULE_ORG: &str = "org";
-/// Search module of user accounts.
-pub const MODULE_USER: &str = "user";
-
-/// Every search module and the permission whose scope filters it.
-pub const SEARCH_MODULES: &[(&str, Permission)] = &[
-    (MODULE_ORG, ORG_READ),
-    (MODULE_USER, USER_READ),
-    (crate::petitions::MODULE, fazhi_domain::access::PETITION_READ),
-];
-
-/// The Chinese name of a search module, for result lists.
-pub fn module_label(module: &str) -> &'static str {
-    match module {
-        MODULE_ORG => "组织机构",
-        MODULE_USER => "用户",
-        crate::petitions::MODULE => "信访件",
-        _ => "其他",
-    }
+/// Per-kind scope filters of a principal, as the store takes them: every searchable kind
+/// with the principal's scope for its read permission.
+pub fn module_filters(who: &Principal) -> Vec<(&'static Kind, Option<ScopeFilter>)> {
+    KINDS.iter().filter(|k| k.searchable).map(|k| (*k, who.filter_for(k, k.read))).collect()
 }
 
-/// Per-module scope filters of a principal, as the store takes them.
-pub fn module_filters(who: &Principal) -> Vec<(&'static str, Option<ScopeFilter>)> {
-    SEARCH_MODULES.iter().map(|(m, p)| (*m, who.filter(*p))).collect()
+/// The Chinese name of a hit's kind (its `record_type`).
+pub fn module_label(kind: &str) -> &'static str {
+    fazhi_domain::record::kind(kind).map_or("其他", |k| k.label)
 }
 
 impl App {
@@ -67,12 +55,11 @@ impl App {
         let kinds = org_store::list_kinds(&mut *tx).await?;
         let kind = kinds.iter().find(|k| k.code == row.kind).map_or(row.kind.as_str(), |k| k.label.as_str());
         let body = [kind, row.code.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
+        let holder = Holder { org_id: id, org_path: row.org_path(), owner: None };
         let doc = SearchDoc {
-            module: MODULE_ORG,
-            record_type: "org_node",
+            kind: &ORG_NODE,
             record_id: id.to_string(),
-            org_id: id,
-            owner_id: None,
+            holders: std::slice::from_ref(&holder),
             title: row.name,
             body,
             updated_at: row.updated_at,
@@ -84,12 +71,11 @@ impl App {
     /// (Re)indexes a user account from its stored row, inside `tx`.
     pub(crate) async fn index_user(&self, tx: &mut Tx, id: UserId) -> AppResult<()> {
         let u = user_store::get_user(&mut *tx, id).await?.ok_or(AppError::NotFound("用户"))?;
+        let holder = Holder { org_id: OrgId(u.org_id), org_path: u.path(), owner: Some(id) };
         let doc = SearchDoc {
-            module: MODULE_USER,
-            record_type: "user",
+            kind: &USER,
             record_id: id.to_string(),
-            org_id: OrgId(u.org_id),
-            owner_id: Some(id),
+            holders: std::slice::from_ref(&holder),
             title: u.display_name,
             body: format!("{} · {}", u.username, u.org_name),
             updated_at: u.updated_at,

@@ -85,7 +85,7 @@ impl App {
         let row = store::get_token(&self.store.write, id).await?.ok_or(AppError::NotFound("接口令牌"))?;
         let holder =
             user_store::get_user(&self.store.read, UserId(row.user_id)).await?.ok_or(AppError::NotFound("用户"))?;
-        let rec = RecordRef { org_id: OrgId(holder.org_id), org_path: holder.path(), owner: None };
+        let rec = RecordRef::single(OrgId(holder.org_id), holder.path(), None);
         check(by.who, TOKEN_MANAGE, &rec)?;
         let mut tx = self.store.begin().await?;
         store::revoke_token(&mut tx, id, self.now()).await?;

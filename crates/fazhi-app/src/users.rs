@@ -17,7 +17,7 @@ use serde_json::json;
 
 /// A user record is owned by the org node it sits on and by the user themself.
 pub fn user_ref(u: &UserRow) -> RecordRef {
-    RecordRef { org_id: OrgId(u.org_id), org_path: u.path(), owner: Some(u.user_id()) }
+    RecordRef::single(OrgId(u.org_id), u.path(), Some(u.user_id()))
 }
 
 /// A change of a user account, recorded in the log of the street its org belongs to.

@@ -15,17 +15,19 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use fazhi_app::App;
+use fazhi_app::ctx::Ctx;
 use fazhi_app::ledger::LedgerKeys;
 use fazhi_app::org::By;
-use fazhi_app::petitions::{Action, IntakeDraft, PetitionerDraft};
-use fazhi_domain::access::{DataScope, PERMISSIONS, Principal, RoleGrant, ScopeFilter};
+use fazhi_app::petitions::{IntakeDraft, PetitionerDraft};
+use fazhi_domain::Day;
+use fazhi_domain::access::{Principal, ScopeFilter, SystemActor};
 use fazhi_domain::clock::SystemClock;
 use fazhi_domain::org::{OrgDraft, OrgPath};
-use fazhi_domain::petition::Outcome;
+use fazhi_domain::petition::{Event, Outcome};
 use fazhi_domain::security::SecurityPolicy;
 use fazhi_domain::user::UserDraft;
 use fazhi_domain::{OrgId, UserId};
-use fazhi_store::{ConnectMode, Store, Tx};
+use fazhi_store::{ConnectMode, Store};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
@@ -159,8 +161,7 @@ impl Manifest {
 
 /// The local operator: full reach, like the `fazhi` CLI on the data directory.
 fn operator() -> Principal {
-    let grant = RoleGrant { permissions: PERMISSIONS.iter().map(|p| p.code).collect(), scope: DataScope::All };
-    Principal::new(UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [&grant])
+    Principal::system(SystemActor::Operator, OrgId(0), OrgPath::root(OrgId(0)))
 }
 
 /// `name` as a PostgreSQL identifier made of [a-z0-9_].
@@ -529,7 +530,9 @@ async fn fill_street(app: &App, plan: &StreetPlan, seed: u64, petitions: usize) 
     // minutes rather than hours. The first street (the suite's own) is written one
     // transaction per use case, exactly as typed.
     let batch = if plan.index == 0 { 1 } else { BULK_BATCH };
-    let mut tx = app.store.begin().await?;
+    let (uname0, who0) = &principals[0];
+    let by0 = By { who: who0, username: uname0, source_addr: "bench" };
+    let mut ctx = app.begin(&by0).await?;
     let mut in_tx = 0;
     for (i, age) in days.into_iter().enumerate() {
         let received = today - chrono::Duration::days(age);
@@ -537,18 +540,19 @@ async fn fill_street(app: &App, plan: &StreetPlan, seed: u64, petitions: usize) 
         let draft = item(&mut rng, plan, &community.1, received, &mut people, i);
         let (uname, who) = &principals[i % principals.len()];
         let by = By { who, username: uname, source_addr: "bench" };
-        let intake = app.intake_within(&mut tx, &by, &draft).await.with_context(|| format!("登记 {draft:?}"))?;
+        ctx.by = by.clone();
+        let intake = app.intake_within(&mut ctx, &draft).await.with_context(|| format!("登记 {draft:?}"))?;
         made += 1;
         ids.push(intake.id);
-        handle(app, &mut tx, &by, &mut rng, intake.id, community.0, received, age, today).await?;
+        handle(app, &mut ctx, &mut rng, intake.id, community.0, received, age, today).await?;
         in_tx += 1;
         if in_tx >= batch {
-            tx.commit().await?;
-            tx = app.store.begin().await?;
+            ctx.commit().await?;
+            ctx = app.begin(&by0).await?;
             in_tx = 0;
         }
     }
-    tx.commit().await?;
+    ctx.commit().await?;
     // The street's other petition-work records: people's mediation and leaders' receptions.
     let (uname, who) = &principals[0];
     let by = By { who, username: uname, source_addr: "bench" };
@@ -651,8 +655,7 @@ fn item(
 #[allow(clippy::too_many_arguments)]
 async fn handle(
     app: &App,
-    tx: &mut Tx,
-    by: &By<'_>,
+    ctx: &mut Ctx<'_>,
     rng: &mut Prng,
     id: i64,
     community: OrgId,
@@ -660,19 +663,19 @@ async fn handle(
     age: i64,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let day = |d: i64| (received + chrono::Duration::days(d)).min(today);
+    let day = |d: i64| Day((received + chrono::Duration::days(d)).min(today));
     if age < 10 && rng.random_range(0..10) < 7 {
         return Ok(());
     }
     if rng.random_range(0..100) < 4 {
         let reason = "不属于本机关职权范围，已告知信访人向有权处理的机关提出".to_owned();
-        app.petition_step_in(tx, by, id, Action::NotAccept { reason }).await?;
+        app.petition_step_in(ctx, id, Event::NotAccept { reason }).await?;
         return Ok(());
     }
-    app.petition_step_in(tx, by, id, Action::Accept { on: day(rng.random_range(0..=5)) }).await?;
+    app.petition_step_in(ctx, id, Event::Accept { on: day(rng.random_range(0..=5)) }).await?;
     if rng.random_range(0..100) < 30 {
         let note = "请社区入户核实情况，5 个工作日内反馈处理意见".to_owned();
-        app.petition_step_in(tx, by, id, Action::Assign { to: community.0, note }).await?;
+        app.petition_step_in(ctx, id, Event::Assign { to: community, note }).await?;
     }
     if age < 10 || rng.random_range(0..100) < 3 {
         return Ok(());
@@ -683,24 +686,24 @@ async fn handle(
     let mut answer_after = rng.random_range(15..55);
     if rng.random_range(0..100) < 8 {
         let reason = "情况复杂，需多部门会商".to_owned();
-        app.petition_step_in(tx, by, id, Action::Extend { days: 30, approved: true, reason }).await?;
+        app.petition_step_in(ctx, id, Event::Extend { days: 30, approved: true, reason }).await?;
         answer_after += 30;
     }
     let outcome = *[Outcome::Support, Outcome::Support, Outcome::Explain, Outcome::Reject]
         .choose(rng)
         .unwrap_or(&Outcome::Explain);
-    let reply = Action::Reply {
+    let reply = Event::Reply {
         outcome,
         legal_basis: "《信访工作条例》第三十一条、第三十二条".into(),
         text: "经调查核实，已责成相关单位依法处理，并向信访人说明有关情况和依据。".into(),
     };
-    app.petition_step_in(tx, by, id, reply).await?;
+    app.petition_step_in(ctx, id, reply).await?;
     if rng.random_range(0..100) < 5 {
         return Ok(());
     }
-    app.petition_step_in(tx, by, id, Action::Serve { on: day(answer_after) }).await?;
+    app.petition_step_in(ctx, id, Event::Serve { on: day(answer_after) }).await?;
     if rng.random_range(0..100) < 90 {
-        app.petition_step_in(tx, by, id, Action::Close).await?;
+        app.petition_step_in(ctx, id, Event::Close).await?;
     }
     Ok(())
 }

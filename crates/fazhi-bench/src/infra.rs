@@ -14,6 +14,7 @@ use fazhi_domain::OrgId;
 use fazhi_domain::access::{ORG_READ, ScopeFilter};
 use fazhi_domain::clock::SystemClock;
 use fazhi_domain::org::OrgDraft;
+use fazhi_domain::org::OrgPath;
 use fazhi_domain::security::SecurityPolicy;
 use fazhi_store::ledger::NewEntry;
 use fazhi_store::search::{SearchDoc, Segmenter};
@@ -148,12 +149,13 @@ pub async fn run(cli: InfraArgs) -> anyhow::Result<()> {
         let mut tx = app.store.begin().await?;
         for _ in 0..500.min(cli.docs - done) {
             let i = done;
+            let org = if i % 10 == 0 { street } else { OrgId(100_000 + (i % 10) as i64) };
+            let holder = fazhi_domain::access::Holder { org_id: org, org_path: OrgPath::root(org), owner: None };
             let doc = SearchDoc {
-                module: "org",
-                record_type: "bench_doc",
-                record_id: i.to_string(),
-                org_id: if i % 10 == 0 { street } else { OrgId(100_000 + (i % 10) as i64) },
-                owner_id: None,
+                kind: &fazhi_domain::record::ORG_NODE,
+                // Not a real node: ids of their own so they never meet the street's documents.
+                record_id: format!("bench-{i}"),
+                holders: std::slice::from_ref(&holder),
                 title: format!("第{i}号 {}", &PHRASES[(i % 8) as usize][..12]),
                 body: format!("{} {} 编号{i}", PHRASES[(i % 8) as usize], PHRASES[((i / 8) % 8) as usize]),
                 updated_at: i as i64,
@@ -174,7 +176,14 @@ pub async fn run(cli: InfraArgs) -> anyhow::Result<()> {
         let mut lat = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();
-            fazhi_store::search::search(&app.store.read, &seg, q, &[("org", scope.clone())], 20).await?;
+            fazhi_store::search::search(
+                &app.store.read,
+                &seg,
+                q,
+                &[(&fazhi_domain::record::ORG_NODE, scope.clone())],
+                20,
+            )
+            .await?;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         lat.sort_by(|a, b| a.total_cmp(b));

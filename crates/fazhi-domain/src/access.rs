@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::org::OrgPath;
+use crate::record::{Kind, ScopeAnchor};
 use crate::{OrgId, UserId};
 
 /// How far a permission reaches, relative to the user's own org node.
@@ -249,12 +250,56 @@ pub fn builtin_roles() -> Vec<BuiltinRole> {
     ]
 }
 
+/// A non-human actor of the platform. What each may do is the table [`SYSTEM_GRANTS`], not a
+/// principal forged by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemActor {
+    /// The public portal (网上信访): registers an item at the street the citizen chose.
+    Portal,
+    /// The operator of the `fazhi` binary on the data directory (CLI commands, `init`, demo
+    /// and benchmark seeding): whoever can run it there has full reach.
+    Operator,
+    /// The scheduler: the daily clock scan and the job queue.
+    Scheduler,
+}
+
+impl SystemActor {
+    /// The name written in the ledger and audit as the actor.
+    pub fn name(self) -> &'static str {
+        match self {
+            SystemActor::Portal => "portal",
+            SystemActor::Operator => "system",
+            SystemActor::Scheduler => "scheduler",
+        }
+    }
+}
+
+/// What each system actor may do, and how far: (actor, permissions, scope). The portal may
+/// only register petitions at the street it is addressed to (its principal sits on that
+/// street's node with 本级 scope); the operator and the scheduler reach everything.
+pub fn system_grant(actor: SystemActor) -> RoleGrant {
+    match actor {
+        SystemActor::Portal => {
+            RoleGrant { permissions: [PETITION_HANDLE].into_iter().collect(), scope: DataScope::Org }
+        }
+        SystemActor::Operator | SystemActor::Scheduler => {
+            RoleGrant { permissions: PERMISSIONS.iter().map(|p| p.code).collect(), scope: DataScope::All }
+        }
+    }
+}
+
 /// The acting user as the policy sees them: who, where, and what each permission reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The user; `UserId(0)` for a system actor (see [`Principal::user`]).
     pub user_id: UserId,
     pub org_id: OrgId,
     pub org_path: OrgPath,
+    /// The government body (街道/乡镇/区: a node whose kind keeps a log) at or above the
+    /// user's node, where street-level registers are kept ([`ScopeAnchor::Government`]).
+    pub gov: Option<OrgId>,
+    /// Set when the principal is a system actor rather than a person.
+    pub system: Option<SystemActor>,
     grants: BTreeMap<Permission, DataScope>,
 }
 
@@ -272,7 +317,29 @@ impl Principal {
                 grants.entry(*p).and_modify(|s: &mut DataScope| *s = (*s).max(role.scope)).or_insert(role.scope);
             }
         }
-        Self { user_id, org_id, org_path, grants }
+        Self { user_id, org_id, org_path, gov: None, system: None, grants }
+    }
+
+    /// A system actor sitting on node `org` (the portal: the street it is addressed to; the
+    /// operator and scheduler: any node, their scope is 全部), with the grants of
+    /// [`system_grant`].
+    pub fn system(actor: SystemActor, org_id: OrgId, org_path: OrgPath) -> Self {
+        let grant = system_grant(actor);
+        let mut p = Self::new(UserId(0), org_id, org_path.clone(), [&grant]);
+        p.system = Some(actor);
+        p.gov = Some(org_id);
+        p
+    }
+
+    /// The same principal with its government body set (see [`Principal::gov`]).
+    pub fn with_government(mut self, gov: Option<OrgId>) -> Self {
+        self.gov = gov;
+        self
+    }
+
+    /// The person acting, or `None` for a system actor (records it creates have no owner).
+    pub fn user(&self) -> Option<UserId> {
+        if self.system.is_some() { None } else { Some(self.user_id) }
     }
 
     /// The scope this principal has for `perm`, if any.
@@ -288,28 +355,65 @@ impl Principal {
         self.grants.iter().map(|(p, s)| (*p, *s))
     }
 
-    /// The record filter for `perm`: `None` when the permission is not held at all.
+    /// The record filter for `perm` on records held by their own nodes
+    /// ([`ScopeAnchor::Holders`]): `None` when the permission is not held at all.
     pub fn filter(&self, perm: Permission) -> Option<ScopeFilter> {
+        self.filter_anchored(perm, ScopeAnchor::Holders)
+    }
+
+    /// The record filter for `perm` on records of a kind anchored at `anchor`: a 本级 scope
+    /// reaches the government body's street-level registers ([`ScopeAnchor::Government`]).
+    pub fn filter_anchored(&self, perm: Permission, anchor: ScopeAnchor) -> Option<ScopeFilter> {
         Some(match self.scope_of(perm)? {
             DataScope::All => ScopeFilter::All,
             DataScope::Subtree => ScopeFilter::Subtree(self.org_path.clone()),
-            DataScope::Org => ScopeFilter::Org(self.org_id),
+            DataScope::Org => match (anchor, self.gov) {
+                (ScopeAnchor::Government, Some(gov)) => ScopeFilter::Org(gov),
+                _ => ScopeFilter::Org(self.org_id),
+            },
             DataScope::Own => ScopeFilter::Owner(self.user_id),
         })
     }
+
+    /// The record filter for `perm` on records of `kind`.
+    pub fn filter_for(&self, kind: &Kind, perm: Permission) -> Option<ScopeFilter> {
+        self.filter_anchored(perm, kind.anchor)
+    }
 }
 
-/// What the policy needs to know of a record: the org node that owns it and the user
-/// who owns it (creator or assignee), if any.
+/// One holder of a record: an org node and, optionally, a user (creator, assignee, 包案领导).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordRef {
+pub struct Holder {
     pub org_id: OrgId,
     pub org_path: OrgPath,
     pub owner: Option<UserId>,
 }
 
+/// What the policy needs to know of a record: how its kind is anchored and everyone who
+/// holds it. A petition is held by its desk (and creator) and, while assigned, by the
+/// assignee's node (and its 包案 leader); after 转送 by the receiving body. A record is in
+/// scope when ANY holder is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    pub anchor: ScopeAnchor,
+    pub holders: Vec<Holder>,
+}
+
+impl RecordRef {
+    /// A record with one holder, anchored at its holders.
+    pub fn single(org_id: OrgId, org_path: OrgPath, owner: Option<UserId>) -> Self {
+        Self { anchor: ScopeAnchor::Holders, holders: vec![Holder { org_id, org_path, owner }] }
+    }
+
+    /// A record of `kind` with these holders.
+    pub fn of(kind: &Kind, holders: Vec<Holder>) -> Self {
+        Self { anchor: kind.anchor, holders }
+    }
+}
+
 /// The set of records a principal may touch with one permission. The store renders it to a
-/// SQL predicate; [`ScopeFilter::matches`] is the same predicate in memory.
+/// SQL predicate over each holder's columns; [`ScopeFilter::matches`] is the same predicate
+/// in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeFilter {
     All,
@@ -322,13 +426,19 @@ pub enum ScopeFilter {
 }
 
 impl ScopeFilter {
-    pub fn matches(&self, r: &RecordRef) -> bool {
+    /// Whether one holder is within the filter.
+    pub fn matches_holder(&self, h: &Holder) -> bool {
         match self {
             ScopeFilter::All => true,
-            ScopeFilter::Subtree(p) => r.org_path.is_within(p),
-            ScopeFilter::Org(id) => r.org_id == *id,
-            ScopeFilter::Owner(u) => r.owner == Some(*u),
+            ScopeFilter::Subtree(p) => h.org_path.is_within(p),
+            ScopeFilter::Org(id) => h.org_id == *id,
+            ScopeFilter::Owner(u) => h.owner == Some(*u),
         }
+    }
+
+    /// Whether a record is within the filter: any of its holders is.
+    pub fn matches(&self, r: &RecordRef) -> bool {
+        r.holders.iter().any(|h| self.matches_holder(h))
     }
 }
 
@@ -348,6 +458,10 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// `Ok(())` for [`Decision::Allow`].
+    ///
+    /// # Errors
+    /// The reason of a [`Decision::Deny`].
     pub fn into_result(self) -> Result<(), DenyReason> {
         match self {
             Decision::Allow => Ok(()),
@@ -357,13 +471,28 @@ impl Decision {
 }
 
 /// THE policy: may `who` do `action` on `record`? Deny unless a role grants the permission
-/// and the record lies within that permission's scope.
+/// and ANY holder of the record lies within that permission's scope (anchored as the
+/// record's kind says).
 pub fn authorize(who: &Principal, action: Permission, record: &RecordRef) -> Decision {
-    let Some(scope) = who.scope_of(action) else {
+    let (Some(scope), Some(filter)) = (who.scope_of(action), who.filter_anchored(action, record.anchor)) else {
         return Decision::Deny(DenyReason::NoPermission(action));
     };
-    let filter = who.filter(action).expect("scope present");
     if filter.matches(record) { Decision::Allow } else { Decision::Deny(DenyReason::OutOfScope(scope)) }
+}
+
+/// May `who` create a record of a kind anchored at `anchor`, held by node `at` (it has no
+/// owner yet; the creator will own it)? Scopes reach `at` as they reach records, except that
+/// 本人 creates only at the user's own node (it would otherwise pass for any node, since the
+/// new record is "owned" by its creator).
+pub fn authorize_create(who: &Principal, action: Permission, anchor: ScopeAnchor, at: &Holder) -> Decision {
+    let (Some(scope), Some(filter)) = (who.scope_of(action), who.filter_anchored(action, anchor)) else {
+        return Decision::Deny(DenyReason::NoPermission(action));
+    };
+    let ok = match filter {
+        ScopeFilter::Owner(_) => at.org_id == who.org_id,
+        f => f.matches_holder(at),
+    };
+    if ok { Decision::Allow } else { Decision::Deny(DenyReason::OutOfScope(scope)) }
 }
 
 /// May `granter` hand out a role of this scope? Nobody grants more reach than they hold

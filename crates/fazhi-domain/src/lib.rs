@@ -9,15 +9,21 @@
 pub mod access;
 pub mod calendar;
 pub mod clock;
+#[macro_use]
+pub mod code;
+pub mod day;
 pub mod deadline;
 pub mod identity;
 pub mod ids;
 pub mod mediation;
 pub mod org;
 pub mod petition;
+pub mod record;
 pub mod security;
 pub mod user;
 pub mod validation;
+pub mod workflow;
 
+pub use day::Day;
 pub use ids::{OrgId, RoleId, TokenId, UserId};
 pub use validation::{FieldError, FieldErrors};

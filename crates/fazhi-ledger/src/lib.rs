@@ -13,6 +13,7 @@
 //! the `ct-merkle` crate.
 
 pub mod canonical;
+pub mod diff;
 pub mod entry;
 pub mod note;
 pub mod proof;

@@ -107,17 +107,34 @@ pub async fn open_batch<'a>(ex: impl Into<Exec<'a>>, after_id: i64, limit: i64) 
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(after_id).bind(limit).fetch_all(e).await)?)
 }
 
-/// Clocks within `filter`, red first, then yellow, then by due date.
+/// Clocks of the records each `(kind, filter)` admits (the filter is the caller's scope for
+/// the kind's read permission; `None` = the kind's clocks are excluded), red first, then
+/// yellow, then by due date.
 pub async fn list<'a>(
     ex: impl Into<Exec<'a>>,
-    filter: Option<&ScopeFilter>,
+    filters: &[(&'static fazhi_domain::record::Kind, Option<ScopeFilter>)],
     open_only: bool,
     limit: i64,
 ) -> Result<Vec<ClockRow>> {
     let cols = ScopeCols { org: "c.org_id", owner: Some("c.owner_id") };
     Ok(run!(ex.into(), |e| {
-        let mut qb = QueryBuilder::new(format!("select {COLS} from deadline_clock c where "));
-        push_scope(&mut qb, filter, cols);
+        let mut qb = QueryBuilder::new(format!("select {COLS} from deadline_clock c where ("));
+        let mut any = false;
+        for (kind, filter) in filters.iter().filter(|(_, f)| f.is_some()) {
+            if any {
+                qb.push(" or ");
+            }
+            any = true;
+            qb.push("(c.record_type = ");
+            qb.push_bind(kind.code.to_owned());
+            qb.push(" and ");
+            push_scope(&mut qb, filter.as_ref(), cols);
+            qb.push(")");
+        }
+        if !any {
+            qb.push("1 = 0");
+        }
+        qb.push(")");
         if open_only {
             qb.push(" and not c.closed");
         }
@@ -180,11 +197,16 @@ pub struct NotificationRow {
     pub urgency: i64,
     pub created_at: i64,
     pub read_at: Option<i64>,
+    /// The record the notice is about, when it names one.
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
 }
 
 /// A new inbox item.
 #[derive(Debug, Clone)]
 pub struct NewNotification<'a> {
+    /// The record the notice is about (`record_type`, `record_id`), linked by the UI.
+    pub record: Option<(&'a str, String)>,
     pub user_id: i64,
     pub clock_id: Option<i64>,
     pub kind: &'a str,
@@ -196,8 +218,9 @@ pub struct NewNotification<'a> {
 
 /// Adds an inbox item; a second item for the same (user, clock, kind) is not added.
 pub async fn notify<'a>(ex: impl Into<Exec<'a>>, n: &NewNotification<'_>, now: Millis) -> Result<bool> {
-    const SQL: &str = "insert into notification (user_id, clock_id, kind, title, body, link, urgency, created_at) \
-        values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing";
+    const SQL: &str = "insert into notification (user_id, clock_id, kind, title, body, link, urgency, created_at, \
+        record_type, record_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing";
+    let (rt, ri) = n.record.clone().map_or((None, None), |(t, i)| (Some(t), Some(i)));
     Ok(run!(ex.into(), |e| sqlx::query(SQL)
         .bind(n.user_id)
         .bind(n.clock_id)
@@ -207,6 +230,8 @@ pub async fn notify<'a>(ex: impl Into<Exec<'a>>, n: &NewNotification<'_>, now: M
         .bind(n.link)
         .bind(n.urgency)
         .bind(now)
+        .bind(rt)
+        .bind(ri.clone())
         .execute(e)
         .await
         .map(|r| r.rows_affected() == 1))?)
@@ -219,8 +244,8 @@ pub async fn unread_count<'a>(ex: impl Into<Exec<'a>>, user: i64) -> Result<i64>
 
 /// A user's inbox: unread first, most urgent first, newest first.
 pub async fn inbox<'a>(ex: impl Into<Exec<'a>>, user: i64, limit: i64) -> Result<Vec<NotificationRow>> {
-    const SQL: &str = "select id, user_id, clock_id, kind, title, body, link, urgency, created_at, read_at \
-        from notification where user_id = $1 \
+    const SQL: &str = "select id, user_id, clock_id, kind, title, body, link, urgency, created_at, read_at, \
+        record_type, record_id from notification where user_id = $1 \
         order by case when read_at is null then 0 else 1 end, urgency desc, created_at desc, id desc limit $2";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(user).bind(limit).fetch_all(e).await)?)
 }

@@ -21,6 +21,7 @@ pub mod mediation;
 pub mod org;
 pub mod petitions;
 pub mod receptions;
+pub mod record;
 pub mod roles;
 pub mod scope;
 pub mod search;

@@ -75,7 +75,8 @@ pub struct SessionRow {
     pub created_at: i64,
 }
 
-pub const SCOPE: ScopeCols = ScopeCols { org: "org_id", owner: Some("created_by") };
+/// The holders of a case (see [`crate::record::MEDIATION`]).
+pub const SCOPE: ScopeCols = crate::record::MEDIATION.holders[0];
 
 pub async fn insert_committee(tx: &mut Tx, org_id: i64, name: &str, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into mediation_committee (org_id, name, created_at) values ($1, $2, $3) returning id";
@@ -172,6 +173,20 @@ pub async fn insert_case(tx: &mut Tx, c: &NewCase<'_>, now: Millis) -> Result<i6
 pub async fn count_cases_since<'a>(ex: impl Into<Exec<'a>>, prefix: &str) -> Result<i64> {
     const SQL: &str = "select count(*) from mediation_case where case_no like $1";
     Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(format!("{prefix}%")).fetch_one(e).await)?)
+}
+
+/// A case read in the caller's transaction and locked until it ends (`for update` on
+/// PostgreSQL; SQLite's one writer already serialises write transactions).
+///
+/// # Errors
+/// Database errors.
+pub async fn get_case_for_update(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
+    let lock = match tx {
+        Tx::Postgres(_) => " for update",
+        Tx::Sqlite(_) => "",
+    };
+    let sql = format!("select {CASE_COLS} from mediation_case where id = $1{lock}");
+    Ok(run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(e).await)?)
 }
 
 pub async fn get_case<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<CaseRow>> {

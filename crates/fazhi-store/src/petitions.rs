@@ -5,8 +5,10 @@ use fazhi_domain::clock::Millis;
 use sqlx::{FromRow, QueryBuilder};
 
 use crate::db::Exec;
-use crate::scope::{ScopeCols, push_scope};
+use crate::record::push_scope_any;
+use crate::scope::ScopeCols;
 use crate::{Result, Tx};
+use fazhi_domain::petition::State;
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct PetitionRow {
@@ -112,6 +114,26 @@ pub async fn insert(tx: &mut Tx, p: &NewPetition<'_>, now: Millis) -> Result<i64
         .await)?)
 }
 
+/// The item, read in the caller's transaction and locked until it ends (`for update` on
+/// PostgreSQL; SQLite has one writer, so the transaction already excludes every other
+/// change): two concurrent steps on one item run one after the other, and the second sees
+/// the first's state.
+///
+/// # Errors
+/// Database errors.
+pub async fn get_for_update(tx: &mut Tx, id: i64) -> Result<Option<PetitionRow>> {
+    let lock = match tx {
+        Tx::Postgres(_) => " for update",
+        Tx::Sqlite(_) => "",
+    };
+    Ok(run!(tx, |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id = "));
+        qb.push_bind(id);
+        qb.push(lock);
+        qb.build_query_as().fetch_optional(e).await
+    })?)
+}
+
 pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<PetitionRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id = "));
@@ -163,13 +185,14 @@ pub struct PetitionQuery {
     pub offset: i64,
 }
 
-/// The scope columns of a petition: the owning desk's node and, while assigned, the
-/// assignee's node (a community sees what was handed to it). One policy, two columns.
-pub const SCOPE: ScopeCols = ScopeCols { org: "org_id", owner: Some("created_by") };
-const HANDLER_SCOPE: ScopeCols = ScopeCols { org: "handler_org_id", owner: Some("lead_user_id") };
+/// The holders of a petition (see [`crate::record::PETITION`]): the owning desk's node and,
+/// while assigned, the assignee's node (a community sees what was handed to it).
+const HOLDERS: &[ScopeCols] = crate::record::PETITION.holders;
 
-/// States that are no longer being worked on.
-pub const DONE_STATES: &str = "('served', 'closed', 'not_accepted', 'merged')";
+/// States that are no longer being worked on, as a SQL list (from `State::is_open`).
+fn done_states() -> String {
+    fazhi_domain::code::sql_list::<State>(|s| !s.is_open())
+}
 
 fn push_filters<DB>(qb: &mut QueryBuilder<DB>, filter: Option<&ScopeFilter>, q: &PetitionQuery)
 where
@@ -194,16 +217,10 @@ fn push_filters_via<DB>(
     for<'x> i64: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
     for<'x> String: sqlx::Encode<'x, DB> + sqlx::Type<DB>,
 {
-    qb.push("(");
     match via {
-        Some(cols) => push_scope(qb, filter, cols),
-        None => {
-            push_scope(qb, filter, SCOPE);
-            qb.push(" or ");
-            push_scope(qb, filter, HANDLER_SCOPE);
-        }
+        Some(cols) => push_scope_any(qb, filter, &[cols]),
+        None => push_scope_any(qb, filter, HOLDERS),
     }
-    qb.push(")");
     for (col, v) in [("state", &q.state), ("channel", &q.channel), ("category", &q.category)] {
         if let Some(v) = v {
             qb.push(format_args!(" and {col} = "));
@@ -238,7 +255,7 @@ fn push_filters_via<DB>(
         None => {}
     }
     if let Some(day) = &q.backlog_before {
-        qb.push(format_args!(" and state not in {DONE_STATES} and received_on <= "));
+        qb.push(format_args!(" and state not in {} and received_on <= ", done_states()));
         qb.push_bind(day.clone());
     }
     if let Some(day) = &q.received_from {
@@ -277,7 +294,7 @@ pub async fn list<'a>(
         let limit = q.limit.clamp(1, 500);
         let offset = q.offset.max(0);
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id in (select id from ("));
-        for (i, cols) in [SCOPE, HANDLER_SCOPE].into_iter().enumerate() {
+        for (i, cols) in HOLDERS.iter().copied().enumerate() {
             if i > 0 {
                 qb.push(" union ");
             }

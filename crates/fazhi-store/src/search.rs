@@ -23,8 +23,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use fazhi_domain::access::ScopeFilter;
+use fazhi_domain::access::{Holder, ScopeFilter};
 use fazhi_domain::clock::Millis;
+use fazhi_domain::org::OrgPath;
+use fazhi_domain::record::Kind;
 use fazhi_domain::{OrgId, UserId};
 use jieba_rs::Jieba;
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
@@ -191,78 +193,128 @@ pub fn fts5_query(terms: &[String]) -> String {
 /// A record as the index sees it.
 #[derive(Debug, Clone)]
 pub struct SearchDoc<'a> {
-    /// The search module whose read permission guards the record (`org`, `user`, ...).
-    pub module: &'a str,
-    /// The record type as in the ledger (`org_node`, `user`, ...).
-    pub record_type: &'a str,
+    /// The record's kind: its read permission guards the document.
+    pub kind: &'static Kind,
     pub record_id: String,
-    /// The org node that owns the record (what the data scope looks at).
-    pub org_id: OrgId,
-    /// The owning user, for 本人 scopes; `None` when the record has no owner.
-    pub owner_id: Option<UserId>,
+    /// Everyone who holds the record (at least one); the first is shown as its node. A
+    /// search admits the document when ANY holder is in the caller's scope.
+    pub holders: &'a [Holder],
     pub title: String,
     pub body: String,
     pub updated_at: Millis,
 }
 
-/// The scope tokens of a document from its node `o` and owner (see migration 0008, which
-/// holds the same expression for existing rows): `zscs<id>` for every node from the root
-/// down to the owning node, `zsco<id>` for the owning node, `zscu<id>` for the owner.
-/// Searches AND the caller's tokens into the full-text query ([`scope_tokens`]).
-macro_rules! scope_of {
-    ($owner:literal) => {
-        concat!(
-            "trim(replace(rtrim(o.path, '/'), '/', ' zscs')) || ' zsco' || o.id || coalesce(' zscu' || ",
-            $owner,
-            ", '')"
-        )
-    };
+/// The scope tokens of a document's holders (migrations 0008/0009 hold the same expression
+/// in SQL for existing rows): for each holder `zscs<id>` for every node from the root down
+/// to its node, `zsco<id>` for its node, `zscu<id>` for its owner. Searches AND the
+/// caller's tokens into the full-text query ([`scope_tokens`]).
+pub fn scope_tokens_of(holders: &[Holder]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for h in holders {
+        out.extend(h.org_path.ids().into_iter().map(|id| format!("zscs{}", id.0)));
+        out.push(format!("zsco{}", h.org_id.0));
+        out.extend(h.owner.map(|u| format!("zscu{}", u.0)));
+    }
+    out.join(" ")
 }
 
-const UPSERT_DOC: &str = concat!(
-    "insert into search_doc (org_id, owner_id, module, record_type, record_id, title, body, \
-    segmented, scope, updated_at) select o.id, $2, $3, $4, $5, $6, $7, $8, ",
-    scope_of!("$2"),
-    ", $9 from org_node o where o.id = $1 \
+const UPSERT_DOC: &str = "insert into search_doc (org_id, owner_id, module, record_type, record_id, title, body, \
+    segmented, scope, updated_at) values ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9) \
     on conflict (record_type, record_id) do update set org_id = excluded.org_id, owner_id = excluded.owner_id, \
     module = excluded.module, title = excluded.title, body = excluded.body, segmented = excluded.segmented, \
-    scope = excluded.scope, updated_at = excluded.updated_at"
-);
+    scope = excluded.scope, updated_at = excluded.updated_at returning id";
 
-/// Writes (or rewrites) the index row of a record, inside the caller's transaction.
+/// Writes (or rewrites) the index row of a record and its holders, inside the caller's
+/// transaction.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] for a document without holders; database errors.
 pub async fn upsert_doc(tx: &mut Tx, seg: &Segmenter, doc: &SearchDoc<'_>) -> Result<()> {
+    let Some(first) = doc.holders.first() else {
+        return Err(StoreError::Corrupt(format!(
+            "search document {} {} without holders",
+            doc.kind.code, doc.record_id
+        )));
+    };
     let title = plain(&doc.title);
     let body = plain(&doc.body);
     let segmented = seg.index_text(&format!("{title}\n{body}"));
-    let written = run!(tx, |e| sqlx::query(UPSERT_DOC)
-        .bind(doc.org_id.0)
-        .bind(doc.owner_id.map(|u| u.0))
-        .bind(doc.module)
-        .bind(doc.record_type)
+    let scope = scope_tokens_of(doc.holders);
+    let id: i64 = run!(&mut *tx, |e| sqlx::query_scalar(UPSERT_DOC)
+        .bind(first.org_id.0)
+        .bind(first.owner.map(|u| u.0))
+        .bind(doc.kind.code)
         .bind(&doc.record_id)
         .bind(&title)
         .bind(&body)
         .bind(&segmented)
+        .bind(&scope)
         .bind(doc.updated_at)
+        .bind(doc.kind.module.code())
+        .fetch_one(e)
+        .await)?;
+    write_holders(tx, id, doc.holders).await
+}
+
+async fn write_holders(tx: &mut Tx, doc_id: i64, holders: &[Holder]) -> Result<()> {
+    run!(&mut *tx, |e| sqlx::query("delete from search_holder where doc_id = $1")
+        .bind(doc_id)
         .execute(e)
         .await
-        .map(|r| r.rows_affected()))?;
-    if written == 0 {
-        return Err(StoreError::Corrupt(format!("search document of a missing org node {}", doc.org_id.0)));
+        .map(|_| ()))?;
+    for h in holders {
+        run!(&mut *tx, |e| sqlx::query("insert into search_holder (doc_id, org_id, owner_id) values ($1, $2, $3)")
+            .bind(doc_id)
+            .bind(h.org_id.0)
+            .bind(h.owner.map(|u| u.0))
+            .execute(e)
+            .await
+            .map(|_| ()))?;
     }
     Ok(())
 }
 
-/// Rewrites the scope tokens of every document owned by a node within `[lo, hi)` (a
-/// subtree's path range), after that subtree moved. Inside the caller's transaction.
+#[derive(Debug, FromRow)]
+struct HolderPath {
+    doc_id: i64,
+    org_id: i64,
+    path: String,
+    owner_id: Option<i64>,
+}
+
+/// Rewrites the scope tokens of every document with a holder within `[lo, hi)` (a subtree's
+/// path range), after that subtree moved. Inside the caller's transaction.
+///
+/// # Errors
+/// Database errors.
 pub async fn rescope_subtree(tx: &mut Tx, lo: &str, hi: &str) -> Result<u64> {
-    const SQL: &str = concat!(
-        "update search_doc set scope = (select ",
-        scope_of!("search_doc.owner_id"),
-        " from org_node o where o.id = search_doc.org_id) \
-        where org_id in (select id from org_node where path >= $1 and path < $2)"
-    );
-    Ok(run!(tx, |e| sqlx::query(SQL).bind(lo).bind(hi).execute(e).await.map(|r| r.rows_affected()))?)
+    const SQL: &str = "select h.doc_id, h.org_id, o.path, h.owner_id from search_holder h \
+        join org_node o on o.id = h.org_id where h.doc_id in (select doc_id from search_holder \
+        where org_id in (select id from org_node where path >= $1 and path < $2)) order by h.doc_id";
+    let rows: Vec<HolderPath> = run!(&mut *tx, |e| sqlx::query_as(SQL).bind(lo).bind(hi).fetch_all(e).await)?;
+    let mut n = 0;
+    for group in rows.chunk_by(|a, b| a.doc_id == b.doc_id) {
+        let holders: Vec<Holder> = group
+            .iter()
+            .filter_map(|r| {
+                Some(Holder {
+                    org_id: OrgId(r.org_id),
+                    org_path: OrgPath::parse(&r.path)?,
+                    owner: r.owner_id.map(UserId),
+                })
+            })
+            .collect();
+        let scope = scope_tokens_of(&holders);
+        let doc = group[0].doc_id;
+        run!(&mut *tx, |e| sqlx::query("update search_doc set scope = $2 where id = $1")
+            .bind(doc)
+            .bind(&scope)
+            .execute(e)
+            .await
+            .map(|_| ()))?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// The full-text condition narrowing a search to the callers' scopes: `None` when some
@@ -328,15 +380,15 @@ struct HitRow {
     updated_at: i64,
 }
 
-/// Which records of each search module the caller may see: `(module, filter)` where the
-/// filter is the caller's scope for the module's read permission (`None`: not held, the
-/// module's records are excluded).
-pub type ModuleFilter<'a> = (&'a str, Option<ScopeFilter>);
+/// Which records of each kind the caller may see: `(kind, filter)` where the filter is the
+/// caller's scope for the kind's read permission (`None`: not held, the kind's records are
+/// excluded).
+pub type ModuleFilter<'a> = (&'static Kind, Option<ScopeFilter>);
 
 const HIT_COLS: &str = "d.module, d.record_type, d.record_id, d.org_id, d.title, d.body, d.updated_at";
 
-/// `((d.module = $m AND scope) OR ...)`: a record leaves the database only if its module's
-/// filter admits it. No module at all matches nothing.
+/// `((d.record_type = $k AND some holder in scope) OR ...)`: a record leaves the database
+/// only if its kind's filter admits one of its holders. No kind at all matches nothing.
 fn push_filters<DB>(qb: &mut QueryBuilder<DB>, filters: &[ModuleFilter<'_>])
 where
     DB: Database,
@@ -344,25 +396,22 @@ where
     for<'a> i64: Encode<'a, DB> + Type<DB>,
     for<'a> String: Encode<'a, DB> + Type<DB>,
 {
-    // SQLite: unary `+` keeps the planner from walking an org's documents through
-    // `search_doc_org` and probing the FTS index per row; the FTS match (narrowed by the
-    // scope tokens) drives, these columns only check. Harmless on PostgreSQL.
-    let cols = ScopeCols { org: "+d.org_id", owner: Some("+d.owner_id") };
+    let cols = ScopeCols { org: "h.org_id", owner: Some("h.owner_id") };
     let admitted: Vec<_> = filters.iter().filter(|(_, f)| f.is_some()).collect();
     if admitted.is_empty() {
         qb.push("(1 = 0)");
         return;
     }
     qb.push("(");
-    for (i, (module, filter)) in admitted.into_iter().enumerate() {
+    for (i, (kind, filter)) in admitted.into_iter().enumerate() {
         if i > 0 {
             qb.push(" or ");
         }
-        qb.push("(d.module = ");
-        qb.push_bind((*module).to_owned());
-        qb.push(" and ");
+        qb.push("(d.record_type = ");
+        qb.push_bind(kind.code.to_owned());
+        qb.push(" and exists (select 1 from search_holder h where h.doc_id = d.id and ");
         push_scope(qb, filter.as_ref(), cols);
-        qb.push(")");
+        qb.push("))");
     }
     qb.push(")");
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod error;
+pub mod module;
 pub mod pages;
 pub mod session;
 

@@ -16,11 +16,11 @@ use clap::{Args, Parser, Subcommand};
 use fazhi_app::bootstrap::DEMO_PASSWORD;
 use fazhi_app::org::By;
 use fazhi_app::{App, AppError};
-use fazhi_domain::access::{DataScope, PERMISSIONS, Principal, RoleGrant};
+use fazhi_domain::OrgId;
+use fazhi_domain::access::{Principal, SystemActor};
 use fazhi_domain::clock::SystemClock;
 use fazhi_domain::org::OrgPath;
 use fazhi_domain::user::UserDraft;
-use fazhi_domain::{OrgId, UserId};
 use fazhi_store::{ConnectMode, Store};
 use fazhi_web::{AppState, WebSettings, app_router};
 
@@ -399,8 +399,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
 
 /// The local operator: whoever can run the binary on the data directory has full reach.
 fn operator() -> Principal {
-    let grant = RoleGrant { permissions: PERMISSIONS.iter().map(|p| p.code).collect(), scope: DataScope::All };
-    Principal::new(UserId(0), OrgId(0), OrgPath::root(OrgId(0)), [&grant])
+    Principal::system(SystemActor::Operator, OrgId(0), OrgPath::root(OrgId(0)))
 }
 
 pub(crate) fn explain(e: AppError) -> anyhow::Error {

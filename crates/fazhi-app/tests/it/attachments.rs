@@ -49,7 +49,10 @@ async fn upload_dedup_ledger_and_scope() {
         assert_eq!(blobs, 1);
 
         // The ledger entry of the record carries the file's hash, name, size and type.
-        let t = app.timeline("org_node", &street.to_string()).await.unwrap();
+        let t = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.to_string()).unwrap())
+            .await
+            .unwrap();
         let e = t.iter().rev().find(|e| e.action == "attachment.add").unwrap();
         assert_eq!(e.attachments[0].hash, list[1].blob_hash);
         assert_eq!(e.attachments[0].size, 20_016);
@@ -77,7 +80,11 @@ async fn refused_uploads_leave_nothing_behind() {
         let admin = who(&app, "admin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         let street = org_id(&app, "万兴街道").await.0;
-        let before = app.timeline("org_node", &street.to_string()).await.unwrap().len();
+        let before = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.to_string()).unwrap())
+            .await
+            .unwrap()
+            .len();
 
         let e = upload(&app, &by, street, "big.png", &png(70 * 1024)).await.unwrap_err();
         assert!(matches!(&e, AppError::Invalid(f) if f.get("file").unwrap().contains("大小上限")), "{e:?}");
@@ -93,7 +100,17 @@ async fn refused_uploads_leave_nothing_behind() {
             fazhi_store::run!(&app.store.read, |e| sqlx::query_scalar("select count(*) from blob").fetch_one(e).await)
                 .unwrap();
         assert_eq!(rows, 0);
-        assert_eq!(app.timeline("org_node", &street.to_string()).await.unwrap().len(), before, "nothing recorded");
+        assert_eq!(
+            app.timeline(
+                &super::op(),
+                fazhi_domain::record::RecordKey::parse("org_node", &street.to_string()).unwrap()
+            )
+            .await
+            .unwrap()
+            .len(),
+            before,
+            "nothing recorded"
+        );
     }
 }
 

@@ -38,11 +38,21 @@ async fn cards_notify_owner_and_leaders_once() {
         // 20 working days from 2026-09-21 skip 中秋 (09-25..27) and 国庆 (10-01..07), count
         // the make-up Saturday 10-10: due 2026-10-26.
         let id = app.start_clock(&by, target, "disclosure.reply", date("2026-09-21")).await.unwrap();
-        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        let v = &app
+            .clocks_of(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
+            .await
+            .unwrap()[0];
         assert_eq!(v.row.due_date.as_deref(), Some("2026-10-26"));
         assert!(v.steps.iter().any(|s| s.contains("国庆节")), "{:?}", v.steps);
         assert!(
-            app.timeline("org_node", &street.0.to_string()).await.unwrap().iter().any(|e| e.action == "clock.start")
+            app.timeline(
+                &super::op(),
+                fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap()
+            )
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "clock.start")
         );
 
         clock.set(at("2026-10-20"));
@@ -70,7 +80,10 @@ async fn cards_notify_owner_and_leaders_once() {
         assert!(app.clocks(&who(&app, "wangge").await, true).await.unwrap().is_empty());
 
         app.complete_clock(&by, id, date("2026-10-27")).await.unwrap();
-        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        let v = &app
+            .clocks_of(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
+            .await
+            .unwrap()[0];
         assert!(v.row.closed);
         assert_eq!(v.row.state, "missed");
         assert_eq!(app.scan_clocks().await.unwrap().checked, 0, "closed clocks are not scanned");
@@ -97,7 +110,10 @@ async fn unknown_year_then_import_recomputes() {
         let street = org_id(&app, "万兴街道").await;
         let t = ClockTarget { record_type: "org_node", record_id: street.0.to_string(), org: street, owner: None };
         app.start_clock(&by, t, "disclosure.reply", date("2026-12-18")).await.unwrap();
-        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        let v = &app
+            .clocks_of(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
+            .await
+            .unwrap()[0];
         assert_eq!(v.row.due_date, None);
         assert!(v.row.problem.contains("没有 2027 年的节假日安排"), "{}", v.row.problem);
         assert_eq!(app.calendar_status().1, Some(2027), "December warning for admins");
@@ -109,10 +125,18 @@ async fn unknown_year_then_import_recomputes() {
         );
         let text = "year 2027 测试用安排\noff 2027-01-01..2027-01-03 元旦\n";
         assert_eq!(app.import_calendar(&by, text).await.unwrap(), vec![2027]);
-        let v = &app.clocks_of("org_node", &street.0.to_string()).await.unwrap()[0];
+        let v = &app
+            .clocks_of(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
+            .await
+            .unwrap()[0];
         assert!(v.row.due_date.is_some() && v.row.problem.is_empty(), "{:?}", v.row);
-        let actions: Vec<String> =
-            app.timeline("org_node", &street.0.to_string()).await.unwrap().into_iter().map(|e| e.action).collect();
+        let actions: Vec<String> = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
         assert!(actions.contains(&"clock.recompute".to_owned()), "{actions:?}");
         assert_eq!(app.calendar_status().1, None);
 
@@ -138,7 +162,12 @@ async fn the_daily_job_runs_once_per_day() {
         assert_eq!(app.run_jobs("w1").await.unwrap(), 0);
         clock.set(at("2026-10-22"));
         assert!(app.schedule_daily().await.unwrap());
-        app.schedule_scan_now().await.unwrap();
+        let op = fazhi_domain::access::Principal::system(
+            fazhi_domain::access::SystemActor::Operator,
+            fazhi_domain::OrgId(0),
+            fazhi_domain::org::OrgPath::root(fazhi_domain::OrgId(0)),
+        );
+        app.schedule_scan_now(&op).await.unwrap();
         assert_eq!(app.run_jobs("w2").await.unwrap(), 2);
     }
 }
@@ -228,7 +257,12 @@ async fn webhooks_are_delivered_and_a_failing_one_is_retried_without_blocking() 
         assert!(matches!(bad, fazhi_app::AppError::Invalid(_)));
         app.set_webhook(&by, street, &format!("http://{addr}/cgi-bin/webhook/send?key=SECRET")).await.unwrap();
         assert_eq!(app.webhook_of(street).await.unwrap().unwrap(), format!("http://{addr}"));
-        let entry = app.timeline("org_node", &street.0.to_string()).await.unwrap().pop().unwrap();
+        let entry = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
         assert!(!entry.change.to_string().contains("SECRET"), "the robot key never enters the ledger");
 
         let t = ClockTarget { record_type: "org_node", record_id: street.0.to_string(), org: street, owner: None };

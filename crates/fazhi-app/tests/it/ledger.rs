@@ -45,7 +45,10 @@ async fn each_street_keeps_its_own_log() {
         assert_eq!(e.record_id, grid.0.to_string());
 
         // The record's timeline: created by the demo seed, then renamed.
-        let t = app.timeline("org_node", &grid.0.to_string()).await.unwrap();
+        let t = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &grid.0.to_string()).unwrap())
+            .await
+            .unwrap();
         let actions: Vec<&str> = t.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, vec!["org.create", "org.update"]);
 

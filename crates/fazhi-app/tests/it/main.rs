@@ -46,6 +46,11 @@ async fn org_id(app: &App, name: &str) -> OrgId {
     OrgId(nodes.iter().find(|n| n.name == name).unwrap_or_else(|| panic!("no node {name}")).id)
 }
 
+/// The operator of the binary (the CLI's principal): full reach, for test assertions.
+fn op() -> Principal {
+    Principal::system(fazhi_domain::access::SystemActor::Operator, OrgId(0), fazhi_domain::org::OrgPath::root(OrgId(0)))
+}
+
 fn by<'a>(p: &'a Principal) -> By<'a> {
     By { who: p, username: "test", source_addr: "127.0.0.1" }
 }

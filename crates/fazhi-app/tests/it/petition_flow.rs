@@ -5,11 +5,13 @@
 
 use chrono::NaiveDate;
 use fazhi_app::AppError;
-use fazhi_app::mediation::{CaseAction, CaseDraft, PartyDraft};
+use fazhi_app::mediation::{CaseDraft, PartyDraft};
 use fazhi_app::org::By;
-use fazhi_app::petitions::{Action, IntakeDraft, PetitionerDraft, ReviewDraft};
+use fazhi_app::petitions::{IntakeDraft, PetitionerDraft, ReviewDraft};
 use fazhi_app::receptions::{DayDraft, ReceptionDraft};
+use fazhi_domain::mediation::MediationEvent as CaseAction;
 use fazhi_domain::mediation::{Agreement, AgreementForm};
+use fazhi_domain::petition::Event as Action;
 use fazhi_domain::petition::{Outcome, Satisfaction};
 use fazhi_store::petitions::PetitionQuery;
 
@@ -54,12 +56,14 @@ async fn transfer_objection_assignment_supervision_and_merge() {
         let item = app.intake(&by, &draft("电梯停运", "13800000001")).await.unwrap();
 
         // 转送 needs a reason; the receiver gets the 15-day notice and 5-working-day objection clocks.
-        let no_reason = app.petition_step(&by, item.id, Action::Transfer { to: other, reason: " ".into() }).await;
+        let no_reason = app
+            .petition_step(&by, item.id, Action::Transfer { to: fazhi_domain::OrgId(other), reason: " ".into() })
+            .await;
         assert!(field(no_reason.unwrap_err(), "action").contains("理由"));
         let (row, _) = app.petition(&worker, item.id).await.unwrap();
         assert_eq!(row.org_id, org_id(&app, "信访办").await.0, "a refused step changes nothing");
         let reason = "事项发生在学府街道辖区".to_owned();
-        app.petition_step(&by, item.id, Action::Transfer { to: other, reason }).await.unwrap();
+        app.petition_step(&by, item.id, Action::Transfer { to: fazhi_domain::OrgId(other), reason }).await.unwrap();
         assert!(app.petition(&worker, item.id).await.is_err(), "the item left the office's scope");
         let admin = who(&app, "ducha").await;
         let (row, clocks) = app.petition(&admin, item.id).await.unwrap();
@@ -82,13 +86,21 @@ async fn transfer_objection_assignment_supervision_and_merge() {
 
         // Assignment to a community makes the item visible to the community worker.
         let second = app.intake(&by, &draft("楼道堆物", "13800000002")).await.unwrap();
-        app.petition_step(&by, second.id, Action::Accept { on: date("2026-03-02") }).await.unwrap();
+        app.petition_step(&by, second.id, Action::Accept { on: fazhi_domain::Day(date("2026-03-02")) }).await.unwrap();
         let wangge = who(&app, "wangge").await;
         assert!(app.petition(&wangge, second.id).await.is_err(), "not yet assigned to the community");
         let community = org_id(&app, "万兴里社区").await.0;
-        let outside = app.petition_step(&by, second.id, Action::Assign { to: other, note: "请办理".into() }).await;
+        let outside = app
+            .petition_step(&by, second.id, Action::Assign { to: fazhi_domain::OrgId(other), note: "请办理".into() })
+            .await;
         assert!(field(outside.unwrap_err(), "to").contains("交办"));
-        app.petition_step(&by, second.id, Action::Assign { to: community, note: "请社区核实".into() }).await.unwrap();
+        app.petition_step(
+            &by,
+            second.id,
+            Action::Assign { to: fazhi_domain::OrgId(community), note: "请社区核实".into() },
+        )
+        .await
+        .unwrap();
         assert!(app.petition(&wangge, second.id).await.is_ok(), "assigned: the community sees it");
         let listed = app.petitions(&wangge, &PetitionQuery { limit: 50, ..Default::default() }).await.unwrap();
         assert!(listed.iter().any(|r| r.id == second.id), "and lists it (same policy in SQL)");
@@ -99,7 +111,7 @@ async fn transfer_objection_assignment_supervision_and_merge() {
         let fenguan = who(&app, "fenguan").await;
         let by_leader = By { who: &fenguan, username: "fenguan", source_addr: "" };
         app.petition_step(&by_leader, second.id, sup).await.unwrap();
-        app.petition_step(&by_leader, second.id, Action::Lead { user: fenguan.user_id.0 }).await.unwrap();
+        app.petition_step(&by_leader, second.id, Action::Lead { user: fenguan.user_id }).await.unwrap();
         let (row, _) = app.petition(&worker, second.id).await.unwrap();
         assert_eq!((row.supervised_count, row.lead_user_id), (1, Some(fenguan.user_id.0)));
         let q = PetitionQuery { lead: Some(Some(fenguan.user_id.0)), limit: 50, ..Default::default() };
@@ -115,20 +127,23 @@ async fn transfer_objection_assignment_supervision_and_merge() {
         assert!(clocks.iter().all(|c| c.row.closed));
 
         // Dates in the future are refused.
-        let e = app.petition_step(&by, second.id, Action::Serve { on: date("2026-04-01") }).await.unwrap_err();
+        let e = app
+            .petition_step(&by, second.id, Action::Serve { on: fazhi_domain::Day(date("2026-04-01")) })
+            .await
+            .unwrap_err();
         assert!(matches!(e, AppError::Invalid(_)));
     }
 }
 
 async fn answered(app: &fazhi_app::App, by: &By<'_>, title: &str, served: &str) -> i64 {
     let id = app.intake(by, &draft(title, "13800000009")).await.unwrap().id;
-    app.petition_step(by, id, Action::Accept { on: date("2026-03-03") }).await.unwrap();
+    app.petition_step(by, id, Action::Accept { on: fazhi_domain::Day(date("2026-03-03")) }).await.unwrap();
     let reply =
         Action::Reply {
             outcome: Outcome::Explain, legal_basis: "《物业管理条例》".into(), text: "已说明".into()
         };
     app.petition_step(by, id, reply).await.unwrap();
-    app.petition_step(by, id, Action::Serve { on: date(served) }).await.unwrap();
+    app.petition_step(by, id, Action::Serve { on: fazhi_domain::Day(date(served)) }).await.unwrap();
     id
 }
 
@@ -141,7 +156,11 @@ async fn review_rounds_visits_and_the_opinion_document() {
         let by = By { who: &worker, username: "xinfang", source_addr: "" };
         let id = answered(&app, &by, "电梯停运", "2026-03-20").await;
         app.petition_step(&by, id, Action::Close).await.unwrap();
-        let visit = Action::Visit { on: date("2026-03-27"), satisfaction: Satisfaction::Unsatisfied, note: "".into() };
+        let visit = Action::Visit {
+            on: fazhi_domain::Day(date("2026-03-27")),
+            satisfaction: Satisfaction::Unsatisfied,
+            note: "".into(),
+        };
         app.petition_step(&by, id, visit).await.unwrap();
 
         // Too late: 30 days after service (第三十五条).
@@ -201,7 +220,7 @@ async fn mediation_from_consent_to_performance_with_the_confirmation_clock() {
         };
         let id = app.register_mediation(&by, &d).await.unwrap();
         let session = CaseAction::Session {
-            held_on: date("2026-05-03"),
+            held_on: fazhi_domain::Day(date("2026-05-03")),
             place: "调解室".into(),
             record: "听取双方陈述".into(),
             mediator_id: Some(mediator),
@@ -209,7 +228,7 @@ async fn mediation_from_consent_to_performance_with_the_confirmation_clock() {
         assert!(
             field(app.mediation_step(&by, id, session.clone()).await.unwrap_err(), "action").contains("待双方同意")
         );
-        app.mediation_step(&by, id, CaseAction::Consent { on: date("2026-05-02") }).await.unwrap();
+        app.mediation_step(&by, id, CaseAction::Consent { on: fazhi_domain::Day(date("2026-05-02")) }).await.unwrap();
         app.mediation_step(&by, id, session).await.unwrap();
         let unsealed = Agreement {
             form: AgreementForm::Written,
@@ -228,8 +247,14 @@ async fn mediation_from_consent_to_performance_with_the_confirmation_clock() {
         let v = app.mediation(&worker, id).await.unwrap();
         let c = v.clocks.iter().find(|c| c.clock.rule.id == "mediation.judicial_confirmation").unwrap();
         assert_eq!(c.row.due_date.as_deref(), Some("2026-06-04"), "30 days from the agreement (第三十三条)");
-        app.mediation_step(&by, id, CaseAction::ConfirmationApplied { on: date("2026-05-15") }).await.unwrap();
-        let perf = CaseAction::Performance { on: date("2026-05-20"), performed: true, note: "已履行".into() };
+        app.mediation_step(&by, id, CaseAction::ConfirmationApplied { on: fazhi_domain::Day(date("2026-05-15")) })
+            .await
+            .unwrap();
+        let perf = CaseAction::Performance {
+            on: fazhi_domain::Day(date("2026-05-20")),
+            performed: true,
+            note: "已履行".into(),
+        };
         app.mediation_step(&by, id, perf).await.unwrap();
         let v = app.mediation(&worker, id).await.unwrap();
         assert_eq!(v.case.state, "performed");

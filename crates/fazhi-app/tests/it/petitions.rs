@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use fazhi_app::AppError;
 use fazhi_app::org::By;
-use fazhi_app::petitions::{Action, IntakeDraft, PetitionerDraft};
+use fazhi_app::petitions::{IntakeDraft, PetitionerDraft};
+use fazhi_domain::petition::Event as Action;
 use fazhi_domain::petition::Outcome;
 
 use super::{demo, org_id, who};
@@ -102,14 +103,14 @@ async fn the_handling_steps_follow_the_rules() {
         let id = item.id;
 
         clock.set(at("2026-09-22"));
-        app.petition_step(&by, id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
+        app.petition_step(&by, id, Action::Accept { on: fazhi_domain::Day(date("2026-09-22")) }).await.unwrap();
         let (_, clocks) = app.petition(&worker, id).await.unwrap();
         let handle = clocks.iter().find(|c| c.clock.rule.id == "petition.handle").unwrap();
         assert_eq!(handle.row.due_date.as_deref(), Some("2026-11-21"), "60 days from 受理");
         assert!(clocks.iter().any(|c| c.clock.rule.id == "petition.notify_direct" && c.row.closed));
 
         let community = org_id(&app, "万兴里社区").await.0;
-        let assign = Action::Assign { to: community, note: "请社区核实".into() };
+        let assign = Action::Assign { to: fazhi_domain::OrgId(community), note: "请社区核实".into() };
         app.petition_step(&by, id, assign).await.unwrap();
         let refuse = |e: AppError| match e {
             AppError::Invalid(f) => f.get("action").unwrap().to_owned(),
@@ -134,7 +135,7 @@ async fn the_handling_steps_follow_the_rules() {
         };
         app.petition_step(&by, id, reply).await.unwrap();
         clock.set(at("2026-10-12"));
-        app.petition_step(&by, id, Action::Serve { on: date("2026-10-10") }).await.unwrap();
+        app.petition_step(&by, id, Action::Serve { on: fazhi_domain::Day(date("2026-10-10")) }).await.unwrap();
         app.petition_step(&by, id, Action::Close).await.unwrap();
         let (row, clocks) = app.petition(&worker, id).await.unwrap();
         assert_eq!(row.state, "closed");
@@ -146,8 +147,13 @@ async fn the_handling_steps_follow_the_rules() {
         let s = app.track(&item.tracking_code).await.unwrap();
         assert_eq!(s.state, "已办结");
         assert!(s.reply.unwrap().contains("已责成物业清理"));
-        let actions: Vec<String> =
-            app.timeline("petition", &id.to_string()).await.unwrap().into_iter().map(|e| e.action).collect();
+        let actions: Vec<String> = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("petition", &id.to_string()).unwrap())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
         for a in [
             "petition.register",
             "petition.accept",
@@ -199,36 +205,46 @@ async fn use_cases_compose_in_one_transaction() {
         let office = org_id(&app, "信访办").await.0;
         let before = app.count_petitions(&worker, &Default::default()).await.unwrap();
 
-        let mut tx = app.store.begin().await.unwrap();
-        let item = app.intake_within(&mut tx, &by, &draft(office)).await.unwrap();
-        app.petition_step_in(&mut tx, &by, item.id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
+        let mut tx = app.begin(&by).await.unwrap();
+        let item = app.intake_within(&mut tx, &draft(office)).await.unwrap();
+        app.petition_step_in(&mut tx, item.id, Action::Accept { on: fazhi_domain::Day(date("2026-09-22")) })
+            .await
+            .unwrap();
         let reply = Action::Reply {
             outcome: Outcome::Support,
             legal_basis: "《信访工作条例》第三十二条".into(),
             text: "已责成物业清理消防通道。".into(),
         };
-        app.petition_step_in(&mut tx, &by, item.id, reply).await.unwrap();
+        app.petition_step_in(&mut tx, item.id, reply).await.unwrap();
         // The domain still refuses inside the batch: closing before service is not allowed.
-        let refused = app.petition_step_in(&mut tx, &by, item.id, Action::Close).await;
+        let refused = app.petition_step_in(&mut tx, item.id, Action::Close).await;
         assert!(matches!(refused, Err(AppError::Invalid(_))), "{refused:?}");
-        app.petition_step_in(&mut tx, &by, item.id, Action::Serve { on: date("2026-10-10") }).await.unwrap();
+        app.petition_step_in(&mut tx, item.id, Action::Serve { on: fazhi_domain::Day(date("2026-10-10")) })
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let (row, clocks) = app.petition(&worker, item.id).await.unwrap();
         assert_eq!(row.state, "served");
         assert!(clocks.iter().any(|c| c.clock.rule.id == "petition.handle" && c.row.closed), "handling clock done");
-        let timeline = app.timeline("petition", &item.id.to_string()).await.unwrap();
+        let timeline = app
+            .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("petition", &item.id.to_string()).unwrap())
+            .await
+            .unwrap();
         let actions: Vec<&str> = timeline.iter().map(|e| e.action.as_str()).collect();
         for a in ["petition.register", "petition.accept", "petition.reply", "petition.serve"] {
             assert!(actions.contains(&a), "{a} in {actions:?}");
         }
 
         // A batch that is not committed leaves no item, entry or clock.
-        let mut tx = app.store.begin().await.unwrap();
-        let gone = app.intake_within(&mut tx, &by, &draft(office)).await.unwrap();
-        app.petition_step_in(&mut tx, &by, gone.id, Action::Accept { on: date("2026-09-22") }).await.unwrap();
+        let mut tx = app.begin(&by).await.unwrap();
+        let gone = app.intake_within(&mut tx, &draft(office)).await.unwrap();
+        app.petition_step_in(&mut tx, gone.id, Action::Accept { on: fazhi_domain::Day(date("2026-09-22")) })
+            .await
+            .unwrap();
         drop(tx);
         assert!(app.petition(&worker, gone.id).await.is_err());
-        assert!(app.timeline("petition", &gone.id.to_string()).await.unwrap().is_empty());
+        let key = fazhi_domain::record::RecordKey::parse("petition", &gone.id.to_string()).unwrap();
+        assert!(matches!(app.timeline(&super::op(), key).await, Err(AppError::NotFound(_))), "no such item");
         assert_eq!(app.count_petitions(&worker, &Default::default()).await.unwrap(), before + 1);
     }
 }

@@ -4,7 +4,10 @@
 
 use fazhi_app::App;
 use fazhi_app::org::By;
-use fazhi_app::search::{MODULE_ORG, MODULE_USER, SearchHit};
+use fazhi_app::search::SearchHit;
+
+const MODULE_ORG: &str = "org_node";
+const MODULE_USER: &str = "user";
 use fazhi_domain::access::Principal;
 use fazhi_domain::org::OrgDraft;
 use fazhi_domain::user::UserDraft;
@@ -22,7 +25,7 @@ fn plain(s: &str) -> String {
 
 /// Plain titles of the hits of one module, sorted.
 fn titles(hits: &[SearchHit], module: &str) -> Vec<String> {
-    let mut v: Vec<String> = hits.iter().filter(|h| h.module == module).map(|h| plain(&h.title)).collect();
+    let mut v: Vec<String> = hits.iter().filter(|h| h.record_type == module).map(|h| plain(&h.title)).collect();
     v.sort();
     v
 }
@@ -40,7 +43,7 @@ async fn each_role_finds_only_its_scope() {
         let hits = search(&app, "wangge", "社区").await;
         assert_eq!(titles(&hits, MODULE_ORG), vec!["万兴里社区"], "{:?}", db.engine());
         assert!(titles(&hits, MODULE_USER).is_empty());
-        assert!(hits.iter().all(|h| h.module == MODULE_ORG));
+        assert!(hits.iter().all(|h| h.record_type == MODULE_ORG));
         assert!(search(&app, "wangge", "学府花园社区").await.is_empty());
         assert!(search(&app, "wangge", "兴南社区").await.is_empty());
         let grids = search(&app, "wangge", "网格").await;

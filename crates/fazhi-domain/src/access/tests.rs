@@ -26,11 +26,11 @@ fn org_path(org: i64) -> &'static str {
 }
 
 fn rec(org: i64) -> RecordRef {
-    RecordRef { org_id: OrgId(org), org_path: path(org_path(org)), owner: None }
+    RecordRef::single(OrgId(org), path(org_path(org)), None)
 }
 
 fn rec_owned(org: i64, owner: i64) -> RecordRef {
-    RecordRef { owner: Some(UserId(owner)), ..rec(org) }
+    RecordRef::single(OrgId(org), path(org_path(org)), Some(UserId(owner)))
 }
 
 fn grant_of(code: &str) -> RoleGrant {

@@ -155,7 +155,7 @@ async fn scope_filter_in_sql_agrees_with_the_policy() {
             let want: BTreeSet<i64> = rows
                 .iter()
                 .filter(|r| {
-                    let rec = RecordRef { org_id: OrgId(r.org_id), org_path: r.path(), owner: Some(UserId(r.id)) };
+                    let rec = RecordRef::single(OrgId(r.org_id), r.path(), Some(UserId(r.id)));
                     f.as_ref().is_some_and(|f| f.matches(&rec))
                 })
                 .map(|r| r.id)

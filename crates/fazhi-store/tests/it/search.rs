@@ -1,7 +1,9 @@
 //! Full-text search on both engines: Chinese terms found, hostile queries harmless, data
 //! scope applied in SQL, index writes follow their transaction.
 
-use fazhi_domain::access::ScopeFilter;
+use fazhi_domain::access::{Holder, ScopeFilter};
+use fazhi_domain::org::OrgPath;
+use fazhi_domain::record::Kind;
 use fazhi_domain::{OrgId, UserId};
 use fazhi_store::search::{self, MARK_END, MARK_START, SearchDoc, SearchHit, Segmenter};
 use fazhi_store::{Store, org};
@@ -9,13 +11,17 @@ use fazhi_testkit::engines;
 
 use super::tree;
 
+/// The kinds these tests index under ("cases" and "memos": any two searchable kinds).
+const CASE: &Kind = &fazhi_domain::record::PETITION;
+const MEMO: &Kind = &fazhi_domain::record::MEDIATION;
+
 fn doc(record_id: &str, org_id: OrgId, owner: Option<UserId>, title: &str, body: &str) -> SearchDoc<'static> {
+    // The path is filled in by `put` from the stored node.
+    let holder = Holder { org_id, org_path: OrgPath::root(org_id), owner };
     SearchDoc {
-        module: "case",
-        record_type: "test_case",
+        kind: CASE,
         record_id: record_id.into(),
-        org_id,
-        owner_id: owner,
+        holders: Box::leak(vec![holder].into_boxed_slice()),
         title: title.into(),
         body: body.into(),
         updated_at: 1,
@@ -23,13 +29,19 @@ fn doc(record_id: &str, org_id: OrgId, owner: Option<UserId>, title: &str, body:
 }
 
 async fn put(store: &Store, d: &SearchDoc<'_>) {
+    let mut holders = Vec::new();
+    for h in d.holders {
+        let node = org::get_node(&store.read, h.org_id).await.unwrap().expect("holder node exists");
+        holders.push(Holder { org_path: node.org_path(), ..h.clone() });
+    }
+    let d = SearchDoc { holders: &holders, ..d.clone() };
     let mut tx = store.begin().await.unwrap();
-    search::upsert_doc(&mut tx, &Segmenter::shared(), d).await.unwrap();
+    search::upsert_doc(&mut tx, &Segmenter::shared(), &d).await.unwrap();
     tx.commit().await.unwrap();
 }
 
 async fn find(store: &Store, q: &str, filter: Option<ScopeFilter>) -> Vec<SearchHit> {
-    search::search(&store.read, &Segmenter::shared(), q, &[("case", filter)], 50).await.unwrap()
+    search::search(&store.read, &Segmenter::shared(), q, &[(CASE, filter)], 50).await.unwrap()
 }
 
 fn ids(hits: &[SearchHit]) -> Vec<&str> {
@@ -78,8 +90,8 @@ async fn chinese_terms_are_found_ranked_and_highlighted() {
         let hit = &find(s, "听证", all()).await[0];
         assert!(hit.title.contains(&format!("{MARK_START}听证{MARK_END}")), "{}", hit.title);
         assert!(hit.snippet.contains(&format!("{MARK_START}听证{MARK_END}")), "{}", hit.snippet);
-        assert_eq!(hit.module, "case");
-        assert_eq!(hit.record_type, "test_case");
+        assert_eq!(hit.module, CASE.module.code());
+        assert_eq!(hit.record_type, CASE.code);
         assert_eq!(hit.org_id, t.community.0);
 
         // Ranking: the record that says it most often comes first.
@@ -92,8 +104,8 @@ async fn chinese_terms_are_found_ranked_and_highlighted() {
         put(s, &doc("5", t.community, None, "会议纪要", "会上讨论了消防演练。")).await;
         assert_eq!(ids(&find(s, "调解", all()).await), vec!["2"]);
         let mut tx = s.begin().await.unwrap();
-        search::delete_doc(&mut tx, "test_case", "5").await.unwrap();
-        search::delete_doc(&mut tx, "test_case", "no-such").await.unwrap();
+        search::delete_doc(&mut tx, CASE.code, "5").await.unwrap();
+        search::delete_doc(&mut tx, CASE.code, "no-such").await.unwrap();
         tx.commit().await.unwrap();
         assert!(find(s, "消防演练", all()).await.is_empty());
         assert_eq!(search::count_docs(&s.read).await.unwrap(), 4);
@@ -137,7 +149,7 @@ async fn hostile_queries_return_safely() {
             &ten_kb,
         ];
         for q in hostile {
-            let r = search::search(&s.read, &Segmenter::shared(), q, &[("case", Some(ScopeFilter::All))], 20).await;
+            let r = search::search(&s.read, &Segmenter::shared(), q, &[(CASE, Some(ScopeFilter::All))], 20).await;
             assert!(r.is_ok(), "{:?} {:?}: {r:?}", db.engine(), q.chars().take(40).collect::<String>());
         }
         // The 10 KB query is cut to its head, whose terms are all in document 1 or 2: the
@@ -177,20 +189,20 @@ async fn another_streets_record_never_appears() {
         assert_eq!(sorted(find(s, "听证", Some(ScopeFilter::All)).await), vec!["a1", "a2", "b1", "d1"]);
 
         // Each module is filtered by its own scope: street A for `case`, street B for `memo`.
-        let memo =
-            SearchDoc { module: "memo", record_type: "test_memo", ..doc("m1", t.street_b, None, "听证备忘", "") };
+        let memo = SearchDoc { kind: MEMO, ..doc("m1", t.street_b, None, "听证备忘", "") };
         put(s, &memo).await;
-        let memo_a =
-            SearchDoc { module: "memo", record_type: "test_memo", ..doc("m2", t.grid, None, "听证备忘", "") };
+        let memo_a = SearchDoc { kind: MEMO, ..doc("m2", t.grid, None, "听证备忘", "") };
         put(s, &memo_a).await;
-        let filters =
-            [("case", street_a.clone()), ("memo", Some(ScopeFilter::Subtree(path(t.street_b).await))), ("other", None)];
+        let filters = [
+            (CASE, street_a.clone()),
+            (MEMO, Some(ScopeFilter::Subtree(path(t.street_b).await))),
+            (&fazhi_domain::record::RECEPTION, None),
+        ];
         let hits = search::search(&s.read, &Segmenter::shared(), "听证", &filters, 50).await.unwrap();
         assert_eq!(sorted(hits), vec!["a1", "a2", "m1"]);
         // A module without a filter entry is not searched at all.
-        let hits = search::search(&s.read, &Segmenter::shared(), "听证", &[("memo", Some(ScopeFilter::All))], 50)
-            .await
-            .unwrap();
+        let hits =
+            search::search(&s.read, &Segmenter::shared(), "听证", &[(MEMO, Some(ScopeFilter::All))], 50).await.unwrap();
         assert_eq!(sorted(hits), vec!["m1", "m2"]);
     }
 }
@@ -208,7 +220,7 @@ async fn index_writes_follow_their_transaction() {
             search::upsert_doc(&mut tx, &seg, &doc("1", t.community, None, "消防通道检查", "检查消防通道"))
                 .await
                 .unwrap();
-            search::delete_doc(&mut tx, "test_case", "2").await.unwrap();
+            search::delete_doc(&mut tx, CASE.code, "2").await.unwrap();
             search::upsert_doc(&mut tx, &seg, &doc("3", t.community, None, "电动自行车", "")).await.unwrap();
             // dropped without commit: rolled back
         }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fazhi_app::AppError;
 use fazhi_app::org::By;
+use fazhi_app::petitions::StepInput;
 use fazhi_app::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, module_label};
 use fazhi_domain::access::Principal;
 use fazhi_domain::org::OrgDraft;
@@ -412,7 +413,8 @@ pub struct SearchParams {
 /// One search result, within the caller's data scope.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct SearchHitOut {
-    /// Search module: `org` (org nodes, guarded by org.read), `user` (accounts, user.read).
+    /// The module of the record's kind (`org` for org nodes and accounts, `petitions`); the
+    /// kind itself is `record_type`.
     pub module: String,
     /// The module's Chinese name.
     pub module_label: &'static str,
@@ -436,7 +438,7 @@ pub struct SearchHitOut {
 impl From<SearchHit> for SearchHitOut {
     fn from(h: SearchHit) -> Self {
         SearchHitOut {
-            module_label: module_label(&h.module),
+            module_label: module_label(&h.record_type),
             url: record_href(&h.record_type, &h.record_id),
             title: strip_marks(&h.title),
             snippet: strip_marks(&h.snippet),
@@ -596,51 +598,6 @@ fn petition_out(p: fazhi_store::petitions::PetitionRow, clocks: &[fazhi_app::clo
     }
 }
 
-/// A handling step.
-#[derive(Debug, Default, serde::Deserialize, ToSchema)]
-pub struct PetitionStepIn {
-    /// accept, not_accept, assign, transfer, objection, supervise, lead, merge, reply, serve,
-    /// close, extend, visit
-    pub action: String,
-    /// YYYY-MM-DD for accept, serve and visit.
-    #[serde(default)]
-    pub date: String,
-    /// Reason, note or instruction of the step.
-    #[serde(default)]
-    pub reason: String,
-    /// Target org node (assign, transfer), leader user id (lead) or petition id (merge).
-    pub target: Option<i64>,
-    /// satisfied, basic, unsatisfied (visit).
-    #[serde(default)]
-    pub satisfaction: String,
-    /// support, explain, reject (for reply)
-    #[serde(default)]
-    pub outcome: String,
-    #[serde(default)]
-    pub legal_basis: String,
-    #[serde(default)]
-    pub text: String,
-    pub days: Option<u32>,
-    #[serde(default)]
-    pub approved: bool,
-}
-
-fn step_of(b: PetitionStepIn) -> Result<fazhi_app::petitions::Action, AppError> {
-    let input = fazhi_app::petitions::StepInput {
-        action: b.action,
-        date: b.date,
-        reason: b.reason,
-        outcome: b.outcome,
-        legal_basis: b.legal_basis,
-        text: b.text,
-        days: b.days,
-        approved: b.approved,
-        target: b.target,
-        satisfaction: b.satisfaction,
-    };
-    input.action().map_err(AppError::Invalid)
-}
-
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions",
     responses((status = 200, body = [PetitionOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
 async fn list_petitions(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<PetitionOut>>, ApiError> {
@@ -686,17 +643,19 @@ async fn import_petitions(
 }
 
 #[utoipa::path(post, path = "/api/v1/petitions/{id}/steps", tag = "petitions", params(("id" = i64, Path, description = "petition id")),
-    request_body = PetitionStepIn,
+    request_body = StepInput,
     responses((status = 200, body = PetitionOut), (status = 422, body = ApiErrorBody)))]
 async fn petition_step(
     State(state): State<AppState>,
     c: Caller,
     ClientAddr(addr): ClientAddr,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<PetitionStepIn>,
+    ApiJson(body): ApiJson<StepInput>,
 ) -> Result<Json<PetitionOut>, ApiError> {
-    state.app.petition_step(&by(&c, &addr), id, step_of(body)?).await?;
-    let (row, clocks) = state.app.petition(&c.principal, id).await?;
+    let event = body.event().map_err(AppError::Invalid)?;
+    // The step's own result: after a transfer the caller may no longer read the item, and
+    // must still learn that the step was done.
+    let (row, clocks) = state.app.petition_step(&by(&c, &addr), id, event).await?;
     Ok(Json(petition_out(row, &clocks)))
 }
 
@@ -718,7 +677,7 @@ impl Modify for BearerAuth {
     info(title = "fazhi 法治政府建设工作平台 API", version = "1", description = "令牌由管理员在「接口令牌」页面签发，以 Authorization: Bearer <令牌> 调用；权限与数据范围与令牌所代表账户相同。"),
     paths(me, list_orgs, get_org, create_org, list_users, get_user, create_user, list_petitions, get_petition, create_petition, import_petitions, petition_step, search),
     components(schemas(ApiErrorBody, FieldErrorBody, OrgOut, UserOut, MeOut, NewOrgBody, NewUserBody, CreatedUserOut,
-        SearchHitOut, TextPart, PetitionIn, PetitionerIn, PetitionCreated, PetitionOut, PetitionStepIn)),
+        SearchHitOut, TextPart, PetitionIn, PetitionerIn, PetitionCreated, PetitionOut, StepInput)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"),

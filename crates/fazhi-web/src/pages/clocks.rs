@@ -54,7 +54,10 @@ async fn inbox(State(state): State<AppState>, Staff(s): Staff) -> PageResult {
             id: n.id,
             title: n.title,
             body: n.body,
-            link: n.link,
+            link: match (&n.record_type, &n.record_id) {
+                (Some(t), Some(i)) => crate::module::href_of(t, i).unwrap_or(n.link),
+                _ => n.link,
+            },
             at: beijing(n.created_at),
             unread: n.read_at.is_none(),
             card: n.kind,
@@ -125,18 +128,14 @@ async fn clocks(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<
             id: v.row.id,
             name: v.clock.rule.name.clone(),
             citation: v.clock.rule.citation.to_string(),
-            record: match v.row.record_type.as_str() {
-                "org_node" => {
+            record: match fazhi_domain::record::kind(&v.row.record_type) {
+                Some(k) if k == &fazhi_domain::record::ORG_NODE => {
                     format!("机构：{}", names.get(&v.row.record_id).cloned().unwrap_or_else(|| v.row.record_id.clone()))
                 }
-                "user" => format!("用户 {}", v.row.record_id),
-                other => format!("{other} {}", v.row.record_id),
+                Some(k) => format!("{} {}", k.label, v.row.record_id),
+                None => format!("{} {}", v.row.record_type, v.row.record_id),
             },
-            record_href: match v.row.record_type.as_str() {
-                "org_node" => format!("/org/{}", v.row.record_id),
-                "user" => format!("/users/{}", v.row.record_id),
-                _ => String::new(),
-            },
+            record_href: crate::module::href_of(&v.row.record_type, &v.row.record_id).unwrap_or_default(),
             event_date: v.clock.event_date.to_string(),
             due: v.row.due_date.clone().unwrap_or_else(|| "无法计算".into()),
             state: state_label(&v.row.state).into(),
@@ -156,7 +155,7 @@ async fn scan_now(State(state): State<AppState>, Staff(s): Staff, CsrfForm(_): C
     if !s.principal.has(SETTINGS_MANAGE) {
         return Err(AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(SETTINGS_MANAGE)).into());
     }
-    state.app.schedule_scan_now().await?;
+    state.app.schedule_scan_now(&s.principal).await?;
     Ok(Redirect::to("/clocks?done=scan_queued").into_response())
 }
 

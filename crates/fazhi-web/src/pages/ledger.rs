@@ -115,7 +115,7 @@ async fn check(State(state): State<AppState>, LoginForm(f): LoginForm<CheckForm>
                             "账本 {}，第 {} 条：{}（{} {}）",
                             b.entry.log_id,
                             b.entry.seq,
-                            action_label(&b.entry.action),
+                            action_label(&b.entry.record_type, &b.entry.action),
                             b.entry.record_type,
                             b.entry.record_id
                         ),
@@ -134,7 +134,7 @@ async fn check(State(state): State<AppState>, LoginForm(f): LoginForm<CheckForm>
                         "记录时间：{}；类型：{}；操作：{}",
                         beijing(r.entry_at),
                         r.record_type,
-                        action_label(&r.action)
+                        action_label(&r.record_type, &r.action)
                     ),
                     format!("记录哈希：{}", r.leaf_hash),
                     format!("已包含在共 {} 条的签名检查点中", r.checkpoint_size),
@@ -202,7 +202,7 @@ pub fn timeline(entries: Vec<Entry>) -> Vec<TimelineLine> {
             seq: e.seq,
             at: beijing(e.at),
             actor: e.actor_name,
-            action: action_label(&e.action).to_owned(),
+            action: action_label(&e.record_type, &e.action).to_owned(),
             files: e
                 .attachments
                 .iter()

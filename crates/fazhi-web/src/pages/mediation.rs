@@ -105,11 +105,8 @@ async fn add_committee(
     CsrfForm(f): CsrfForm<CommitteeForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
-    let street = state.app.street_filter(&s.principal).await?;
-    let org = match street {
-        Some(fazhi_domain::access::ScopeFilter::Org(o)) => o,
-        _ => s.principal.org_id,
-    };
+    // A committee is a street-level register: it is set up at the user's street.
+    let org = s.principal.gov.unwrap_or(s.principal.org_id);
     match state.app.create_committee(&by, org, &f.name).await {
         Ok(_) => Ok(Redirect::to("/mediations?done=saved").into_response()),
         Err(AppError::Invalid(e)) => {
@@ -266,7 +263,8 @@ async fn item_page(
     done: Option<&str>,
 ) -> Result<ItemPage, AppError> {
     let v = state.app.mediation(&s.principal, id).await?;
-    let timeline = super::ledger::timeline(state.app.timeline("mediation", &id.to_string()).await?);
+    let key = fazhi_domain::record::RecordKey::new(&fazhi_domain::record::MEDIATION, id);
+    let timeline = super::ledger::timeline(state.app.timeline(&s.principal, key).await?);
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("人民调解 {}", v.case.case_no), "/mediations").with_notice(done),
         state: state_label(&v.case.state),
@@ -287,71 +285,20 @@ async fn item(
     render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct StepForm {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    date: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    place: String,
-    #[serde(default)]
-    record: String,
-    #[serde(default)]
-    mediator_id: String,
-    #[serde(default)]
-    form: String,
-    #[serde(default)]
-    facts: String,
-    #[serde(default)]
-    terms: String,
-    #[serde(default)]
-    manner: String,
-    #[serde(default)]
-    perform_by: String,
-    #[serde(default)]
-    parties_signed: String,
-    #[serde(default)]
-    mediator_signed: String,
-    #[serde(default)]
-    sealed: String,
-    #[serde(default)]
-    performed: String,
-}
-
 async fn step(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<StepForm>,
+    CsrfForm(input): CsrfForm<CaseStepInput>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
-    let input = CaseStepInput {
-        action: f.action,
-        date: f.date,
-        reason: f.reason,
-        place: f.place,
-        record: f.record,
-        mediator_id: form_id(&f.mediator_id),
-        form: f.form,
-        facts: f.facts,
-        terms: f.terms,
-        manner: f.manner,
-        perform_by: f.perform_by,
-        parties_signed: f.parties_signed == "yes",
-        mediator_signed: f.mediator_signed == "yes",
-        sealed: f.sealed == "yes",
-        performed: f.performed,
-    };
-    let result = match input.action() {
-        Ok(a) => state.app.mediation_step(&by, id, a).await,
+    let result = match input.event() {
+        Ok(e) => state.app.mediation_step(&by, id, e).await,
         Err(e) => Err(AppError::Invalid(e)),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/mediations/{id}?done=petition_step")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/mediations/{id}?done=mediation_step")).into_response()),
         Err(AppError::Invalid(errors)) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
         }

@@ -20,9 +20,6 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use fazhi_app::auth::SessionInfo;
-use fazhi_domain::access::{
-    AUDIT_READ, ORG_READ, PETITION_READ, Permission, ROLE_READ, SETTINGS_MANAGE, TOKEN_MANAGE, USER_READ,
-};
 
 use crate::AppState;
 use crate::error::{WebError, error_page};
@@ -61,32 +58,6 @@ pub async fn not_found() -> Response {
     error_page(StatusCode::NOT_FOUND, "页面不存在", "您访问的页面不存在。请从左侧导航进入。")
 }
 
-/// One entry of the left navigation. Modules add theirs here as they arrive; an entry is
-/// shown only to users holding its permission.
-struct NavEntry {
-    section: &'static str,
-    label: &'static str,
-    href: &'static str,
-    needs: Option<Permission>,
-}
-
-const NAV: &[NavEntry] = &[
-    NavEntry { section: "工作台", label: "首页", href: "/", needs: None },
-    NavEntry { section: "工作台", label: "全文检索", href: "/search", needs: None },
-    NavEntry { section: "工作台", label: "待办提醒", href: "/inbox", needs: None },
-    NavEntry { section: "工作台", label: "期限监督", href: "/clocks", needs: Some(ORG_READ) },
-    NavEntry { section: "信访调解", label: "信访件", href: "/petitions", needs: Some(PETITION_READ) },
-    NavEntry { section: "信访调解", label: "人民调解", href: "/mediations", needs: Some(PETITION_READ) },
-    NavEntry { section: "信访调解", label: "领导接访", href: "/receptions", needs: Some(PETITION_READ) },
-    NavEntry { section: "组织与权限", label: "组织机构", href: "/org", needs: Some(ORG_READ) },
-    NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
-    NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
-    NavEntry { section: "组织与权限", label: "接口令牌", href: "/tokens", needs: Some(TOKEN_MANAGE) },
-    NavEntry { section: "组织与权限", label: "登录审计", href: "/audit", needs: Some(AUDIT_READ) },
-    NavEntry { section: "组织与权限", label: "节假日日历", href: "/calendar", needs: Some(SETTINGS_MANAGE) },
-    NavEntry { section: "个人", label: "修改密码", href: "/account/password", needs: None },
-];
-
 #[derive(Debug, Clone)]
 pub struct NavItem {
     pub label: &'static str,
@@ -117,7 +88,8 @@ pub struct Chrome {
 impl Chrome {
     pub fn new(s: &SessionInfo, title: impl Into<String>, path: &str) -> Self {
         let mut nav: Vec<NavSection> = Vec::new();
-        for e in NAV.iter().filter(|e| e.needs.is_none_or(|p| s.principal.has(p))) {
+        let entries = crate::module::MODULES.iter().flat_map(|m| m.nav.iter());
+        for e in entries.filter(|e| e.needs.is_none_or(|p| s.principal.has(p))) {
             let active = if e.href == "/" { path == "/" } else { path.starts_with(e.href) };
             let item = NavItem { label: e.label, href: e.href, active };
             match nav.iter_mut().find(|sec| sec.title == e.section) {
@@ -144,29 +116,10 @@ impl Chrome {
     }
 }
 
-/// Messages shown after a successful change (`?done=CODE` on the redirect).
+/// Messages shown after a successful change (`?done=CODE` on the redirect), registered by
+/// each module ([`crate::module`]).
 fn notice_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "org_created" => "机构已新建。",
-        "org_updated" => "机构信息已保存。",
-        "org_moved" => "机构已移动。",
-        "org_deleted" => "机构已删除。",
-        "user_updated" => "用户信息已保存。",
-        "user_disabled" => "用户已停用，其登录会话已全部结束。",
-        "user_enabled" => "用户已启用。",
-        "role_created" => "角色已新建。",
-        "role_updated" => "角色已保存。",
-        "token_revoked" => "接口令牌已吊销。",
-        "attachment_added" => "附件已上传，并已记入全过程记录。",
-        "calendar_imported" => "节假日安排已导入，未结期限已按新日历重新计算。",
-        "scan_queued" => "已安排立即检查全部期限，稍后刷新即可看到结果。",
-        "clock_updated" => "期限已更新。",
-        "petition_step" => "已办理，并已记入全过程记录。",
-        "petition_review" => "已登记复查（复核）请求，转上一级机关办理，并与原件关联。",
-        "saved" => "已保存，并已记入全过程记录。",
-        "password_changed" => "密码已修改。",
-        _ => return None,
-    })
+    crate::module::notice(code)
 }
 
 /// `?done=` of a redirect after success.

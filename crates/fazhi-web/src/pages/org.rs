@@ -213,7 +213,12 @@ async fn node_page(
         parent_id: node.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         code: node.code.clone(),
     });
-    let timeline = super::ledger::timeline(state.app.timeline("org_node", &node.id.to_string()).await?);
+    let timeline = super::ledger::timeline(
+        state
+            .app
+            .timeline(&s.principal, fazhi_domain::record::RecordKey::new(&fazhi_domain::record::ORG_NODE, node.id))
+            .await?,
+    );
     let attachments = state.app.attachments_of(&s.principal, "org_node", &node.id.to_string()).await?;
     let webhook = if can_manage { state.app.webhook_of(OrgId(node.id)).await? } else { None };
     Ok(NodePage {

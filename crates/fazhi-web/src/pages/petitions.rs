@@ -11,8 +11,8 @@ use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
 use fazhi_app::petitions::{
-    Action, IntakeDraft, PetitionerDraft, ReviewDraft, StepInput, category_label, channel_label, satisfaction_label,
-    stage_label, state_label,
+    IntakeDraft, PetitionerDraft, ReviewDraft, StepInput, category_label, channel_label, outcome_label,
+    satisfaction_label, stage_label, state_label,
 };
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
@@ -372,7 +372,6 @@ struct ItemPage {
     petitioners: Vec<(String, String)>,
     clocks: Vec<ClockLine>,
     can_handle: bool,
-    can_supervise: bool,
     errors: FieldErrors,
     timeline: Vec<super::ledger::TimelineLine>,
     /// (kind label, from, to, reason, when)
@@ -387,8 +386,19 @@ struct ItemPage {
     receptions: Vec<(String, String, String)>,
     mediations: Vec<(i64, String, &'static str)>,
     today: String,
-    open: bool,
-    has_objection_clock: bool,
+    /// Codes of the steps the workflow offers this user now: the only forms shown.
+    offered: Vec<&'static str>,
+    /// A 复查/复核 request can be registered (a served first or review round).
+    review_open: bool,
+    outcome: &'static str,
+    outcomes: Vec<(&'static str, &'static str)>,
+    satisfactions: Vec<(&'static str, &'static str)>,
+}
+
+impl ItemPage {
+    fn offers(&self, step: &str) -> bool {
+        self.offered.contains(&step)
+    }
 }
 
 async fn item_page(
@@ -409,7 +419,9 @@ async fn item_page(
             (name, phone)
         })
         .collect();
-    let timeline = super::ledger::timeline(app.timeline("petition", &id.to_string()).await?);
+    let key = fazhi_domain::record::RecordKey::new(&fazhi_domain::record::PETITION, id);
+    let timeline = super::ledger::timeline(app.timeline(&s.principal, key).await?);
+    let offered = app.petition_offered(&s.principal, &p).await?.into_iter().map(|st| st.code()).collect();
     let (transfers, children, parent) = app.petition_links(&s.principal, &p).await?;
     let assign_to: Vec<(i64, String)> =
         app.assign_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
@@ -435,7 +447,6 @@ async fn item_page(
         .into_iter()
         .map(|c| (c.id, c.case_no, fazhi_app::mediation::state_label(&c.state)))
         .collect();
-    let has_objection_clock = clocks.iter().any(|c| c.clock.rule.id == "petition.objection" && !c.row.closed);
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("信访件：{}", p.title), "/petitions").with_notice(done),
         channel: channel_label(&p.channel),
@@ -465,7 +476,6 @@ async fn item_page(
             })
             .collect(),
         can_handle: s.principal.has(PETITION_HANDLE),
-        can_supervise: s.principal.has(fazhi_domain::access::PETITION_SUPERVISE),
         transfers: transfers
             .iter()
             .map(|t| {
@@ -492,8 +502,13 @@ async fn item_page(
         receptions,
         mediations,
         today: fazhi_domain::clock::beijing_date(app.now()).to_string(),
-        open: PState::parse(&p.state).is_some_and(PState::is_open),
-        has_objection_clock,
+        offered,
+        review_open: s.principal.has(PETITION_HANDLE)
+            && matches!(PState::parse(&p.state), Some(PState::Served | PState::Closed))
+            && p.stage != fazhi_domain::petition::Stage::Recheck.code(),
+        outcome: outcome_label(&p.outcome),
+        outcomes: fazhi_domain::petition::Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect(),
+        satisfactions: fazhi_domain::petition::Satisfaction::ALL.iter().map(|o| (o.code(), o.label())).collect(),
         p,
         errors,
         timeline,
@@ -509,60 +524,20 @@ async fn item(
     render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct StepForm {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    date: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    outcome: String,
-    #[serde(default)]
-    legal_basis: String,
-    #[serde(default)]
-    text: String,
-    #[serde(default)]
-    days: String,
-    #[serde(default)]
-    approved: String,
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    satisfaction: String,
-}
-
-fn step_action(f: &StepForm) -> Result<Action, FieldErrors> {
-    StepInput {
-        action: f.action.clone(),
-        date: f.date.clone(),
-        reason: f.reason.clone(),
-        outcome: f.outcome.clone(),
-        legal_basis: f.legal_basis.clone(),
-        text: f.text.clone(),
-        days: f.days.trim().parse().ok(),
-        approved: f.approved == "yes",
-        target: form_id(&f.target),
-        satisfaction: f.satisfaction.clone(),
-    }
-    .action()
-}
-
 async fn step(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<StepForm>,
+    CsrfForm(f): CsrfForm<StepInput>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
-    let result = match step_action(&f) {
-        Ok(a) => state.app.petition_step(&by, id, a).await,
+    let result = match f.event() {
+        Ok(e) => state.app.petition_step(&by, id, e).await,
         Err(e) => Err(AppError::Invalid(e)),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_step")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_step")).into_response()),
         Err(AppError::Invalid(errors)) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
         }

@@ -38,14 +38,9 @@ pub fn text_parts(marked: &str) -> Vec<TextPart> {
     marked_parts(marked).into_iter().map(|(hit, t)| TextPart { text: t.to_owned(), hit }).collect()
 }
 
-/// The staff UI page of a record, when it has one.
+/// The staff UI page of a record, when it has one (the module registry's href).
 pub fn record_href(record_type: &str, record_id: &str) -> Option<String> {
-    let id: i64 = record_id.parse().ok()?;
-    match record_type {
-        "org_node" => Some(format!("/org/{id}")),
-        "user" => Some(format!("/users/{id}")),
-        _ => None,
-    }
+    crate::module::href_of(record_type, record_id)
 }
 
 /// A query as searched: at most [`MAX_QUERY_CHARS`] characters, and whether it was cut.
@@ -69,7 +64,7 @@ impl From<SearchHit> for HitView {
     fn from(h: SearchHit) -> Self {
         let title = if strip_marks(&h.title).trim().is_empty() { "（无标题）".to_owned() } else { h.title };
         HitView {
-            module: module_label(&h.module),
+            module: module_label(&h.record_type),
             href: record_href(&h.record_type, &h.record_id),
             title: text_parts(&title),
             snippet: text_parts(&h.snippet),

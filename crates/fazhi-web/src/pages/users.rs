@@ -233,7 +233,12 @@ async fn detail_page(
         org_id: d.user.org_id.to_string(),
         roles: d.roles.iter().map(|r| r.id.0.to_string()).collect(),
     });
-    let timeline = super::ledger::timeline(state.app.timeline("user", &id.0.to_string()).await?);
+    let timeline = super::ledger::timeline(
+        state
+            .app
+            .timeline(&s.principal, fazhi_domain::record::RecordKey::new(&fazhi_domain::record::USER, id.0))
+            .await?,
+    );
     Ok(DetailPage {
         timeline,
         chrome: Chrome::new(s, format!("用户：{}", d.user.display_name), "/users").with_notice(done),

@@ -525,7 +525,7 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap();
         app.start_clock(&by, t, "disclosure.reply", day).await.unwrap();
         clock.set(at("2026-10-27"));
-        app.schedule_scan_now().await.unwrap();
+        app.schedule_scan_now(&p).await.unwrap();
         app.run_jobs("test").await.unwrap();
 
         let mut c = Client::new(router.clone());

@@ -1,0 +1,311 @@
+//! Registering an item (信访工作条例 第十九、二十一条): the desk's one-screen form, the API
+//! body and pushed rows share [`IntakeDraft`]; [`App::validate_intake`] checks every field
+//! and the creator's right to register at the chosen node; [`App::intake_in`] writes the item
+//! through the save path with its 15-day notice clock (第二十三条第二款).
+
+use fazhi_domain::access::PETITION_HANDLE;
+use fazhi_domain::identity::{CitizenId, Phone};
+use fazhi_domain::petition::{self as rules, Category, Channel, Stage, TrackingCode};
+use fazhi_domain::record::PETITION;
+use fazhi_domain::validation::bounded_text;
+use fazhi_domain::workflow::{ClockPlan, Responsible};
+use fazhi_domain::{Day, FieldErrors, OrgId};
+use fazhi_store::petitions::{self as store, NewPetition};
+use serde_json::json;
+
+use crate::ctx::{Ctx, Record};
+use crate::org::By;
+use crate::{App, AppError, AppResult};
+
+/// One petitioner as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct PetitionerDraft {
+    pub name: String,
+    pub phone: String,
+    pub id_number: String,
+    pub address: String,
+}
+
+/// An item as typed at the desk (or by the API).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IntakeDraft {
+    pub channel: String,
+    pub external_no: String,
+    pub category: String,
+    pub subject: String,
+    pub title: String,
+    pub content: String,
+    pub headcount: Option<u32>,
+    /// `YYYY-MM-DD`; today when empty.
+    pub received_on: String,
+    /// The community (or other node) the matter belongs to; the desk's own node otherwise.
+    pub org_id: Option<i64>,
+    pub petitioners: Vec<PetitionerDraft>,
+    /// 集体访 / 联名信: several people on one matter.
+    pub collective: bool,
+    /// The item is already accepted by another body (第十九条第三款): who and when, as told.
+    pub accepted_elsewhere: String,
+}
+
+/// An item that passed every check, ready to be written.
+#[derive(Debug, Clone)]
+pub struct ValidIntake {
+    channel: Channel,
+    category: Category,
+    request: rules::Request,
+    received: Day,
+    petitioners: Vec<serde_json::Value>,
+    key: String,
+    /// The node that will hold the item (the creator may create there: checked).
+    pub(crate) org: OrgId,
+    subject: String,
+    external_no: String,
+    collective: bool,
+    accepted_elsewhere: String,
+}
+
+/// The result of an intake.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub id: i64,
+    pub tracking_code: String,
+    /// Recorded but worth telling the desk (e.g. too many walk-in representatives).
+    pub warnings: Vec<String>,
+    /// Earlier items of the same petitioner that look alike: offered for merging.
+    pub possible_duplicates: Vec<(i64, String)>,
+}
+
+impl App {
+    /// Registers an item (信访工作条例 第二十一条) and starts the 15-day notice clock
+    /// (第二十三条第二款), in one transaction.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming every field that broke a rule (nothing written);
+    /// [`AppError::Forbidden`] without the permission; database errors.
+    pub async fn intake(&self, by: &By<'_>, d: &IntakeDraft) -> AppResult<Intake> {
+        let mut ctx = self.begin(by).await?;
+        let valid = self.validate_intake(&mut ctx, d).await?;
+        let intake = self.intake_in(&mut ctx, valid, None).await?;
+        ctx.commit().await?;
+        Ok(intake)
+    }
+
+    /// [`App::intake`] inside the caller's use case (the benchmark's bulk generator registers
+    /// many items in one transaction through here).
+    ///
+    /// # Errors
+    /// As [`App::intake`].
+    pub async fn intake_within(&self, ctx: &mut Ctx<'_>, d: &IntakeDraft) -> AppResult<Intake> {
+        let valid = self.validate_intake(ctx, d).await?;
+        self.intake_in(ctx, valid, None).await
+    }
+
+    /// Checks an item without writing anything (the bulk import checks every row first).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming every broken field rule; [`AppError::Forbidden`].
+    pub async fn validate_intake(&self, ctx: &mut Ctx<'_>, d: &IntakeDraft) -> AppResult<ValidIntake> {
+        crate::require(ctx.by.who, PETITION_HANDLE)?;
+        let mut e = FieldErrors::new();
+        let channel = Channel::parse(&d.channel);
+        if channel.is_none() {
+            e.add("channel", "请选择信访渠道");
+        }
+        let category = Category::parse(&d.category);
+        if category.is_none() {
+            e.add("category", "请选择信访类别（建议意见类、检举控告类、申诉求决类）");
+        }
+        if channel.is_some_and(Channel::needs_external_number) && d.external_no.trim().is_empty() {
+            e.add("external_no", "12345 或信访平台推送的件须填写外部编号");
+        }
+        let subject = e.take(bounded_text("subject", "事项类型", &d.subject, 0, 20));
+        let request = match rules::validate_request(
+            channel.unwrap_or(Channel::Online),
+            &d.title,
+            &d.content,
+            d.headcount.unwrap_or(1),
+        ) {
+            Ok(r) => Some(r),
+            Err(errs) => {
+                e.0.extend(errs.0);
+                None
+            }
+        };
+        let today = ctx.today;
+        let received = if d.received_on.trim().is_empty() {
+            Some(today)
+        } else {
+            match Day::parse("received_on", "收到日期", &d.received_on) {
+                Ok(day) if day <= today => Some(day),
+                Ok(_) => {
+                    e.add("received_on", "收到日期不能晚于今天");
+                    None
+                }
+                Err(x) => {
+                    e.push(x);
+                    None
+                }
+            }
+        };
+        let mut petitioners = Vec::new();
+        let mut key = String::new();
+        if d.petitioners.iter().all(|p| p.name.trim().is_empty()) {
+            e.add("petitioners", "请填写信访人姓名或单位名称（信访工作条例第十九条）");
+        }
+        for p in d.petitioners.iter().filter(|p| !p.name.trim().is_empty()) {
+            let name = e.take(bounded_text("petitioners", "信访人姓名", &p.name, 1, 50));
+            let phone = if p.phone.trim().is_empty() { None } else { e.take(Phone::parse("phone", &p.phone)) };
+            let id =
+                if p.id_number.trim().is_empty() { None } else { e.take(CitizenId::parse("id_number", &p.id_number)) };
+            let address = e.take(bounded_text("address", "住址", &p.address, 0, 200));
+            if key.is_empty() {
+                key = id
+                    .as_ref()
+                    .map(|i| i.as_str().to_owned())
+                    .or(phone.as_ref().map(|p| p.as_str().to_owned()))
+                    .unwrap_or_default();
+            }
+            petitioners.push(json!({
+                "name": name, "phone": phone.map(|p| p.as_str().to_owned()),
+                "id_number": id.map(|i| i.as_str().to_owned()), "address": address,
+            }));
+        }
+        if d.collective
+            && d.headcount.unwrap_or(1) < 2
+            && d.petitioners.iter().filter(|p| !p.name.trim().is_empty()).count() < 2
+        {
+            e.add("headcount", "集体访（联名）须填写人数（至少 2 人）");
+        }
+        let accepted_elsewhere =
+            e.take(bounded_text("accepted_elsewhere", "已由其他机关受理的情况", &d.accepted_elsewhere, 0, 200));
+        let external_no = e.take(bounded_text("external_no", "外部编号", &d.external_no, 0, 64));
+        let org = OrgId(d.org_id.unwrap_or(ctx.by.who.org_id.0));
+        match ctx.authorize_create(&PETITION, PETITION_HANDLE, org).await {
+            Ok(_) => {}
+            Err(AppError::Forbidden(_) | AppError::NotFound(_)) => {
+                e.add("org_id", "所选社区或机构不存在，或不在您的办理范围内");
+            }
+            Err(other) => return Err(other),
+        }
+        e.into_result()?;
+        let (Some(channel), Some(category), Some(request), Some(received)) = (channel, category, request, received)
+        else {
+            return Err(AppError::internal("intake", "validated input incomplete"));
+        };
+        Ok(ValidIntake {
+            channel,
+            category,
+            request,
+            received,
+            petitioners,
+            key,
+            org,
+            subject: subject.unwrap_or_default(),
+            external_no: external_no.unwrap_or_default(),
+            collective: d.collective,
+            accepted_elsewhere: accepted_elsewhere.unwrap_or_default(),
+        })
+    }
+
+    /// Writes a validated item in the use case's transaction through the save path: the row,
+    /// ONE ledger entry (every field, the warnings, the clock it starts), the search document
+    /// and the clock. `round` is set for a 复查/复核 request: (parent item, stage), accepted
+    /// on receipt with that round's handling clock.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn intake_in(
+        &self,
+        ctx: &mut Ctx<'_>,
+        valid: ValidIntake,
+        round: Option<(i64, Stage)>,
+    ) -> AppResult<Intake> {
+        let ValidIntake {
+            channel,
+            category,
+            request,
+            received,
+            petitioners,
+            key,
+            org,
+            subject,
+            external_no,
+            collective,
+            accepted_elsewhere,
+        } = valid;
+        let mut warnings = Vec::new();
+        if request.too_many_representatives {
+            warnings
+                .push(format!("走访代表 {} 人，超过信访工作条例第二十条规定的 5 人，已如实登记", request.headcount));
+        }
+        if !accepted_elsewhere.is_empty() {
+            warnings.push(format!(
+                "该事项已由其他机关受理（{accepted_elsewhere}）：同一事项已受理的，不再重复受理（信访工作条例第十九条第三款）"
+            ));
+        }
+        // Duplicates: the same petitioner with a similar request within 90 days, among the
+        // items the registering user may read (never a title from outside their scope).
+        let mut possible_duplicates = Vec::new();
+        if !key.is_empty() && round.is_none() {
+            let mine = self.search.cut(&format!("{} {}", request.title, request.content));
+            let tree = ctx.tree().await?;
+            let since = ctx.now - 90 * 86_400_000;
+            for old in store::recent_of_petitioner(ctx.tx(), &key, since).await? {
+                let rec = super::petition_ref(&tree, &old);
+                if fazhi_domain::access::authorize(ctx.by.who, PETITION.read, &rec)
+                    != fazhi_domain::access::Decision::Allow
+                {
+                    continue;
+                }
+                let theirs = self.search.cut(&format!("{} {}", old.title, old.content));
+                if rules::similarity(&mine, &theirs) >= rules::DUPLICATE_SIMILARITY {
+                    possible_duplicates.push((old.id, old.title));
+                }
+            }
+        }
+        let mut random = [0u8; 11];
+        getrandom::fill(&mut random).map_err(|e| AppError::internal("random", e))?;
+        let code = TrackingCode::from_random(random);
+        let petitioners_json = serde_json::to_string(&petitioners).map_err(|e| AppError::internal("json", e))?;
+        let received_text = received.to_string();
+        let (stage, parent_id) = match round {
+            Some((parent, stage)) => (stage, Some(parent)),
+            None => (Stage::First, None),
+        };
+        let creator = ctx.by.who.user();
+        let new = NewPetition {
+            org_id: org.0,
+            tracking_code: code.as_str(),
+            channel: channel.code(),
+            external_no: &external_no,
+            category: category.code(),
+            subject: &subject,
+            title: &request.title,
+            content: &request.content,
+            headcount: i64::from(request.headcount),
+            petitioners_json: &petitioners_json,
+            petitioner_key: &key,
+            community_id: Some(org.0),
+            received_on: &received_text,
+            duplicate_of: None,
+            created_by: creator.map(|u| u.0),
+            state: if round.is_some() { "accepted" } else { "registered" },
+            accepted_on: round.is_some().then_some(received_text.as_str()),
+            parent_id,
+            stage: stage.code(),
+            accepted_elsewhere: &accepted_elsewhere,
+            collective,
+        };
+        let now = ctx.now;
+        let id = store::insert(ctx.tx(), &new, now).await?;
+        let row = store::get(ctx.tx(), id).await?.ok_or(AppError::NotFound("信访件"))?;
+        let rule = if round.is_some() { stage.handling_rule() } else { "petition.notify_direct" };
+        let plan = ClockPlan { start: vec![(rule, Responsible::Actor)], ..ClockPlan::on(received) };
+        let clocks = ctx.apply_clocks(row.key(), org, &plan, |_| creator).await?;
+        let action = if round.is_some() { "petition.review_request" } else { "petition.register" };
+        ctx.save(None, &row, action, json!({"warnings": warnings, "clocks": clocks})).await?;
+        Ok(Intake { id, tracking_code: code.display(), warnings, possible_duplicates })
+    }
+}

@@ -1,0 +1,135 @@
+//! The public side of petitions — 网上信访 submission and the status lookup by tracking code —
+//! and the bulk import of items pushed by the 12345 hotline or the 信访信息系统.
+
+use fazhi_domain::FieldErrors;
+use fazhi_domain::access::{PETITION_HANDLE, Principal, SystemActor};
+use fazhi_domain::petition::{Channel, Outcome, State, TrackingCode};
+use fazhi_domain::{OrgId, OrgId as Org};
+use fazhi_store::petitions as store;
+
+use super::{Intake, IntakeDraft, state_label};
+use crate::org::By;
+use crate::{App, AppError, AppResult, require};
+
+/// What the public sees for a tracking code: no names, no contact, no content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicStatus {
+    pub title: String,
+    pub state: &'static str,
+    /// `YYYY-MM-DD`.
+    pub received_on: String,
+    /// "意见：事实和理由" once the reply was served.
+    pub reply: Option<String>,
+}
+
+/// Submissions from one address the portal accepts per hour (anti-abuse, no CAPTCHA).
+pub const PORTAL_SUBMISSIONS_PER_HOUR: i64 = 5;
+
+/// Largest bulk import of pushed items.
+pub const MAX_IMPORT_ROWS: usize = 1000;
+
+impl App {
+    /// The public status of a tracking code. A malformed code and an unknown one get the
+    /// same answer, after the same database work, so the code reveals nothing.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for any code that names no item; database errors.
+    pub async fn track(&self, code: &str) -> AppResult<PublicStatus> {
+        let parsed = TrackingCode::parse(code);
+        let lookup = parsed.as_ref().map_or("-", |c| c.as_str()).to_owned();
+        let row = store::by_code(&self.store.read, &lookup).await?;
+        let Some(row) = row.filter(|_| parsed.is_some()) else {
+            return Err(AppError::NotFound("该查询码对应的信访件"));
+        };
+        let done = matches!(State::parse(&row.state), Some(State::Served | State::Closed));
+        let outcome = Outcome::parse(&row.outcome).map_or("", Outcome::label);
+        Ok(PublicStatus {
+            title: row.title,
+            state: state_label(&row.state),
+            received_on: row.received_on,
+            reply: done.then(|| format!("{outcome}：{}", row.reply_text)),
+        })
+    }
+
+    /// The streets (and townships) a member of the public can address an item to: the
+    /// government bodies that have one above them (not the district itself).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn portal_streets(&self) -> AppResult<Vec<(i64, String)>> {
+        let tree = self.org_snapshot().await?;
+        Ok(tree
+            .nodes
+            .iter()
+            .filter(|n| tree.is_government(n) && tree.governments_above(n.id).len() > 1)
+            .map(|n| (n.id, n.name.clone()))
+            .collect())
+    }
+
+    /// An item submitted on the portal (channel 网上), addressed to a street; at most
+    /// [`PORTAL_SUBMISSIONS_PER_HOUR`] per address per hour. The portal acts as the system
+    /// actor [`SystemActor::Portal`] sitting on that street (the policy's table says what it
+    /// may do: register there, nothing else).
+    ///
+    /// # Errors
+    /// [`AppError::Refused`] over the hourly limit; [`AppError::Invalid`] naming the fields.
+    pub async fn portal_submit(&self, d: &IntakeDraft, source_addr: &str) -> AppResult<Intake> {
+        let key = format!("portal:{source_addr}");
+        let (n, _) = fazhi_store::auth::failures_since(&self.store.read, &key, self.now() - 3_600_000).await?;
+        if n >= PORTAL_SUBMISSIONS_PER_HOUR {
+            return Err(AppError::Refused("提交过于频繁，请一小时后再试，或拨打信访电话、到信访接待场所反映".into()));
+        }
+        let pick = || AppError::Invalid(FieldErrors::single("org_id", "请选择反映事项所在的街道（乡镇）"));
+        let street = d.org_id.ok_or_else(pick)?;
+        if !self.portal_streets().await?.iter().any(|(id, _)| *id == street) {
+            return Err(pick());
+        }
+        let tree = self.org_snapshot().await?;
+        let node = tree.get(street).ok_or_else(pick)?;
+        let portal = Principal::system(SystemActor::Portal, Org(street), node.org_path());
+        let by = By { who: &portal, username: SystemActor::Portal.name(), source_addr };
+        let draft = IntakeDraft {
+            channel: Channel::Online.code().into(),
+            received_on: String::new(),
+            org_id: Some(OrgId(street).0),
+            ..d.clone()
+        };
+        let intake = self.intake(&by, &draft).await?;
+        fazhi_store::auth::record_failure(&self.store.write, &key, self.now()).await?;
+        Ok(intake)
+    }
+
+    /// Imports items pushed by the 12345 hotline or the 信访信息系统 in one transaction:
+    /// every row is checked first; one bad row means nothing is imported and every bad row is
+    /// listed.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] on `rows`, one message per broken rule and row.
+    pub async fn import_petitions(&self, by: &By<'_>, drafts: &[IntakeDraft]) -> AppResult<Vec<Intake>> {
+        require(by.who, PETITION_HANDLE)?;
+        if drafts.is_empty() || drafts.len() > MAX_IMPORT_ROWS {
+            return Err(AppError::Invalid(FieldErrors::single("rows", format!("每次导入 1 到 {MAX_IMPORT_ROWS} 件"))));
+        }
+        let mut ctx = self.begin(by).await?;
+        let mut errors = FieldErrors::new();
+        let mut valid = Vec::with_capacity(drafts.len());
+        for (i, d) in drafts.iter().enumerate() {
+            match self.validate_intake(&mut ctx, d).await {
+                Ok(v) => valid.push(v),
+                Err(AppError::Invalid(e)) => {
+                    for fe in e.0 {
+                        errors.add("rows", format!("第 {} 行 {}：{}", i + 1, fe.field, fe.message));
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        errors.into_result()?;
+        let mut out = Vec::with_capacity(valid.len());
+        for v in valid {
+            out.push(self.intake_in(&mut ctx, v, None).await?);
+        }
+        ctx.commit().await?;
+        Ok(out)
+    }
+}
