@@ -21,6 +21,7 @@ pub mod org;
 pub mod petition_indicators;
 pub mod petitions;
 pub mod receptions;
+pub mod reconcile;
 pub mod roles;
 pub mod search;
 pub mod secrets;

@@ -172,6 +172,40 @@ pub async fn entries_of_record<'a>(ex: impl Into<Exec<'a>>, record_type: &str, r
     Ok(rows.into_iter().map(EntryRow::into_entry).collect())
 }
 
+/// The changes of the entries of records `ids` of one kind, as `(record_id, change)` in
+/// order (oldest first per record): what `ledger verify` folds to learn the field values
+/// the ledger vouches for.
+///
+/// # Errors
+/// Database errors; [`crate::StoreError::Corrupt`] for a change that is not JSON.
+pub async fn changes_of<'a>(
+    ex: impl Into<Exec<'a>>,
+    record_type: &str,
+    ids: &[String],
+) -> Result<Vec<(String, serde_json::Value)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String)> = run!(ex.into(), |x| {
+        let mut qb = sqlx::QueryBuilder::new("select record_id, change_json from ledger_entry where record_type = ");
+        qb.push_bind(record_type.to_owned());
+        qb.push(" and record_id in (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(id.clone());
+        }
+        qb.push(") order by record_id, at, log_id, seq");
+        qb.build_query_as().fetch_all(x).await
+    })?;
+    rows.into_iter()
+        .map(|(id, c)| {
+            serde_json::from_str(&c)
+                .map(|v| (id, v))
+                .map_err(|e| crate::StoreError::Corrupt(format!("change of {record_type} entry: {e}")))
+        })
+        .collect()
+}
+
 // Verification reads a log in chunks: one result row carries a whole range of entries, or
 // of the stored hashes of one tree level. Streaming a row per entry costs far more than the
 // hashing (on SQLite every row crosses from sqlx's worker thread with a wake-up and an

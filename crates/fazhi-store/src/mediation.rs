@@ -189,6 +189,20 @@ pub async fn get_case_for_update(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>
     Ok(run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(e).await)?)
 }
 
+/// Cases with id above `after`, in id order, at most `limit` (for `ledger verify`).
+///
+/// # Errors
+/// Database errors.
+pub async fn cases_after<'a>(ex: impl Into<Exec<'a>>, after: i64, limit: i64) -> Result<Vec<CaseRow>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {CASE_COLS} from mediation_case where id > "));
+        qb.push_bind(after);
+        qb.push(" order by id limit ");
+        qb.push_bind(limit);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
 pub async fn get_case<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<CaseRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {CASE_COLS} from mediation_case where id = "));

@@ -150,6 +150,20 @@ pub async fn by_code<'a>(ex: impl Into<Exec<'a>>, code: &str) -> Result<Option<P
     })?)
 }
 
+/// Items with id above `after`, in id order, at most `limit` (for `ledger verify`).
+///
+/// # Errors
+/// Database errors.
+pub async fn batch_after<'a>(ex: impl Into<Exec<'a>>, after: i64, limit: i64) -> Result<Vec<PetitionRow>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id > "));
+        qb.push_bind(after);
+        qb.push(" order by id limit ");
+        qb.push_bind(limit);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
 /// Earlier items of the same petitioner since `since` (for duplicate detection).
 pub async fn recent_of_petitioner<'a>(ex: impl Into<Exec<'a>>, key: &str, since: Millis) -> Result<Vec<PetitionRow>> {
     Ok(run!(ex.into(), |e| {

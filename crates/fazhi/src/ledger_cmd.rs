@@ -181,6 +181,16 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
             println!("  {p}");
         }
     }
+    let (records, record_problems) = app.verify_records(|_| {}).await.map_err(crate::explain)?;
+    if record_problems.is_empty() {
+        println!("✔ 业务记录：{records} 件，字段与全过程记录一致");
+    } else {
+        bad += 1;
+        println!("✘ 业务记录：{records} 件，{} 件与全过程记录不一致", record_problems.len());
+        for p in record_problems.iter().take(10) {
+            println!("  {p}");
+        }
+    }
     let secs = started.elapsed().as_secs_f64();
     println!("共核验 {total} 条记录，用时 {secs:.2} 秒（{:.0} 条/秒）", total as f64 / secs.max(1e-9));
     println!(
@@ -189,7 +199,7 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
         secs - ledger_secs
     );
     if bad > 0 {
-        bail!("核验未通过：{bad} 处（账本或附件）有问题");
+        bail!("核验未通过：{bad} 处（账本、附件或业务记录）有问题");
     }
     Ok(())
 }

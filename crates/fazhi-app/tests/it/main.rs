@@ -18,6 +18,7 @@ use fazhi_testkit::engines;
 
 mod attachments;
 mod clocks;
+mod kernel;
 mod ledger;
 mod petition_flow;
 mod petitions;
