@@ -44,6 +44,7 @@ fn person(i: usize) -> String {
 impl App {
     /// Seeds the demo year; returns the number of petition items. Called once for a fresh
     /// demo installation (after [`App::seed_demo`]).
+    #[expect(clippy::too_many_lines, reason = "a linear seeding script: a year of items in every state, in order")]
     pub async fn seed_demo_petitions(&self, count: usize) -> AppResult<usize> {
         let Some(xinfang) = user_store::get_by_username(&self.store.read, "xinfang").await? else { return Ok(0) };
         let who = self.principal(xinfang.user_id()).await?;
@@ -210,6 +211,7 @@ impl App {
 
     /// A street's people's mediation committee, three mediators and a year of 64 cases in
     /// every state, through the use cases (the demo, and the benchmark generator per street).
+    #[expect(clippy::too_many_lines, reason = "a linear seeding script: a year of cases in every state, in order")]
     pub async fn seed_street_mediation(
         &self,
         by: &By<'_>,

@@ -58,6 +58,7 @@ const PHRASES: &[&str] = &[
     "校园周边食品安全专项检查发现过期食品",
 ];
 
+#[expect(clippy::too_many_lines, reason = "a linear benchmark script: each figure beside its baseline")]
 pub async fn run(cli: InfraArgs) -> anyhow::Result<()> {
     let db = match cli.engine {
         Engine::Sqlite => fazhi_testkit::TestDb::sqlite().await,

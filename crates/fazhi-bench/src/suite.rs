@@ -371,6 +371,7 @@ pub async fn run(a: SuiteArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[expect(clippy::too_many_lines, reason = "a linear benchmark script: scenarios in order")]
 async fn measure(
     a: &SuiteArgs,
     bin: &Path,

@@ -102,6 +102,10 @@ fn text(tab: &Tab) -> anyhow::Result<String> {
     Ok(r.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "a linear browser walk-through: each step depends on the page the previous one left"
+)]
 fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     std::fs::create_dir_all(out)?;
     let profile = std::env::temp_dir().join(format!("fazhi-e2e-profile-{}", std::process::id()));

@@ -77,6 +77,34 @@ pub struct Intake {
     pub possible_duplicates: Vec<(i64, String)>,
 }
 
+/// The petitioners as stored (JSON objects) and the key that finds the same petitioner's
+/// earlier items (ID number, else phone); errors are added to `e`.
+fn petitioners_of(drafts: &[PetitionerDraft], e: &mut FieldErrors) -> (Vec<serde_json::Value>, String) {
+    let mut petitioners = Vec::new();
+    let mut key = String::new();
+    if drafts.iter().all(|p| p.name.trim().is_empty()) {
+        e.add("petitioners", "请填写信访人姓名或单位名称（信访工作条例第十九条）");
+    }
+    for p in drafts.iter().filter(|p| !p.name.trim().is_empty()) {
+        let name = e.take(bounded_text("petitioners", "信访人姓名", &p.name, 1, 50));
+        let phone = if p.phone.trim().is_empty() { None } else { e.take(Phone::parse("phone", &p.phone)) };
+        let id = if p.id_number.trim().is_empty() { None } else { e.take(CitizenId::parse("id_number", &p.id_number)) };
+        let address = e.take(bounded_text("address", "住址", &p.address, 0, 200));
+        if key.is_empty() {
+            key = id
+                .as_ref()
+                .map(|i| i.as_str().to_owned())
+                .or(phone.as_ref().map(|p| p.as_str().to_owned()))
+                .unwrap_or_default();
+        }
+        petitioners.push(json!({
+            "name": name, "phone": phone.map(|p| p.as_str().to_owned()),
+            "id_number": id.map(|i| i.as_str().to_owned()), "address": address,
+        }));
+    }
+    (petitioners, key)
+}
+
 impl App {
     /// Registers an item (信访工作条例 第二十一条) and starts the 15-day notice clock
     /// (第二十三条第二款), in one transaction.
@@ -149,29 +177,7 @@ impl App {
                 }
             }
         };
-        let mut petitioners = Vec::new();
-        let mut key = String::new();
-        if d.petitioners.iter().all(|p| p.name.trim().is_empty()) {
-            e.add("petitioners", "请填写信访人姓名或单位名称（信访工作条例第十九条）");
-        }
-        for p in d.petitioners.iter().filter(|p| !p.name.trim().is_empty()) {
-            let name = e.take(bounded_text("petitioners", "信访人姓名", &p.name, 1, 50));
-            let phone = if p.phone.trim().is_empty() { None } else { e.take(Phone::parse("phone", &p.phone)) };
-            let id =
-                if p.id_number.trim().is_empty() { None } else { e.take(CitizenId::parse("id_number", &p.id_number)) };
-            let address = e.take(bounded_text("address", "住址", &p.address, 0, 200));
-            if key.is_empty() {
-                key = id
-                    .as_ref()
-                    .map(|i| i.as_str().to_owned())
-                    .or(phone.as_ref().map(|p| p.as_str().to_owned()))
-                    .unwrap_or_default();
-            }
-            petitioners.push(json!({
-                "name": name, "phone": phone.map(|p| p.as_str().to_owned()),
-                "id_number": id.map(|i| i.as_str().to_owned()), "address": address,
-            }));
-        }
+        let (petitioners, key) = petitioners_of(&d.petitioners, &mut e);
         if d.collective
             && d.headcount.unwrap_or(1) < 2
             && d.petitioners.iter().filter(|p| !p.name.trim().is_empty()).count() < 2

@@ -1,0 +1,213 @@
+//! `/api/v1/petitions`: list, get, register, bulk import (all or nothing) and handling steps
+//! (the step answers with its own result).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use fazhi_app::AppError;
+use utoipa::{OpenApi, ToSchema};
+
+use super::{ApiError, ApiErrorBody, ApiJson, ApiPath, Caller, by};
+use crate::AppState;
+use crate::session::ClientAddr;
+use fazhi_app::petitions::StepInput;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/petitions", get(list_petitions).post(create_petition))
+        .route("/petitions/import", axum::routing::post(import_petitions))
+        .route("/petitions/{id}", get(get_petition))
+        .route("/petitions/{id}/steps", axum::routing::post(petition_step))
+}
+
+/// The OpenAPI part of this router.
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_petitions, get_petition, create_petition, import_petitions, petition_step),
+    components(schemas(PetitionIn, PetitionerIn, PetitionCreated, PetitionOut, StepInput))
+)]
+pub struct Doc;
+
+/// A petitioner in an API body.
+#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
+pub struct PetitionerIn {
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+/// A petition item as registered by an integration or the desk.
+#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
+pub struct PetitionIn {
+    /// online, letter, phone, visit, hotline12345, platform
+    pub channel: String,
+    /// Number in the pushing system (required for hotline12345 and platform).
+    #[serde(default)]
+    pub external_no: String,
+    /// suggestion, accusation, claim
+    pub category: String,
+    #[serde(default)]
+    pub subject: String,
+    pub title: String,
+    pub content: String,
+    pub headcount: Option<u32>,
+    /// YYYY-MM-DD; today when empty.
+    #[serde(default)]
+    pub received_on: String,
+    pub org_id: Option<i64>,
+    #[serde(default)]
+    pub petitioners: Vec<PetitionerIn>,
+    /// 集体访 / 联名.
+    #[serde(default)]
+    pub collective: bool,
+    /// Already accepted by another body (第十九条第三款): who and when.
+    #[serde(default)]
+    pub accepted_elsewhere: String,
+}
+
+impl PetitionIn {
+    fn draft(self) -> fazhi_app::petitions::IntakeDraft {
+        fazhi_app::petitions::IntakeDraft {
+            channel: self.channel,
+            external_no: self.external_no,
+            category: self.category,
+            subject: self.subject,
+            title: self.title,
+            content: self.content,
+            headcount: self.headcount,
+            received_on: self.received_on,
+            org_id: self.org_id,
+            collective: self.collective,
+            accepted_elsewhere: self.accepted_elsewhere,
+            petitioners: self
+                .petitioners
+                .into_iter()
+                .map(|p| fazhi_app::petitions::PetitionerDraft {
+                    name: p.name,
+                    phone: p.phone,
+                    id_number: p.id_number,
+                    address: p.address,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A registered item.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PetitionCreated {
+    pub id: i64,
+    pub tracking_code: String,
+    pub warnings: Vec<String>,
+    /// Earlier similar items of the same petitioner: ids.
+    pub possible_duplicates: Vec<i64>,
+}
+
+impl From<fazhi_app::petitions::Intake> for PetitionCreated {
+    fn from(i: fazhi_app::petitions::Intake) -> Self {
+        PetitionCreated {
+            id: i.id,
+            tracking_code: i.tracking_code,
+            warnings: i.warnings,
+            possible_duplicates: i.possible_duplicates.into_iter().map(|(id, _)| id).collect(),
+        }
+    }
+}
+
+/// An item as the API shows it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PetitionOut {
+    pub id: i64,
+    pub org_id: i64,
+    pub tracking_code: String,
+    pub channel: String,
+    pub category: String,
+    pub title: String,
+    pub state: String,
+    pub received_on: String,
+    pub headcount: i64,
+    /// Due dates of the item's statutory clocks: rule id -> YYYY-MM-DD.
+    pub due: std::collections::BTreeMap<String, Option<String>>,
+}
+
+fn petition_out(p: fazhi_store::petitions::PetitionRow, clocks: &[fazhi_app::clocks::ClockView]) -> PetitionOut {
+    PetitionOut {
+        id: p.id,
+        org_id: p.org_id,
+        tracking_code: p.tracking_code,
+        channel: p.channel,
+        category: p.category,
+        title: p.title,
+        state: p.state,
+        received_on: p.received_on,
+        headcount: p.headcount,
+        due: clocks.iter().map(|c| (c.clock.rule.id.clone(), c.row.due_date.clone())).collect(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions",
+    responses((status = 200, body = [PetitionOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn list_petitions(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<PetitionOut>>, ApiError> {
+    let q = fazhi_store::petitions::PetitionQuery { limit: 500, ..Default::default() };
+    let rows = state.app.petitions(&c.principal, &q).await?;
+    Ok(Json(rows.into_iter().map(|p| petition_out(p, &[])).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/petitions/{id}", tag = "petitions", params(("id" = i64, Path, description = "petition id")),
+    responses((status = 200, body = PetitionOut), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn get_petition(
+    State(state): State<AppState>,
+    c: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PetitionOut>, ApiError> {
+    let (row, clocks) = state.app.petition(&c.principal, id).await?;
+    Ok(Json(petition_out(row, &clocks)))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionIn,
+    responses((status = 201, body = PetitionCreated), (status = 400, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn create_petition(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<PetitionIn>,
+) -> Result<(StatusCode, Json<PetitionCreated>), ApiError> {
+    let i = state.app.intake(&by(&c, &addr), &body.draft()).await?;
+    Ok((StatusCode::CREATED, Json(i.into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/import", tag = "petitions", request_body = [PetitionIn],
+    responses((status = 201, body = [PetitionCreated]), (status = 422, body = ApiErrorBody, description = "nothing imported; every bad row listed")))]
+async fn import_petitions(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<Vec<PetitionIn>>,
+) -> Result<(StatusCode, Json<Vec<PetitionCreated>>), ApiError> {
+    let drafts: Vec<_> = body.into_iter().map(PetitionIn::draft).collect();
+    let done = state.app.import_petitions(&by(&c, &addr), &drafts).await?;
+    Ok((StatusCode::CREATED, Json(done.into_iter().map(Into::into).collect())))
+}
+
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/steps", tag = "petitions", params(("id" = i64, Path, description = "petition id")),
+    request_body = StepInput,
+    responses((status = 200, body = PetitionOut), (status = 422, body = ApiErrorBody)))]
+async fn petition_step(
+    State(state): State<AppState>,
+    c: Caller,
+    ClientAddr(addr): ClientAddr,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<StepInput>,
+) -> Result<Json<PetitionOut>, ApiError> {
+    let event = body.event().map_err(AppError::Invalid)?;
+    // The step's own result: after a transfer the caller may no longer read the item, and
+    // must still learn that the step was done.
+    let (row, clocks) = state.app.petition_step(&by(&c, &addr), id, event).await?;
+    Ok(Json(petition_out(row, &clocks)))
+}

@@ -1,0 +1,230 @@
+//! The item page: clocks, the offered steps, links, timeline; the step and review forms.
+
+use super::*;
+
+pub(super) struct ClockLine {
+    name: String,
+    citation: String,
+    due: String,
+    state: String,
+    card: String,
+    steps: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/petition.html")]
+pub(super) struct ItemPage {
+    chrome: Chrome,
+    p: PetitionRow,
+    channel: &'static str,
+    category: &'static str,
+    state: &'static str,
+    stage: &'static str,
+    satisfaction: &'static str,
+    petitioners: Vec<(String, String)>,
+    clocks: Vec<ClockLine>,
+    can_handle: bool,
+    errors: FieldErrors,
+    timeline: Vec<crate::pages::ledger::TimelineLine>,
+    /// (kind label, from, to, reason, when)
+    transfers: Vec<(&'static str, String, String, String, String)>,
+    rounds: Vec<Line>,
+    parent: Option<Line>,
+    handler: String,
+    lead: String,
+    assign_to: Vec<(i64, String)>,
+    transfer_to: Vec<(i64, String)>,
+    leaders: Vec<(i64, String)>,
+    receptions: Vec<(String, String, String)>,
+    mediations: Vec<(i64, String, &'static str)>,
+    today: String,
+    /// Codes of the steps the workflow offers this user now: the only forms shown.
+    offered: Vec<&'static str>,
+    /// A 复查/复核 request can be registered (a served first or review round).
+    review_open: bool,
+    outcome: &'static str,
+    outcomes: Vec<(&'static str, &'static str)>,
+    satisfactions: Vec<(&'static str, &'static str)>,
+}
+
+impl ItemPage {
+    fn offers(&self, step: &str) -> bool {
+        self.offered.contains(&step)
+    }
+}
+
+/// A clock as the item page shows it: a party's window reads differently from a duty.
+fn clock_line(c: fazhi_app::clocks::ClockView) -> ClockLine {
+    ClockLine {
+        name: c.clock.rule.name.clone(),
+        citation: c.clock.rule.citation.to_string(),
+        due: c.row.due_date.clone().unwrap_or_else(|| "无法计算".into()),
+        state: match c.row.state.as_str() {
+            "met" if c.clock.rule.duty != fazhi_domain::deadline::Duty::Agency => "已在期限内提出".into(),
+            "missed" if c.clock.rule.duty != fazhi_domain::deadline::Duty::Agency => "期限已过（未提出）".into(),
+            "met" => "按期完成".into(),
+            "missed" => "超期".into(),
+            "paused" => "暂停".into(),
+            _ => "计时中".into(),
+        },
+        card: c.row.card.clone(),
+        steps: c.steps,
+    }
+}
+
+pub(super) async fn item_page(
+    state: &AppState,
+    s: &SessionInfo,
+    id: i64,
+    errors: FieldErrors,
+    done: Option<&str>,
+) -> Result<ItemPage, AppError> {
+    let app = &state.app;
+    let (p, clocks) = app.petition(&s.principal, id).await?;
+    let people: Vec<serde_json::Value> = serde_json::from_str(&p.petitioners_json).unwrap_or_default();
+    let petitioners = people
+        .iter()
+        .map(|v| {
+            let name = v["name"].as_str().unwrap_or("").to_owned();
+            let phone = v["phone"].as_str().unwrap_or("").to_owned();
+            (name, phone)
+        })
+        .collect();
+    let key = fazhi_domain::record::RecordKey::new(&fazhi_domain::record::PETITION, id);
+    let timeline = crate::pages::ledger::timeline(app.timeline(&s.principal, key).await?);
+    let offered = app.petition_offered(&s.principal, &p).await?.into_iter().map(|st| st.code()).collect();
+    let (transfers, children, parent) = app.petition_links(&s.principal, &p).await?;
+    let assign_to: Vec<(i64, String)> =
+        app.assign_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
+    let transfer_to: Vec<(i64, String)> =
+        app.transfer_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
+    let all_nodes: Vec<(i64, String)> = assign_to.iter().chain(transfer_to.iter()).cloned().collect();
+    let name_of = |id: i64| {
+        all_nodes.iter().find(|(n, _)| *n == id).map(|(_, name)| name.clone()).unwrap_or_else(|| format!("机构 {id}"))
+    };
+    let leaders = app.reception_leaders(&s.principal).await?;
+    let receptions = app
+        .receptions(&s.principal, "0000-01-01", "9999-12-31", Some(id)) // every reception of the item
+        .await?
+        .into_iter()
+        .map(|r| (r.received_on, r.leader_name, r.instruction))
+        .collect();
+    let mediations = app
+        .mediations(
+            &s.principal,
+            &fazhi_store::mediation::CaseQuery { petition_id: Some(id), limit: 50, ..Default::default() },
+        )
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.case_no, fazhi_app::mediation::state_label(&c.state)))
+        .collect();
+    Ok(ItemPage {
+        chrome: Chrome::new(s, format!("信访件：{}", p.title), "/petitions").with_notice(done),
+        channel: channel_label(&p.channel),
+        category: category_label(&p.category),
+        state: state_label(&p.state),
+        stage: stage_label(&p.stage),
+        satisfaction: satisfaction_label(&p.satisfaction),
+        petitioners,
+        clocks: clocks.into_iter().map(clock_line).collect(),
+        can_handle: s.principal.has(PETITION_HANDLE),
+        transfers: transfers
+            .iter()
+            .map(|t| {
+                let kind = match t.kind.as_str() {
+                    "assign" => "交办",
+                    "transfer" => "转送",
+                    _ => "异议退回",
+                };
+                (
+                    kind,
+                    name_of(t.from_org_id),
+                    name_of(t.to_org_id),
+                    t.reason.clone(),
+                    crate::pages::beijing(t.created_at),
+                )
+            })
+            .collect(),
+        rounds: children.iter().map(line).collect(),
+        parent: parent.as_ref().map(line),
+        handler: p.handler_org_id.map(name_of).unwrap_or_default(),
+        lead: p
+            .lead_user_id
+            .map(|u| {
+                leaders.iter().find(|(id, _)| *id == u).map(|(_, n)| n.clone()).unwrap_or_else(|| format!("用户 {u}"))
+            })
+            .unwrap_or_default(),
+        assign_to,
+        transfer_to,
+        leaders,
+        receptions,
+        mediations,
+        today: fazhi_domain::clock::beijing_date(app.now()).to_string(),
+        offered,
+        review_open: s.principal.has(PETITION_HANDLE)
+            && matches!(PState::parse(&p.state), Some(PState::Served | PState::Closed))
+            && p.stage != fazhi_domain::petition::Stage::Recheck.code(),
+        outcome: outcome_label(&p.outcome),
+        outcomes: fazhi_domain::petition::Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect(),
+        satisfactions: fazhi_domain::petition::Satisfaction::ALL.iter().map(|o| (o.code(), o.label())).collect(),
+        p,
+        errors,
+        timeline,
+    })
+}
+
+pub(super) async fn item(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    Path(id): Path<i64>,
+    Query(d): Query<Done>,
+) -> PageResult {
+    render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
+}
+
+pub(super) async fn step(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<StepInput>,
+) -> PageResult {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    let result = match f.event() {
+        Ok(e) => state.app.petition_step(&by, id, e).await,
+        Err(e) => Err(AppError::Invalid(e)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_step")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ReviewForm {
+    #[serde(default)]
+    received_on: String,
+    #[serde(default)]
+    content: String,
+}
+
+pub(super) async fn review(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ReviewForm>,
+) -> PageResult {
+    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    let d = ReviewDraft { received_on: f.received_on, content: f.content };
+    match state.app.request_review(&by, id, &d).await {
+        Ok(i) => Ok(Redirect::to(&format!("/petitions/{}?done=petition_review", i.id)).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
