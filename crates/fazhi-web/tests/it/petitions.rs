@@ -1,0 +1,200 @@
+//! The petition desk, the portal and the petitions API through HTTP.
+
+use axum::http::StatusCode;
+use fazhi_app::bootstrap::DEMO_PASSWORD;
+
+use super::*;
+
+#[tokio::test]
+async fn petition_desk_item_page_and_public_tracking() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, _) = setup(db.store.clone()).await;
+        let mut c = Client::new(router.clone());
+        c.login("xinfang", DEMO_PASSWORD).await;
+        let form = c.get("/petitions/new").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = Client::csrf_of(&form.body);
+        let bad = c
+            .post(
+                "/petitions/new",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "visit"),
+                    ("category", "claim"),
+                    ("name", "张三"),
+                    ("phone", "123"),
+                    ("title", ""),
+                    ("content", "短"),
+                ],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.body.contains("电话应为") && bad.body.contains("诉求摘要不能为空") && bad.body.contains("第十九条")
+        );
+        assert!(bad.body.contains("value=\"张三\""), "typed values kept");
+        let ok = c
+            .post(
+                "/petitions/new",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "visit"),
+                    ("category", "claim"),
+                    ("name", "张三"),
+                    ("phone", "13800000000"),
+                    ("headcount", "7"),
+                    ("title", "工地拖欠工资"),
+                    ("content", "某工地拖欠七名工人三个月工资"),
+                ],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert!(ok.body.contains("第二十条"), "representatives warning shown");
+        let i = ok.body.find("class=\"secret\">").unwrap() + 15;
+        let code: String = ok.body[i..].chars().take(14).collect();
+        let j = ok.body.find("href=\"/petitions/").unwrap() + 17;
+        let id: String = ok.body[j..].chars().take_while(|ch| ch.is_ascii_digit()).collect();
+        let item = c.get(&format!("/petitions/{id}")).await.body;
+        assert!(
+            item.contains("书面告知信访人") && item.contains("为什么是这一天"),
+            "clock with explanation on the item page"
+        );
+        let close = c.post(&format!("/petitions/{id}/step"), &[("csrf", &csrf), ("action", "close")], ORIGIN).await;
+        assert_eq!(close.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(close.body.contains("不能办结"), "{}", close.body);
+        let r = c
+            .post(
+                &format!("/petitions/{id}/step"),
+                &[("csrf", &csrf), ("action", "accept"), ("date", "2026-05-29")],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(c.get("/petitions").await.body.contains("工地拖欠工资"));
+
+        // The public: status by code, no personal data; a wrong code says nothing more.
+        let mut public = Client::new(router);
+        let page = public.get("/track").await;
+        let csrf = Client::csrf_of(&page.body);
+        let r = public.post("/track", &[("csrf", &csrf), ("code", &code)], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("已受理") && !r.body.contains("张三") && !r.body.contains("13800000000"));
+        let r = public.post("/track", &[("csrf", &csrf), ("code", "AAAA-BBBB-CCCC")], ORIGIN).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(r.body.contains("没有找到"));
+    }
+}
+
+#[tokio::test]
+async fn portal_submission_with_a_per_address_limit() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let street = app.portal_streets().await.unwrap()[0].0.to_string();
+        let mut public = Client::new(router);
+        let page = public.get("/petition").await;
+        assert!(page.body.contains("万兴街道") && page.body.contains("学府街道"));
+        let csrf = Client::csrf_of(&page.body);
+        let r = public
+            .post(
+                "/petition",
+                &[("csrf", &csrf), ("name", "王五"), ("title", "路灯不亮"), ("content", "小区门口路灯损坏一周")],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("请选择反映事项所在的街道"), "{}", r.body);
+        for i in 0..5 {
+            let title = format!("路灯不亮{i}");
+            let r = public
+                .post(
+                    "/petition",
+                    &[
+                        ("csrf", &csrf),
+                        ("org_id", &street),
+                        ("category", "claim"),
+                        ("name", "王五"),
+                        ("title", &title),
+                        ("content", "小区门口路灯损坏一周，夜间出行不便"),
+                    ],
+                    ORIGIN,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body.contains("您的查询码"));
+        }
+        let r = public
+            .post(
+                "/petition",
+                &[
+                    ("csrf", &csrf),
+                    ("org_id", &street),
+                    ("name", "王五"),
+                    ("title", "又一件"),
+                    ("content", "小区门口路灯损坏一周"),
+                ],
+                ORIGIN,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("提交过于频繁"));
+        let n: i64 = fazhi_store::run!(&app.store.read, |e| sqlx::query_scalar(
+            "select count(*) from petition where channel = 'online'"
+        )
+        .fetch_one(e)
+        .await)
+        .unwrap();
+        assert_eq!(n, 5);
+    }
+}
+
+#[tokio::test]
+async fn petitions_api_and_all_or_nothing_import() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let xinfang = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
+        let p = app.principal(admin.user_id()).await.unwrap();
+        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+        let (_, token) = app.issue_token(&by, Some(xinfang.id), "信访平台推送").await.unwrap();
+        let item = |t: &str, ext: &str| {
+            format!(
+                r#"{{"channel":"platform","external_no":"{ext}","category":"claim","title":"{t}","content":"平台推送的信访事项内容","petitioners":[{{"name":"赵六","phone":"13900000000"}}]}}"#
+            )
+        };
+        let good = format!("[{},{}]", item("推送一", "P-1"), item("推送二", "P-2"));
+        let bad = format!("[{},{},{}]", item("推送三", "P-3"), item("", "P-4"), item("推送五", ""));
+        let (s, j) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+        let msgs: Vec<String> =
+            j["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_owned()).collect();
+        assert!(
+            msgs.iter().any(|m| m.starts_with("第 2 行")) && msgs.iter().any(|m| m.starts_with("第 3 行")),
+            "{msgs:?}"
+        );
+        let (_, list) = api(&router, "GET", "/api/v1/petitions", Some(&token), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "nothing imported");
+        let (s, j) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&good)).await;
+        assert_eq!(s, StatusCode::CREATED, "{j}");
+        let id = j[0]["id"].as_i64().unwrap();
+        let (s, j) =
+            api(&router, "POST", &format!("/api/v1/petitions/{id}/steps"), Some(&token), Some(r#"{"action":"close"}"#))
+                .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(j["message"].as_str().unwrap().contains("不能办结"), "{j}");
+        let (s, j) = api(
+            &router,
+            "POST",
+            &format!("/api/v1/petitions/{id}/steps"),
+            Some(&token),
+            Some(r#"{"action":"accept","date":"2026-05-29"}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        assert_eq!(j["state"], "accepted");
+        assert!(j["due"]["petition.handle"].is_string());
+        let (_, doc) = api(&router, "GET", "/api/v1/openapi.json", None, None).await;
+        assert!(doc["paths"]["/api/v1/petitions/import"].is_object());
+    }
+}
