@@ -18,6 +18,7 @@ use fazhi_testkit::engines;
 
 mod attachments;
 mod clocks;
+mod conformance;
 mod kernel;
 mod ledger;
 mod petition_flow;
