@@ -15,7 +15,7 @@ CREATE TABLE search_holder (
     org_id BIGINT NOT NULL,
     owner_id BIGINT
 );
-CREATE INDEX search_holder_doc ON search_holder(doc_id);
+CREATE INDEX search_holder_doc ON search_holder(doc_id, org_id, owner_id);
 CREATE INDEX search_holder_org ON search_holder(org_id);
 
 -- Documents are filtered per record kind (record_type) now; `module` names the kind's module.

@@ -198,7 +198,14 @@ impl<'a> Ctx<'a> {
         let fields = fazhi_ledger::diff::diff(old.as_ref(), &after.ledger_view()?);
         let entry =
             self.record(after.key(), after.log_org(), action, fazhi_ledger::diff::change(fields, payload)).await?;
+        // The search document changes only with its text or its holders (most steps change
+        // neither: re-segmenting on every step would cost more than the step).
+        let reindex = match before {
+            None => true,
+            Some(b) => b.search_text() != after.search_text() || b.holder_ids() != after.holder_ids(),
+        };
         if R::KIND.searchable
+            && reindex
             && let Some((title, body)) = after.search_text()
         {
             let tree = self.tree().await?;
@@ -234,7 +241,12 @@ impl<'a> Ctx<'a> {
         if plan.is_empty() {
             return Ok(effects);
         }
-        let rows = fazhi_store::clocks::of_record(&mut self.tx, key.kind.code, &key.id_text()).await?;
+        // A plan that only starts clocks needs no look at the open ones.
+        let rows = if plan.complete.is_empty() && plan.extend.is_none() {
+            Vec::new()
+        } else {
+            fazhi_store::clocks::of_record(&mut self.tx, key.kind.code, &key.id_text()).await?
+        };
         let open = |rule: &str| rows.iter().find(|r| r.rule_id == rule && !r.closed).cloned();
         for rule in &plan.complete {
             if let Some(row) = open(rule) {

@@ -11,6 +11,7 @@ pub mod opinion;
 pub mod portal;
 pub mod review;
 pub mod steps;
+pub mod view;
 
 use fazhi_domain::access::{PETITION_READ, Permission, Principal, RecordRef, authorize};
 use fazhi_domain::petition::{Category, Channel, Satisfaction, Stage, State};
@@ -23,6 +24,7 @@ pub use intake::{Intake, IntakeDraft, PetitionerDraft, ValidIntake};
 pub use portal::{MAX_IMPORT_ROWS, PORTAL_SUBMISSIONS_PER_HOUR, PublicStatus};
 pub use review::ReviewDraft;
 pub use steps::StepInput;
+pub use view::PetitionView;
 
 use crate::clocks::ClockView;
 use crate::ctx::Record;

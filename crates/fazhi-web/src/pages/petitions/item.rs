@@ -80,7 +80,8 @@ pub(super) async fn item_page(
     done: Option<&str>,
 ) -> Result<ItemPage, AppError> {
     let app = &state.app;
-    let (p, clocks) = app.petition(&s.principal, id).await?;
+    let v = app.petition_view(&s.principal, id).await?;
+    let (p, clocks) = (v.row, v.clocks);
     let people: Vec<serde_json::Value> = serde_json::from_str(&p.petitioners_json).unwrap_or_default();
     let petitioners = people
         .iter()
@@ -90,10 +91,9 @@ pub(super) async fn item_page(
             (name, phone)
         })
         .collect();
-    let key = fazhi_domain::record::RecordKey::new(&fazhi_domain::record::PETITION, id);
-    let timeline = crate::pages::ledger::timeline(app.timeline(&s.principal, key).await?);
-    let offered = app.petition_offered(&s.principal, &p).await?.into_iter().map(|st| st.code()).collect();
-    let (transfers, children, parent) = app.petition_links(&s.principal, &p).await?;
+    let timeline = crate::pages::ledger::timeline(v.timeline);
+    let offered = v.offered.into_iter().map(|st| st.code()).collect();
+    let (transfers, children, parent) = (v.transfers, v.rounds, v.parent);
     let assign_to: Vec<(i64, String)> =
         app.assign_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
     let transfer_to: Vec<(i64, String)> =
