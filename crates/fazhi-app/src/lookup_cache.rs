@@ -38,6 +38,8 @@ struct Maps {
     sessions: HashMap<String, Cached<SessionInfo>>,
     tokens: HashMap<String, Cached<(TokenId, Principal)>>,
     tree: Option<Cached<Arc<OrgTree>>>,
+    /// Leaders (supervise permission) of a government body, by its node id.
+    leaders: HashMap<i64, Cached<Arc<Vec<(i64, String)>>>>,
 }
 
 /// Every org node, in path order, with an index by id, and which node kinds are government
@@ -146,11 +148,25 @@ impl LookupCache {
         self.maps().tree = Some(Cached { at: now, value: tree });
     }
 
+    /// The cached leaders of government body `gov` (user id, name).
+    pub fn leaders(&self, gov: i64, now: Millis) -> Option<Arc<Vec<(i64, String)>>> {
+        fresh(self.maps().leaders.get(&gov), now)
+    }
+
+    pub fn put_leaders(&self, gov: i64, now: Millis, value: Arc<Vec<(i64, String)>>) {
+        let mut m = self.maps();
+        if m.leaders.len() >= MAX_ENTRIES {
+            m.leaders.clear();
+        }
+        m.leaders.insert(gov, Cached { at: now, value });
+    }
+
     /// Drops everything: called after any change to who may do what, or where.
     pub fn invalidate(&self) {
         let mut m = self.maps();
         m.sessions.clear();
         m.tokens.clear();
         m.tree = None;
+        m.leaders.clear();
     }
 }

@@ -78,9 +78,16 @@ impl App {
     pub async fn reception_leaders(&self, who: &Principal) -> AppResult<Vec<(i64, String)>> {
         require(who, PETITION_READ)?;
         let (node, _) = self.government_node(who.org_id).await?;
+        let now = self.now();
+        // Cached like the org tree: every change to users or roles drops it.
+        if let Some(hit) = self.lookups.leaders(node.id, now) {
+            return Ok(hit.as_ref().clone());
+        }
         let (lo, hi) = node.org_path().subtree_range();
         let supervise = fazhi_domain::access::PETITION_SUPERVISE.code();
-        Ok(fazhi_store::users::holders_of(&self.store.read, &lo, &hi, supervise).await?)
+        let leaders = fazhi_store::users::holders_of(&self.store.read, &lo, &hi, supervise).await?;
+        self.lookups.put_leaders(node.id, now, std::sync::Arc::new(leaders.clone()));
+        Ok(leaders)
     }
 
     /// Schedules a reception day at the principal's street.
