@@ -22,6 +22,9 @@ use fazhi_store::org::OrgRow;
 use crate::auth::SessionInfo;
 use fazhi_domain::TokenId;
 
+/// The leaders of one government body: (user id, name).
+pub type Leaders = Arc<Vec<(i64, String)>>;
+
 /// How long a resolved session or token is reused.
 pub const LOOKUP_CACHE_MS: Millis = 2_000;
 /// More entries than this and the cache starts afresh (bounded memory under many users).
@@ -39,7 +42,7 @@ struct Maps {
     tokens: HashMap<String, Cached<(TokenId, Principal)>>,
     tree: Option<Cached<Arc<OrgTree>>>,
     /// Leaders (supervise permission) of a government body, by its node id.
-    leaders: HashMap<i64, Cached<Arc<Vec<(i64, String)>>>>,
+    leaders: HashMap<i64, Cached<Leaders>>,
 }
 
 /// Every org node, in path order, with an index by id, and which node kinds are government
@@ -149,11 +152,11 @@ impl LookupCache {
     }
 
     /// The cached leaders of government body `gov` (user id, name).
-    pub fn leaders(&self, gov: i64, now: Millis) -> Option<Arc<Vec<(i64, String)>>> {
+    pub fn leaders(&self, gov: i64, now: Millis) -> Option<Leaders> {
         fresh(self.maps().leaders.get(&gov), now)
     }
 
-    pub fn put_leaders(&self, gov: i64, now: Millis, value: Arc<Vec<(i64, String)>>) {
+    pub fn put_leaders(&self, gov: i64, now: Millis, value: Leaders) {
         let mut m = self.maps();
         if m.leaders.len() >= MAX_ENTRIES {
             m.leaders.clear();

@@ -106,6 +106,7 @@ async fn facts_of(ctx: &mut Ctx<'_>, c: &CaseRow) -> AppResult<MediationFacts> {
         today: ctx.today,
         written_agreement: c.agreed_on.is_some() && c.agreement_form == AgreementForm::Written.code(),
         mediators,
+        confirmation_applied: c.confirmation_applied_on.is_some(),
     })
 }
 
@@ -324,6 +325,7 @@ impl App {
             today: Day::at(self.now()),
             written_agreement: case.agreed_on.is_some() && case.agreement_form == AgreementForm::Written.code(),
             mediators: mediators.iter().map(|m| m.id).collect(),
+            confirmation_applied: case.confirmation_applied_on.is_some(),
         };
         let offered = if who.has(PETITION_HANDLE) { MediationFlow::offered(state, &facts) } else { Vec::new() };
         Ok(CaseView { case, committee, mediators, sessions, clocks, parties, offered })

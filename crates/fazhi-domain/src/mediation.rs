@@ -124,6 +124,8 @@ pub struct MediationFacts {
     pub written_agreement: bool,
     /// Ids of the committee's mediators (a session is held by one of them).
     pub mediators: Vec<i64>,
+    /// The application for 司法确认 was already recorded.
+    pub confirmation_applied: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +138,8 @@ pub enum MediationRefusal {
     MissingRoutes,
     #[error("只有已生效的书面调解协议才能申请司法确认（人民调解法第三十三条）")]
     NoWrittenAgreement,
+    #[error("已登记申请司法确认")]
+    AlreadyApplied,
     #[error("{0}")]
     Agreement(FieldErrors),
     /// A field of the step broke a rule.
@@ -245,6 +249,7 @@ impl Workflow for MediationFlow {
             MediationStep::Session | MediationStep::Agree | MediationStep::Fail => s == Mediating,
             MediationStep::Performance => s == Agreed,
             MediationStep::Confirmation if !f.written_agreement => return Err(MediationRefusal::NoWrittenAgreement),
+            MediationStep::Confirmation if f.confirmation_applied => return Err(MediationRefusal::AlreadyApplied),
             MediationStep::Confirmation => matches!(s, Agreed | Performed | NotPerformed),
         };
         if ok { Ok(()) } else { Err(MediationRefusal::WrongState { state: s.label(), action: step.label() }) }
@@ -354,6 +359,7 @@ mod tests {
             today: Day(d("2026-05-20")),
             written_agreement: false,
             mediators: vec![3],
+            confirmation_applied: false,
         }
     }
 
@@ -449,8 +455,8 @@ mod tests {
     proptest::proptest! {
         /// Offered exactly when the state machine accepts a valid step.
         #[test]
-        fn offered_iff_transition(s in any_state(), step in any_step(), written: bool) {
-            let f = MediationFacts { written_agreement: written, ..facts() };
+        fn offered_iff_transition(s in any_state(), step in any_step(), written: bool, applied: bool) {
+            let f = MediationFacts { written_agreement: written, confirmation_applied: applied, ..facts() };
             let offered = MediationFlow::offered(s, &f).contains(&step);
             let accepted = MediationFlow::transition(s, &MediationEvent::example(step, &f), &f).is_ok();
             proptest::prop_assert_eq!(offered, accepted);

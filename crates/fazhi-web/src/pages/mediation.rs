@@ -243,13 +243,23 @@ struct ItemPage {
     chrome: Chrome,
     v: CaseView,
     state: &'static str,
-    can_handle: bool,
     errors: FieldErrors,
     today: String,
     timeline: Vec<super::ledger::TimelineLine>,
+    /// Codes of the steps the workflow offers the reader now: the only forms shown.
+    offered: Vec<&'static str>,
+    mediators: Vec<(i64, String)>,
+    forms: Vec<(&'static str, &'static str)>,
+    performed: Vec<(&'static str, &'static str)>,
+    /// The case's page, where its step forms post (`{base}/step`).
+    base: String,
 }
 
 impl ItemPage {
+    fn offers(&self, step: &str) -> bool {
+        self.offered.contains(&step)
+    }
+
     fn mediator_name(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.v.mediators.iter().find(|m| m.id == id)).map(|m| m.name.clone()).unwrap_or_default()
     }
@@ -268,7 +278,11 @@ async fn item_page(
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("人民调解 {}", v.case.case_no), "/mediations").with_notice(done),
         state: state_label(&v.case.state),
-        can_handle: s.principal.has(PETITION_HANDLE),
+        offered: v.offered.iter().map(|s| s.code()).collect(),
+        mediators: v.mediators.iter().map(|m| (m.id, m.name.clone())).collect(),
+        forms: fazhi_domain::mediation::AgreementForm::ALL.iter().map(|f| (f.code(), f.label())).collect(),
+        performed: vec![("yes", "已履行"), ("no", "未履行")],
+        base: format!("/mediations/{id}"),
         errors,
         today: fazhi_domain::clock::beijing_date(state.app.now()).to_string(),
         timeline,

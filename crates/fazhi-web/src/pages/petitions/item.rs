@@ -23,7 +23,6 @@ pub(super) struct ItemPage {
     satisfaction: &'static str,
     petitioners: Vec<(String, String)>,
     clocks: Vec<ClockLine>,
-    can_handle: bool,
     errors: FieldErrors,
     timeline: Vec<crate::pages::ledger::TimelineLine>,
     /// (kind label, from, to, reason, when)
@@ -40,6 +39,10 @@ pub(super) struct ItemPage {
     today: String,
     /// Codes of the steps the workflow offers this user now: the only forms shown.
     offered: Vec<&'static str>,
+    /// Any handling step (not 督办/包案) is offered, or a 复查/复核 can be registered.
+    has_handling: bool,
+    /// The item's page, where its forms post (`{base}/step`).
+    base: String,
     /// A 复查/复核 request can be registered (a served first or review round).
     review_open: bool,
     outcome: &'static str,
@@ -92,7 +95,7 @@ pub(super) async fn item_page(
         })
         .collect();
     let timeline = crate::pages::ledger::timeline(v.timeline);
-    let offered = v.offered.into_iter().map(|st| st.code()).collect();
+    let offered: Vec<&'static str> = v.offered.into_iter().map(|st| st.code()).collect();
     let (transfers, children, parent) = (v.transfers, v.rounds, v.parent);
     let assign_to: Vec<(i64, String)> =
         app.assign_targets(&s.principal).await?.into_iter().map(|n| (n.id, n.name)).collect();
@@ -118,6 +121,9 @@ pub(super) async fn item_page(
         .into_iter()
         .map(|c| (c.id, c.case_no, fazhi_app::mediation::state_label(&c.state)))
         .collect();
+    let review_open = s.principal.has(PETITION_HANDLE)
+        && matches!(PState::parse(&p.state), Some(PState::Served | PState::Closed))
+        && p.stage != fazhi_domain::petition::Stage::Recheck.code();
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("信访件：{}", p.title), "/petitions").with_notice(done),
         channel: channel_label(&p.channel),
@@ -127,7 +133,6 @@ pub(super) async fn item_page(
         satisfaction: satisfaction_label(&p.satisfaction),
         petitioners,
         clocks: clocks.into_iter().map(clock_line).collect(),
-        can_handle: s.principal.has(PETITION_HANDLE),
         transfers: transfers
             .iter()
             .map(|t| {
@@ -160,10 +165,10 @@ pub(super) async fn item_page(
         receptions,
         mediations,
         today: fazhi_domain::clock::beijing_date(app.now()).to_string(),
+        has_handling: offered.iter().any(|s: &&str| !matches!(*s, "supervise" | "lead")) || review_open,
+        base: format!("/petitions/{id}"),
         offered,
-        review_open: s.principal.has(PETITION_HANDLE)
-            && matches!(PState::parse(&p.state), Some(PState::Served | PState::Closed))
-            && p.stage != fazhi_domain::petition::Stage::Recheck.code(),
+        review_open,
         outcome: outcome_label(&p.outcome),
         outcomes: fazhi_domain::petition::Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect(),
         satisfactions: fazhi_domain::petition::Satisfaction::ALL.iter().map(|o| (o.code(), o.label())).collect(),
