@@ -33,7 +33,7 @@ pub fn accepted(kind: &infer::Type) -> bool {
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(e.to_string())
+    AppError::internal("internal", e)
 }
 
 /// A file name fit to keep: no directories, no control characters, at most 200 characters.

@@ -69,7 +69,7 @@ pub struct ScanReport {
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(e.to_string())
+    AppError::internal("internal", e)
 }
 
 fn parse_clock(row: &ClockRow) -> AppResult<DeadlineClock> {

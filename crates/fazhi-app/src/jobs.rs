@@ -47,7 +47,7 @@ impl App {
         for org in [org_id, log] {
             if let Some(url) = clock_store::webhook(&self.store.read, org).await? {
                 let job = WebhookJob { url, title: title.to_owned(), text: text.to_owned() };
-                let payload = serde_json::to_string(&job).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+                let payload = serde_json::to_string(&job).map_err(|e| crate::AppError::internal("internal", e))?;
                 store::enqueue(&self.store.write, "webhook", &payload, None, self.now(), self.now()).await?;
                 break;
             }

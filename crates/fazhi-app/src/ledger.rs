@@ -63,7 +63,7 @@ pub struct Change<'a> {
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(e.to_string())
+    AppError::internal("internal", e)
 }
 
 impl App {

@@ -75,27 +75,89 @@ pub enum AppError {
     /// Not logged in, wrong credentials, locked, session over.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Something failed that the user cannot fix: logged with its cause chain
+    /// ([`Internal`]), shown as a generic message.
     #[error("内部错误：{0}")]
-    Internal(String),
+    Internal(Internal),
+}
+
+/// An internal failure: what was being done, and the error that caused it (kept as an
+/// error, so the log shows its whole `source()` chain).
+#[derive(Debug)]
+pub struct Internal {
+    pub context: String,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context)?;
+        let mut cause: Option<&(dyn std::error::Error + 'static)> =
+            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+/// How every face (pages, API, CLI) shows an [`AppError`]: one mapping, so an error has the
+/// same status, stable code and Chinese message everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorView {
+    /// HTTP status.
+    pub status: u16,
+    /// Stable machine code: `invalid`, `forbidden`, `not_found`, `refused`,
+    /// `unauthenticated`, `internal`.
+    pub code: &'static str,
+    /// Chinese page title.
+    pub title: &'static str,
+    /// Chinese message fit to show (never an internal detail).
+    pub message: String,
+}
+
+impl AppError {
+    /// The one mapping of an error to what users and integrations see. An internal error is
+    /// logged here with its cause chain.
+    pub fn view(&self) -> ErrorView {
+        let v = |status, code, title, message: String| ErrorView { status, code, title, message };
+        match self {
+            AppError::Invalid(f) => v(422, "invalid", "填写有误", f.to_string()),
+            AppError::Forbidden(r) => v(403, "forbidden", "无权访问", r.to_string()),
+            AppError::NotFound(what) => v(404, "not_found", "未找到", format!("{what}不存在，或已被删除。")),
+            AppError::Refused(m) => v(409, "refused", "无法办理", m.clone()),
+            AppError::Unauthenticated(m) => v(401, "unauthenticated", "请登录", m.clone()),
+            AppError::Internal(i) => {
+                tracing::error!(error = %i, "internal error");
+                v(500, "internal", "系统错误", "服务器内部错误，已记录日志。请稍后再试，或联系管理员。".into())
+            }
+        }
+    }
 }
 
 impl AppError {
     /// An internal error with its context and cause (logged, never shown).
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
-        AppError::Internal(format!("{context}: {cause}"))
+        AppError::Internal(Internal { context: format!("{context}: {cause}"), source: None })
+    }
+
+    /// An internal error caused by `err` (its chain is kept for the log).
+    pub fn internal_from(context: &str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Internal { context: context.to_owned(), source: Some(Box::new(err)) })
     }
 
     /// A stored value this program did not write (an unknown code, a malformed date): an
     /// error, never a silent default.
     pub fn corrupt(kind: &fazhi_domain::record::Kind, id: i64, field: &str, value: &str) -> Self {
         let v: String = value.chars().take(40).collect();
-        AppError::Internal(format!("{} {id}: stored {field} 「{v}」 is not a known value", kind.code))
+        AppError::internal(&format!("{} {id}", kind.code), format!("stored {field} 「{v}」 is not a known value"))
     }
 }
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::internal_from("store", e)
     }
 }
 

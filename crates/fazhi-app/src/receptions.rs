@@ -106,7 +106,7 @@ impl App {
         let topic = e.take(bounded_text("topic", "接访主题", &d.topic, 0, 100));
         e.into_result()?;
         let (Some((leader_id, leader_name)), Some(on)) = (leader, on) else {
-            return Err(AppError::Internal("validated input incomplete".into()));
+            return Err(AppError::internal("reception", "validated input incomplete"));
         };
         let (gov, _) = self.government_of(by.who.org_id).await?;
         let mut ctx = self.begin(by).await?;
@@ -214,7 +214,7 @@ impl App {
         let (Some((leader_id, leader_name)), Some(on), Some(visitors), Some(matter), Some(instruction)) =
             (leader, on, visitors, matter, instruction)
         else {
-            return Err(AppError::Internal("validated input incomplete".into()));
+            return Err(AppError::internal("reception", "validated input incomplete"));
         };
         let valid = if d.register {
             let draft = IntakeDraft {

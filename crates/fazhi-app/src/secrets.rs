@@ -40,14 +40,14 @@ pub fn one_time_password() -> String {
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt =
-            SaltString::encode_b64(random_hex(16).as_bytes()).map_err(|e| AppError::Internal(format!("salt: {e}")))?;
+            SaltString::encode_b64(random_hex(16).as_bytes()).map_err(|e| AppError::internal("salt", e))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+            .map_err(|e| AppError::internal("argon2", e))
     })
     .await
-    .map_err(|e| AppError::Internal(format!("join: {e}")))?
+    .map_err(|e| AppError::internal("join", e))?
 }
 
 /// A valid argon2id hash of a password nobody has, verified against when the username is
@@ -64,7 +64,7 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
         Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
     })
     .await
-    .map_err(|e| AppError::Internal(format!("join: {e}")))
+    .map_err(|e| AppError::internal("join", e))
 }
 
 #[cfg(test)]

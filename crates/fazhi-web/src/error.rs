@@ -71,16 +71,13 @@ impl IntoResponse for WebError {
             ),
             WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, "请求有误", &m),
             WebError::Template(e) => internal(&e.to_string()),
-            WebError::App(e) => match e {
-                AppError::Forbidden(r) => error_page(StatusCode::FORBIDDEN, "无权访问", &r.to_string()),
-                AppError::NotFound(what) => {
-                    error_page(StatusCode::NOT_FOUND, "未找到", &format!("{what}不存在，或已被删除。"))
-                }
-                AppError::Invalid(f) => error_page(StatusCode::UNPROCESSABLE_ENTITY, "填写有误", &f.to_string()),
-                AppError::Refused(m) => error_page(StatusCode::CONFLICT, "无法办理", &m),
-                AppError::Unauthenticated(_) => Redirect::to("/login").into_response(),
-                AppError::Internal(m) => internal(&m),
-            },
+            WebError::App(AppError::Unauthenticated(_)) => Redirect::to("/login").into_response(),
+            WebError::App(e) => {
+                // The one mapping (status, stable code, message) shared with the API.
+                let v = e.view();
+                let status = StatusCode::from_u16(v.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                error_page(status, v.title, &v.message)
+            }
         }
     }
 }

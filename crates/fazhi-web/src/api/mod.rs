@@ -79,13 +79,11 @@ impl From<AppError> for ApiError {
                     },
                 )
             }
-            AppError::Forbidden(r) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", r.to_string()),
-            AppError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what}不存在")),
-            AppError::Refused(m) => ApiError::new(StatusCode::CONFLICT, "refused", m),
-            AppError::Unauthenticated(m) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
-            AppError::Internal(m) => {
-                tracing::error!(detail = m, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，已记录日志")
+            other => {
+                // The one mapping (status, stable code, message) shared with the pages.
+                let v = other.view();
+                let status = StatusCode::from_u16(v.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                ApiError::new(status, v.code, v.message)
             }
         }
     }

@@ -173,7 +173,7 @@ async fn download_proof(
     Path((log, seq)): Path<(i64, u64)>,
 ) -> PageResult {
     let bundle = state.app.proof_for(&s.principal, log, seq).await?;
-    let json = serde_json::to_string_pretty(&bundle).map_err(|e| AppError::Internal(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&bundle).map_err(|e| AppError::internal("document", e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8".to_owned()),

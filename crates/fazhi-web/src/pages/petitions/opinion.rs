@@ -30,7 +30,7 @@ pub(super) async fn opinion_page(State(state): State<AppState>, Staff(s): Staff,
 
 pub(super) async fn opinion_docx(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
     let doc = state.app.petition_opinion(&s.principal, id).await?;
-    let bytes = doc.to_docx().map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = doc.to_docx().map_err(|e| AppError::internal("document", e))?;
     let name = format!("{}-{id}.docx", doc.title);
     let disposition = format!("attachment; filename=\"opinion-{id}.docx\"; filename*=UTF-8''{}", urlencode(&name));
     Ok((
