@@ -39,8 +39,7 @@ pub fn one_time_password() -> String {
 /// Hashes a password with argon2id on the blocking pool (it is deliberately slow).
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
-        let salt =
-            SaltString::encode_b64(random_hex(16).as_bytes()).map_err(|e| AppError::internal("salt", e))?;
+        let salt = SaltString::encode_b64(random_hex(16).as_bytes()).map_err(|e| AppError::internal("salt", e))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())

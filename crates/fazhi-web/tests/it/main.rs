@@ -18,6 +18,7 @@ use tower::ServiceExt;
 mod petitions;
 mod records;
 mod search;
+mod snapshots;
 
 struct Client {
     router: Router,
