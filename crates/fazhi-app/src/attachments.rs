@@ -6,7 +6,8 @@ use bytes::Bytes;
 use fazhi_domain::access::{Permission, Principal, RecordRef};
 use fazhi_domain::{FieldErrors, OrgId};
 use fazhi_ledger::{AttachmentRef, HashAlg, StreamHasher};
-use fazhi_store::attachments::{self as store, AttachmentRow, BlobRow, NewAttachment};
+pub use fazhi_store::attachments::AttachmentRow;
+use fazhi_store::attachments::{self as store, BlobRow, NewAttachment};
 use fazhi_store::blobs::PendingBlob;
 use fazhi_store::org as org_store;
 

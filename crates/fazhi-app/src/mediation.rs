@@ -19,7 +19,8 @@ use fazhi_domain::record::{Kind, MEDIATION, MEDIATION_COMMITTEE};
 use fazhi_domain::validation::bounded_text;
 use fazhi_domain::workflow::{Responsible, Workflow};
 use fazhi_domain::{Day, FieldErrors, OrgId, UserId};
-use fazhi_store::mediation::{self as store, CaseQuery, CaseRow, CommitteeRow, MediatorRow, NewCase, SessionRow};
+use fazhi_store::mediation::{self as store, NewCase};
+pub use fazhi_store::mediation::{CaseQuery, CaseRow, CommitteeRow, MediatorRow, SessionRow};
 use serde_json::{Value, json};
 
 use crate::clocks::ClockView;

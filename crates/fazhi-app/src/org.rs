@@ -4,7 +4,8 @@ use fazhi_domain::access::{ORG_MANAGE, ORG_READ, Principal, RecordRef, ScopeFilt
 use fazhi_domain::org::{OrgDraft, OrgKind, OrgNode, check_delete, check_move, check_placement};
 use fazhi_domain::{FieldErrors, OrgId};
 use fazhi_store::StoreError;
-use fazhi_store::org::{self as store, OrgRow};
+pub use fazhi_store::org::OrgRow;
+use fazhi_store::org::{self as store};
 
 use crate::audit::Actor;
 use crate::ledger::Change;

@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::{PETITION_HANDLE, PETITION_READ, Principal, ScopeFilter};
 use fazhi_domain::validation::bounded_text;
-use fazhi_store::receptions::{self as store, DayRow, ReceptionRow};
+use fazhi_store::receptions::{self as store};
+pub use fazhi_store::receptions::{DayRow, ReceptionRow};
 
 use fazhi_domain::OrgId;
 use fazhi_domain::record::{PETITION, RECEPTION, RECEPTION_DAY, RecordKey};

@@ -1,12 +1,13 @@
 //! Role use cases. Built-in roles are fixed; admins create their own.
 
+pub use fazhi_store::roles::RoleRow;
 use std::collections::BTreeSet;
 
 use fazhi_domain::access::{DataScope, Permission, Principal, ROLE_MANAGE, ROLE_READ, USER_MANAGE, may_grant};
 use fazhi_domain::validation::bounded_text;
 use fazhi_domain::{FieldErrors, RoleId};
 use fazhi_store::StoreError;
-use fazhi_store::roles::{self as store, RoleFields, RoleRow};
+use fazhi_store::roles::{self as store, RoleFields};
 
 use crate::org::By;
 use crate::secrets::random_hex;

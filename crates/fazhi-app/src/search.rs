@@ -23,6 +23,7 @@ use fazhi_domain::{OrgId, UserId};
 use fazhi_store::Tx;
 use fazhi_store::org as org_store;
 use fazhi_store::search::{self as store, SearchDoc};
+pub use fazhi_store::search::{marked_parts, strip_marks};
 use fazhi_store::users::{self as user_store, UserQuery};
 
 pub use fazhi_store::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchHit};

@@ -4,7 +4,8 @@
 use fazhi_domain::access::{Principal, RecordRef, TOKEN_MANAGE};
 use fazhi_domain::validation::bounded_text;
 use fazhi_domain::{FieldErrors, OrgId, TokenId, UserId};
-use fazhi_store::auth::{self as store, TokenRow};
+pub use fazhi_store::auth::TokenRow;
+use fazhi_store::auth::{self as store};
 use fazhi_store::users as user_store;
 
 use crate::org::By;

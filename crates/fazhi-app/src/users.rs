@@ -7,7 +7,8 @@ use fazhi_store::StoreError;
 use fazhi_store::auth as auth_store;
 use fazhi_store::org as org_store;
 use fazhi_store::roles::{self as role_store, RoleRow};
-use fazhi_store::users::{self as store, UserQuery, UserRow};
+use fazhi_store::users::{self as store};
+pub use fazhi_store::users::{UserQuery, UserRow};
 
 use crate::ledger::Change;
 use crate::org::{By, node_ref};

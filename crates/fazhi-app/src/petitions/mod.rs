@@ -6,6 +6,7 @@
 //!
 //! [`PetitionFlow`]: fazhi_domain::petition::PetitionFlow
 
+pub use fazhi_store::petitions::{PetitionQuery, PetitionRow, TransferRow};
 pub mod intake;
 pub mod opinion;
 pub mod portal;
@@ -18,7 +19,7 @@ use fazhi_domain::petition::{Category, Channel, Satisfaction, Stage, State};
 use fazhi_domain::record::{Kind, PETITION};
 use fazhi_domain::{Day, OrgId, UserId};
 use fazhi_store::org::OrgRow;
-use fazhi_store::petitions::{self as store, PetitionQuery, PetitionRow, TransferRow};
+use fazhi_store::petitions::{self as store};
 
 pub use intake::{Intake, IntakeDraft, PetitionerDraft, ValidIntake};
 pub use portal::{MAX_IMPORT_ROWS, PORTAL_SUBMISSIONS_PER_HOUR, PublicStatus};

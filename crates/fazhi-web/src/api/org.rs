@@ -10,11 +10,11 @@ use utoipa::{OpenApi, ToSchema};
 use super::{ApiError, ApiErrorBody, ApiJson, ApiPath, ApiQuery, Caller, by};
 use crate::AppState;
 use crate::session::ClientAddr;
+use fazhi_app::org::OrgRow;
+use fazhi_app::users::{UserQuery, UserRow};
 use fazhi_domain::org::OrgDraft;
 use fazhi_domain::user::UserDraft;
 use fazhi_domain::{OrgId, UserId};
-use fazhi_store::org::OrgRow;
-use fazhi_store::users::{UserQuery, UserRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -136,7 +136,7 @@ pub struct PetitionOut {
     pub due: std::collections::BTreeMap<String, Option<String>>,
 }
 
-fn petition_out(p: fazhi_store::petitions::PetitionRow, clocks: &[fazhi_app::clocks::ClockView]) -> PetitionOut {
+fn petition_out(p: fazhi_app::petitions::PetitionRow, clocks: &[fazhi_app::clocks::ClockView]) -> PetitionOut {
     PetitionOut {
         id: p.id,
         org_id: p.org_id,
@@ -154,7 +154,7 @@ fn petition_out(p: fazhi_store::petitions::PetitionRow, clocks: &[fazhi_app::clo
 #[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions",
     responses((status = 200, body = [PetitionOut]), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
 async fn list_petitions(State(state): State<AppState>, c: Caller) -> Result<Json<Vec<PetitionOut>>, ApiError> {
-    let q = fazhi_store::petitions::PetitionQuery { limit: 500, ..Default::default() };
+    let q = fazhi_app::petitions::PetitionQuery { limit: 500, ..Default::default() };
     let rows = state.app.petitions(&c.principal, &q).await?;
     Ok(Json(rows.into_iter().map(|p| petition_out(p, &[])).collect()))
 }

@@ -10,8 +10,8 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::{ApiError, ApiErrorBody, Caller};
 use crate::AppState;
+use fazhi_app::search::strip_marks;
 use fazhi_app::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, module_label};
-use fazhi_store::search::strip_marks;
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;

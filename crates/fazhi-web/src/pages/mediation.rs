@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
+use fazhi_app::mediation::CaseQuery;
 use fazhi_app::mediation::{CaseDraft, CaseStepInput, CaseView, PartyDraft, state_label};
 use fazhi_app::org::By;
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
 use fazhi_domain::mediation::{DISPUTE_TYPES, MediationState};
-use fazhi_store::mediation::CaseQuery;
 
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;

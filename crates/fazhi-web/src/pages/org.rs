@@ -9,11 +9,11 @@ use axum::routing::{get, post};
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
+use fazhi_app::org::OrgRow;
+use fazhi_app::users::{UserQuery, UserRow};
 use fazhi_domain::access::ORG_MANAGE;
 use fazhi_domain::org::{OrgDraft, OrgKind};
 use fazhi_domain::{FieldErrors, OrgId};
-use fazhi_store::org::OrgRow;
-use fazhi_store::users::{UserQuery, UserRow};
 
 use super::{Chrome, Done, PageResult, form_id, render_status};
 use crate::AppState;
@@ -170,7 +170,7 @@ struct NodePage {
     errors: FieldErrors,
     refusal: Option<String>,
     timeline: Vec<super::ledger::TimelineLine>,
-    attachments: Vec<fazhi_store::attachments::AttachmentRow>,
+    attachments: Vec<fazhi_app::attachments::AttachmentRow>,
     max_upload_mb: u64,
     /// Host of the reminder webhook, if set (the full URL holds a secret key).
     webhook: Option<String>,

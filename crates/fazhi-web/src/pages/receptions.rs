@@ -11,9 +11,9 @@ use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
 use fazhi_app::receptions::{DayDraft, PublicDay, ReceptionDraft};
+use fazhi_app::receptions::{DayRow, ReceptionRow};
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
-use fazhi_store::receptions::{DayRow, ReceptionRow};
 
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;

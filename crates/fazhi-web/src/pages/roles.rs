@@ -10,9 +10,9 @@ use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
 use fazhi_app::roles::RoleDraft;
+use fazhi_app::roles::RoleRow;
 use fazhi_domain::access::{DataScope, PERMISSIONS, ROLE_MANAGE};
 use fazhi_domain::{FieldErrors, RoleId};
-use fazhi_store::roles::RoleRow;
 
 use super::{Chrome, Done, PageResult, render, render_status};
 use crate::AppState;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use fazhi_app::search::{MAX_QUERY_CHARS, SearchHit, module_label};
-use fazhi_store::search::{marked_parts, strip_marks};
+use fazhi_app::search::{marked_parts, strip_marks};
 
 use super::{Chrome, PageResult, render};
 use crate::AppState;

@@ -9,9 +9,9 @@ use axum::routing::{get, post};
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
+use fazhi_app::tokens::TokenRow;
+use fazhi_app::users::{UserQuery, UserRow};
 use fazhi_domain::{FieldErrors, TokenId};
-use fazhi_store::auth::TokenRow;
-use fazhi_store::users::{UserQuery, UserRow};
 
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;

@@ -9,12 +9,12 @@ use axum::routing::{get, post};
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
+use fazhi_app::roles::RoleRow;
 use fazhi_app::users::Issued;
+use fazhi_app::users::{UserQuery, UserRow};
 use fazhi_domain::access::{Decision, USER_MANAGE, authorize, may_grant};
 use fazhi_domain::user::UserDraft;
 use fazhi_domain::{FieldErrors, UserId};
-use fazhi_store::roles::RoleRow;
-use fazhi_store::users::{UserQuery, UserRow};
 
 use super::org::{NodeOption, options};
 use super::{Chrome, Done, PageResult, form_id, render, render_status};

@@ -88,7 +88,7 @@ pub(super) async fn indicator_items(
         }
         Behind::Mediations => {
             let all: Vec<i64> = i.ids.iter().chain(i.others.iter()).copied().collect();
-            let q = fazhi_store::mediation::CaseQuery { ids: Some(all), limit: 5000, ..Default::default() };
+            let q = fazhi_app::mediation::CaseQuery { ids: Some(all), limit: 5000, ..Default::default() };
             page.cases = state
                 .app
                 .mediations(&s.principal, &q)

@@ -115,7 +115,7 @@ pub(super) async fn item_page(
     let mediations = app
         .mediations(
             &s.principal,
-            &fazhi_store::mediation::CaseQuery { petition_id: Some(id), limit: 50, ..Default::default() },
+            &fazhi_app::mediation::CaseQuery { petition_id: Some(id), limit: 50, ..Default::default() },
         )
         .await?
         .into_iter()

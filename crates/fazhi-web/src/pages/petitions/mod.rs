@@ -21,10 +21,10 @@ use fazhi_app::petitions::{
     IntakeDraft, PetitionerDraft, ReviewDraft, StepInput, category_label, channel_label, outcome_label,
     satisfaction_label, stage_label, state_label,
 };
+use fazhi_app::petitions::{PetitionQuery, PetitionRow};
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
 use fazhi_domain::petition::{Channel, State as PState};
-use fazhi_store::petitions::{PetitionQuery, PetitionRow};
 
 use super::org::{NodeOption, options};
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
