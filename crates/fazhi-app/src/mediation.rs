@@ -140,7 +140,7 @@ fn apply(c: &CaseRow, e: &MediationEvent, next: MediationState) -> CaseRow {
         }
         MediationEvent::ConfirmationApplied { on } => c.confirmation_applied_on = Some(on.to_string()),
     }
-    c.state = next.code().to_owned();
+    c.state = next;
     c
 }
 
@@ -318,8 +318,7 @@ impl App {
         let sessions = store::sessions(&self.store.read, id).await?;
         let clocks = self.clocks_of_record(&MEDIATION, &id.to_string()).await?;
         let parties = serde_json::from_str(&case.parties_json).map_err(|e| AppError::internal("parties", e))?;
-        let state = MediationState::parse(&case.state)
-            .ok_or_else(|| AppError::corrupt(&MEDIATION, id, "state", &case.state))?;
+        let state = case.state;
         let facts = MediationFacts {
             received: Day::from_text(&case.received_on)
                 .map_err(|_| AppError::corrupt(&MEDIATION, id, "received_on", &case.received_on))?,
@@ -345,8 +344,7 @@ impl App {
         let tree = ctx.tree().await?;
         let step = MediationFlow::step_of(&e);
         authorize(by.who, MediationFlow::permission(step), &case_ref(&tree, &row)).into_result()?;
-        let state =
-            MediationState::parse(&row.state).ok_or_else(|| AppError::corrupt(&MEDIATION, id, "state", &row.state))?;
+        let state = row.state;
         let facts = facts_of(&mut ctx, &row).await?;
         let next = MediationFlow::transition(state, &e, &facts).map_err(refusal)?;
         let after = apply(&row, &e, next);

@@ -94,14 +94,14 @@ impl App {
         let filter = who.filter(PETITION_READ);
         let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
         let rows = store::for_indicators(&self.store.read, filter.as_ref(), &from, &to).await?;
-        let first: Vec<_> = rows.iter().filter(|r| r.stage == Stage::First.code()).collect();
+        let first: Vec<_> = rows.iter().filter(|r| r.stage == Stage::First).collect();
         let received: Vec<i64> =
             first.iter().filter(|r| in_year(Some(&r.received_on), &from, &to)).map(|r| r.id).collect();
         let accepted: Vec<i64> =
             first.iter().filter(|r| in_year(r.accepted_on.as_deref(), &from, &to)).map(|r| r.id).collect();
         let closed: Vec<i64> = rows
             .iter()
-            .filter(|r| r.state == State::Closed.code() && in_year(r.closed_on.as_deref(), &from, &to))
+            .filter(|r| r.state == State::Closed && in_year(r.closed_on.as_deref(), &from, &to))
             .map(|r| r.id)
             .collect();
         let received_set: BTreeSet<String> = received.iter().map(i64::to_string).collect();
@@ -154,7 +154,7 @@ impl App {
             .iter()
             .filter(|r| {
                 r.received_on.as_str() <= to.as_str()
-                    && !matches!(r.state.as_str(), "not_accepted" | "merged")
+                    && !matches!(r.state, State::NotAccepted | State::Merged)
                     && r.served_on.as_deref().is_none_or(|d| d > to.as_str())
                     && r.closed_on.as_deref().is_none_or(|d| d > to.as_str())
             })
@@ -173,7 +173,7 @@ impl App {
         let mut success = (vec![], vec![]);
         let mut performed = (vec![], vec![]);
         for c in &cases {
-            let state = MediationState::parse(&c.state);
+            let state = Some(c.state);
             let ended = c.agreed_on.as_deref().or(c.ended_on.as_deref());
             if in_year(ended, &from, &to) {
                 match state {

@@ -38,7 +38,8 @@ pub struct CaseRow {
     pub dispute_type: String,
     pub parties_json: String,
     pub summary: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: fazhi_domain::mediation::MediationState,
     pub received_on: String,
     pub consent_on: Option<String>,
     pub decline_reason: String,
@@ -268,7 +269,7 @@ pub async fn save_case(tx: &mut Tx, c: &CaseRow, now: Millis) -> Result<()> {
         confirmation_applied_on = $15, mediator_id = $16, updated_at = $17 where id = $1";
     run!(tx, |e| sqlx::query(SQL)
         .bind(c.id)
-        .bind(&c.state)
+        .bind(c.state.code())
         .bind(&c.consent_on)
         .bind(&c.decline_reason)
         .bind(&c.agreement_form)

@@ -8,16 +8,21 @@ use crate::db::Exec;
 use crate::record::push_scope_any;
 use crate::scope::ScopeCols;
 use crate::{Result, Tx};
-use fazhi_domain::petition::State;
+use fazhi_domain::petition::{Category, Channel, Stage, State};
 
+/// A stored item. Codes decode into their enums: a code this program did not write is a
+/// decoding error, never a default.
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct PetitionRow {
     pub id: i64,
+    /// The node that holds the item (the desk; after 转送, the receiving body).
     pub org_id: i64,
     pub tracking_code: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub external_no: String,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub category: Category,
     pub subject: String,
     pub title: String,
     pub content: String,
@@ -25,7 +30,8 @@ pub struct PetitionRow {
     pub petitioners_json: String,
     pub petitioner_key: String,
     pub community_id: Option<i64>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
     pub outcome: String,
     pub reply_text: String,
     pub legal_basis: String,
@@ -42,7 +48,8 @@ pub struct PetitionRow {
     pub lead_user_id: Option<i64>,
     pub supervised_count: i64,
     pub parent_id: Option<i64>,
-    pub stage: String,
+    #[sqlx(try_from = "String")]
+    pub stage: Stage,
     pub accepted_elsewhere: String,
     pub satisfaction: String,
     pub visited_on: Option<String>,
@@ -419,7 +426,7 @@ pub async fn save_state(tx: &mut Tx, p: &PetitionRow, now: Millis) -> Result<()>
         duplicate_of = $17 where id = $1";
     run!(tx, |e| sqlx::query(SQL)
         .bind(p.id)
-        .bind(&p.state)
+        .bind(p.state.code())
         .bind(&p.outcome)
         .bind(&p.reply_text)
         .bind(&p.legal_basis)

@@ -100,12 +100,12 @@ pub fn outcome_label(code: &str) -> &'static str {
 
 /// The state of a stored row; an unknown code is an error, never a default.
 pub(crate) fn state_of(row: &PetitionRow) -> AppResult<State> {
-    State::parse(&row.state).ok_or_else(|| AppError::corrupt(&PETITION, row.id, "state", &row.state))
+    Ok(row.state)
 }
 
 /// The round of a stored row.
 pub(crate) fn stage_of(row: &PetitionRow) -> AppResult<Stage> {
-    Stage::parse(&row.stage).ok_or_else(|| AppError::corrupt(&PETITION, row.id, "stage", &row.stage))
+    Ok(row.stage)
 }
 
 /// A stored `YYYY-MM-DD` column.

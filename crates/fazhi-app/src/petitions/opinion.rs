@@ -10,7 +10,7 @@ use fazhi_domain::petition::Stage;
 use fazhi_ledger::Entry;
 use fazhi_store::petitions::PetitionRow;
 
-use super::{channel_label, outcome_label, stage_of};
+use super::{outcome_label, stage_of};
 use crate::ctx::Record;
 use crate::{App, AppError, AppResult};
 
@@ -96,7 +96,7 @@ impl App {
                     "您（们）于{}通过{}反映的“{}”一事，本机关已于{}依法受理。现将处理意见告知如下：",
                     NaiveDate::parse_from_str(&row.received_on, "%Y-%m-%d")
                         .map_or(row.received_on.clone(), |d| fazhi_docs::chinese_date((d.year(), d.month(), d.day()))),
-                    channel_label(&row.channel),
+                    row.channel.label(),
                     row.title,
                     row.accepted_on.as_deref().unwrap_or(&row.received_on),
                 )),

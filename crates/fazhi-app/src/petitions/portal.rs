@@ -7,7 +7,7 @@ use fazhi_domain::petition::{Channel, Outcome, State, TrackingCode};
 use fazhi_domain::{OrgId, OrgId as Org};
 use fazhi_store::petitions as store;
 
-use super::{Intake, IntakeDraft, state_label};
+use super::{Intake, IntakeDraft};
 use crate::org::By;
 use crate::{App, AppError, AppResult, require};
 
@@ -41,11 +41,11 @@ impl App {
         let Some(row) = row.filter(|_| parsed.is_some()) else {
             return Err(AppError::NotFound("该查询码对应的信访件"));
         };
-        let done = matches!(State::parse(&row.state), Some(State::Served | State::Closed));
+        let done = matches!(row.state, State::Served | State::Closed);
         let outcome = Outcome::parse(&row.outcome).map_or("", Outcome::label);
         Ok(PublicStatus {
             title: row.title,
-            state: state_label(&row.state),
+            state: row.state.label(),
             received_on: row.received_on,
             reply: done.then(|| format!("{outcome}：{}", row.reply_text)),
         })

@@ -55,9 +55,9 @@ impl App {
             })
             .collect();
         let draft = IntakeDraft {
-            channel: parent.channel.clone(),
+            channel: parent.channel.code().to_owned(),
             external_no: parent.external_no.clone(),
-            category: parent.category.clone(),
+            category: parent.category.code().to_owned(),
             subject: parent.subject.clone(),
             title: format!("{}：{}", stage.label(), parent.title).chars().take(100).collect(),
             content: d.content.clone(),

@@ -152,7 +152,7 @@ fn apply(row: &PetitionRow, e: &Event, next: State, today: Day) -> PetitionRow {
         }
         Event::NotAccept { .. } | Event::Objection { .. } => {}
     }
-    r.state = next.code().to_owned();
+    r.state = next;
     r
 }
 
@@ -242,7 +242,7 @@ impl App {
                 {
                     return Err(missing());
                 }
-                if target.state == State::Merged.code() {
+                if target.state == State::Merged {
                     return Err(invalid("into", "不能并入已合并的件"));
                 }
                 payload.insert("into_title".into(), json!(target.title));

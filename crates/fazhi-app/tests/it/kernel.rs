@@ -137,6 +137,15 @@ async fn timelines_label_every_action_and_documents_are_vouched_for() {
         let (_, problems) = app.verify_records(|_| {}).await.unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].to_string().contains("reply_text"), "{}", problems[0]);
+
+        // A state this program never writes is an error when read, never a default.
+        let sql = "update petition set state = 'bogus' where id = $1";
+        match &db.store.write {
+            fazhi_store::Db::Sqlite(p) => sqlx::query(sql).bind(item.id).execute(p).await.map(|_| ()),
+            fazhi_store::Db::Postgres(p) => sqlx::query(sql).bind(item.id).execute(p).await.map(|_| ()),
+        }
+        .unwrap();
+        assert!(matches!(app.petition(&desk, item.id).await, Err(AppError::Internal(_))));
     }
 }
 

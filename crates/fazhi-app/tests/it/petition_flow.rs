@@ -123,7 +123,7 @@ async fn transfer_objection_assignment_supervision_and_merge() {
         assert!(dup.possible_duplicates.iter().any(|(id, _)| *id == second.id), "offered as a merge");
         app.petition_step(&by, dup.id, Action::Merge { into: second.id }).await.unwrap();
         let (row, clocks) = app.petition(&worker, dup.id).await.unwrap();
-        assert_eq!((row.state.as_str(), row.duplicate_of), ("merged", Some(second.id)));
+        assert_eq!((row.state.code(), row.duplicate_of), ("merged", Some(second.id)));
         assert!(clocks.iter().all(|c| c.row.closed));
 
         // Dates in the future are refused.
@@ -171,7 +171,7 @@ async fn review_rounds_visits_and_the_opinion_document() {
         let review = app.request_review(&by, id, &ok).await.unwrap();
         let admin = who(&app, "ducha").await;
         let (child, clocks) = app.petition(&admin, review.id).await.unwrap();
-        assert_eq!((child.parent_id, child.stage.as_str(), child.state.as_str()), (Some(id), "review", "accepted"));
+        assert_eq!((child.parent_id, child.stage.code(), child.state.code()), (Some(id), "review", "accepted"));
         assert_eq!(child.org_id, org_id(&app, "南开区（演示）").await.0, "answered by the body above the street");
         let due = clocks.iter().find(|c| c.clock.rule.id == "petition.review").unwrap();
         assert_eq!(due.row.due_date.as_deref(), Some("2026-05-19"), "30 days from receipt");
@@ -186,7 +186,7 @@ async fn review_rounds_visits_and_the_opinion_document() {
         assert!(doc.to_docx().unwrap().starts_with(b"PK"));
 
         let (child, _) = app.petition(&admin, review.id).await.unwrap();
-        assert_eq!(child.stage, "review");
+        assert_eq!(child.stage.code(), "review");
     }
 }
 
@@ -257,7 +257,7 @@ async fn mediation_from_consent_to_performance_with_the_confirmation_clock() {
         };
         app.mediation_step(&by, id, perf).await.unwrap();
         let v = app.mediation(&worker, id).await.unwrap();
-        assert_eq!(v.case.state, "performed");
+        assert_eq!(v.case.state.code(), "performed");
         assert!(v.clocks.iter().all(|c| c.row.closed && c.row.state == "met"));
         // Not the enforcement officer's business.
         assert!(app.mediation(&who(&app, "zhifa").await, id).await.is_err());
@@ -291,22 +291,25 @@ async fn receptions_register_items_and_indicators_match_their_items() {
         let list = app.receptions(&worker, "2026-01-01", "2026-12-31", None).await.unwrap();
         let rec = list.iter().find(|x| x.id == rid).unwrap();
         let pid = rec.petition_id.expect("a petition item was registered from the reception");
-        assert_eq!(app.petition(&worker, pid).await.unwrap().0.channel, "visit");
+        assert_eq!(app.petition(&worker, pid).await.unwrap().0.channel.code(), "visit");
         assert!(!app.public_reception_days().await.unwrap().is_empty(), "the schedule is public");
 
         let ind = app.petition_indicators(&worker, 2026).await.unwrap();
         let get = |code: &str| ind.items.iter().find(|i| i.code == code).unwrap().clone();
         let all = app.petitions(&worker, &PetitionQuery { limit: 500, ..Default::default() }).await.unwrap();
         let received = get("received");
-        let expected: Vec<i64> =
-            all.iter().filter(|p| p.stage == "first" && p.received_on.starts_with("2026")).map(|p| p.id).collect();
+        let expected: Vec<i64> = all
+            .iter()
+            .filter(|p| p.stage.code() == "first" && p.received_on.starts_with("2026"))
+            .map(|p| p.id)
+            .collect();
         let mut got = received.ids.clone();
         got.sort();
         let mut want = expected.clone();
         want.sort();
         assert_eq!(got, want, "收到 counts exactly the items it lists");
         let closed = get("closed");
-        assert!(closed.ids.iter().all(|id| all.iter().any(|p| p.id == *id && p.state == "closed")));
+        assert!(closed.ids.iter().all(|id| all.iter().any(|p| p.id == *id && p.state.code() == "closed")));
         for code in ["notice_in_time", "closed_in_time", "satisfaction", "mediation_success", "agreement_performed"] {
             let i = get(code);
             assert_eq!(i.denominator, Some(i.ids.len() + i.others.len()), "{code}");

@@ -138,7 +138,7 @@ async fn the_handling_steps_follow_the_rules() {
         app.petition_step(&by, id, Action::Serve { on: fazhi_domain::Day(date("2026-10-10")) }).await.unwrap();
         app.petition_step(&by, id, Action::Close).await.unwrap();
         let (row, clocks) = app.petition(&worker, id).await.unwrap();
-        assert_eq!(row.state, "closed");
+        assert_eq!(row.state.code(), "closed");
         assert!(
             clocks.iter().all(|c| c.row.closed || c.clock.rule.id == "petition.review_request"),
             "every clock of the agency ended; the petitioner's 30-day 复查 window runs (第三十五条)"
@@ -181,7 +181,7 @@ async fn demo_petitions_cover_every_state() {
             .petitions(&worker, &fazhi_store::petitions::PetitionQuery { limit: 500, ..Default::default() })
             .await
             .unwrap();
-        let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
+        let count = |s: &str| rows.iter().filter(|r| r.state.code() == s).count();
         assert!(count("closed") > 30, "most are closed");
         assert!(count("registered") >= 1 && count("handling") >= 1, "some still open");
         assert!(count("merged") == 1 && count("not_accepted") >= 1, "a merged duplicate, a refusal");
@@ -224,7 +224,7 @@ async fn use_cases_compose_in_one_transaction() {
             .unwrap();
         tx.commit().await.unwrap();
         let (row, clocks) = app.petition(&worker, item.id).await.unwrap();
-        assert_eq!(row.state, "served");
+        assert_eq!(row.state.code(), "served");
         assert!(clocks.iter().any(|c| c.clock.rule.id == "petition.handle" && c.row.closed), "handling clock done");
         let timeline = app
             .timeline(&super::op(), fazhi_domain::record::RecordKey::parse("petition", &item.id.to_string()).unwrap())

@@ -126,9 +126,12 @@ pub struct PetitionOut {
     pub id: i64,
     pub org_id: i64,
     pub tracking_code: String,
+    /// Channel code (online, letter, phone, visit, hotline12345, platform).
     pub channel: String,
+    /// Category code (suggestion, accusation, claim).
     pub category: String,
     pub title: String,
+    /// State code (registered, accepted, not_accepted, handling, replied, served, closed, merged).
     pub state: String,
     pub received_on: String,
     pub headcount: i64,
@@ -141,10 +144,10 @@ fn petition_out(p: fazhi_app::petitions::PetitionRow, clocks: &[fazhi_app::clock
         id: p.id,
         org_id: p.org_id,
         tracking_code: p.tracking_code,
-        channel: p.channel,
-        category: p.category,
+        channel: p.channel.code().to_owned(),
+        category: p.category.code().to_owned(),
         title: p.title,
-        state: p.state,
+        state: p.state.code().to_owned(),
         received_on: p.received_on,
         headcount: p.headcount,
         due: clocks.iter().map(|c| (c.clock.rule.id.clone(), c.row.due_date.clone())).collect(),

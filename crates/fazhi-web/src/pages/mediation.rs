@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::mediation::CaseQuery;
-use fazhi_app::mediation::{CaseDraft, CaseStepInput, CaseView, PartyDraft, state_label};
+use fazhi_app::mediation::{CaseDraft, CaseStepInput, CaseView, PartyDraft};
 use fazhi_app::org::By;
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
@@ -72,7 +72,7 @@ async fn list_page(state: &AppState, s: &SessionInfo, q: ListQuery, errors: Fiel
                 dispute_type: c.dispute_type,
                 summary: c.summary.chars().take(40).collect(),
                 received_on: c.received_on,
-                state: state_label(&c.state),
+                state: c.state.label(),
             })
             .collect(),
         committees: committees
@@ -277,7 +277,7 @@ async fn item_page(
     let timeline = super::ledger::timeline(state.app.timeline(&s.principal, key).await?);
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("人民调解 {}", v.case.case_no), "/mediations").with_notice(done),
-        state: state_label(&v.case.state),
+        state: v.case.state.label(),
         offered: v.offered.iter().map(|s| s.code()).collect(),
         mediators: v.mediators.iter().map(|m| (m.id, m.name.clone())).collect(),
         forms: fazhi_domain::mediation::AgreementForm::ALL.iter().map(|f| (f.code(), f.label())).collect(),

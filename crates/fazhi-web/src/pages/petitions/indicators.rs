@@ -94,7 +94,7 @@ pub(super) async fn indicator_items(
                 .mediations(&s.principal, &q)
                 .await?
                 .into_iter()
-                .map(|c| (c.id, c.case_no, c.dispute_type, fazhi_app::mediation::state_label(&c.state)))
+                .map(|c| (c.id, c.case_no, c.dispute_type, c.state.label()))
                 .collect();
         }
         Behind::Receptions => {

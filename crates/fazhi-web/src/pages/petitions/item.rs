@@ -119,17 +119,17 @@ pub(super) async fn item_page(
         )
         .await?
         .into_iter()
-        .map(|c| (c.id, c.case_no, fazhi_app::mediation::state_label(&c.state)))
+        .map(|c| (c.id, c.case_no, c.state.label()))
         .collect();
     let review_open = s.principal.has(PETITION_HANDLE)
-        && matches!(PState::parse(&p.state), Some(PState::Served | PState::Closed))
-        && p.stage != fazhi_domain::petition::Stage::Recheck.code();
+        && matches!(p.state, PState::Served | PState::Closed)
+        && p.stage != fazhi_domain::petition::Stage::Recheck;
     Ok(ItemPage {
         chrome: Chrome::new(s, format!("信访件：{}", p.title), "/petitions").with_notice(done),
-        channel: channel_label(&p.channel),
-        category: category_label(&p.category),
-        state: state_label(&p.state),
-        stage: stage_label(&p.stage),
+        channel: p.channel.label(),
+        category: p.category.label(),
+        state: p.state.label(),
+        stage: p.stage.label(),
         satisfaction: satisfaction_label(&p.satisfaction),
         petitioners,
         clocks: clocks.into_iter().map(clock_line).collect(),

@@ -17,10 +17,7 @@ use axum::routing::{get, post};
 use fazhi_app::AppError;
 use fazhi_app::auth::SessionInfo;
 use fazhi_app::org::By;
-use fazhi_app::petitions::{
-    IntakeDraft, PetitionerDraft, ReviewDraft, StepInput, category_label, channel_label, outcome_label,
-    satisfaction_label, stage_label, state_label,
-};
+use fazhi_app::petitions::{IntakeDraft, PetitionerDraft, ReviewDraft, StepInput, outcome_label, satisfaction_label};
 use fazhi_app::petitions::{PetitionQuery, PetitionRow};
 use fazhi_domain::FieldErrors;
 use fazhi_domain::access::PETITION_HANDLE;
@@ -64,10 +61,10 @@ pub(crate) fn line(p: &PetitionRow) -> Line {
     Line {
         id: p.id,
         title: p.title.clone(),
-        channel: channel_label(&p.channel),
-        category: category_label(&p.category),
-        state: state_label(&p.state),
-        stage: if p.stage == "first" { "" } else { stage_label(&p.stage) },
+        channel: p.channel.label(),
+        category: p.category.label(),
+        state: p.state.label(),
+        stage: if p.stage == fazhi_domain::petition::Stage::First { "" } else { p.stage.label() },
         received_on: p.received_on.clone(),
         headcount: p.headcount,
         collective: p.collective != 0,
