@@ -60,6 +60,9 @@ pub struct Upload {
 
 impl Upload {
     /// Adds a chunk. Over the limit it refuses; the caller then calls [`Upload::discard`].
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn write(&mut self, chunk: &[u8]) -> AppResult<()> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
@@ -103,6 +106,9 @@ impl App {
     }
 
     /// Checks the right to attach to the record, then opens a temporary blob.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn begin_upload(&self, by: &By<'_>, record_type: &str, record_id: &str) -> AppResult<Upload> {
         let (_, write) = policy(record_type).ok_or(AppError::NotFound("记录"))?;
         let (rec, org) = self.attach_target(record_type, record_id).await?;
@@ -123,6 +129,9 @@ impl App {
 
     /// Accepts (or refuses) a completed upload: type by content, then the blob is stored
     /// once by hash and the attachment recorded with a ledger entry, in one transaction.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn finish_upload(&self, by: &By<'_>, up: Upload, file_name: &str) -> AppResult<AttachmentRow> {
         if up.size == 0 {
             up.discard().await;
@@ -202,6 +211,9 @@ impl App {
     }
 
     /// Attachments of a record the principal may read.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn attachments_of(
         &self,
         who: &Principal,
@@ -216,6 +228,9 @@ impl App {
 
     /// An attachment's bytes, after the record's read permission and a hash check: a
     /// blob that no longer matches its hash is never served.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn open_attachment(&self, who: &Principal, id: i64) -> AppResult<(AttachmentRow, Bytes)> {
         let row = store::get(&self.store.read, id).await?.ok_or(AppError::NotFound("附件"))?;
         let (read, _) = policy(&row.record_type).ok_or(AppError::NotFound("附件"))?;
@@ -237,6 +252,9 @@ impl App {
     }
 
     /// Rechecks every stored blob against its hash.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn verify_blobs(&self, mut progress: impl FnMut(u64)) -> AppResult<(u64, Vec<BlobProblem>)> {
         let mut after = String::new();
         let mut seen = 0u64;

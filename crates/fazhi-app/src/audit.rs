@@ -67,6 +67,9 @@ impl App {
     }
 
     /// The latest audit lines the principal may see.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn list_audit(&self, who: &Principal, limit: i64) -> AppResult<Vec<AuditRow>> {
         require(who, AUDIT_READ)?;
         Ok(list_audit(&self.store.read, who.filter(AUDIT_READ).as_ref(), limit).await?)

@@ -66,6 +66,9 @@ impl App {
     }
 
     /// Logs in. On success returns the session cookie value.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Unauthenticated`]; [`AppError::Internal`] for database failures.
     pub async fn login(&self, raw_username: &str, password: &str, source_addr: &str) -> AppResult<NewSession> {
         let name = raw_username.trim().to_ascii_lowercase();
         let actor = Actor { username: &name, source_addr, ..Default::default() };
@@ -129,6 +132,9 @@ impl App {
     }
 
     /// The session behind a cookie value, if it is alive. Touches its last-seen time.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Unauthenticated`]; [`AppError::Internal`] for database failures.
     pub async fn session(&self, token: &str) -> AppResult<SessionInfo> {
         let expired = || AppError::Unauthenticated("登录已过期，请重新登录".into());
         let hash = sha256_hex(token);
@@ -183,6 +189,10 @@ impl App {
         Ok(info)
     }
 
+    /// Logout.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn logout(&self, s: &SessionInfo, source_addr: &str) -> AppResult<()> {
         let mut tx = self.store.begin().await?;
         store::delete_session(&mut tx, &s.token_hash).await?;
@@ -194,6 +204,9 @@ impl App {
     }
 
     /// Changes one's own password. Other sessions of the user end; this one stays.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn change_password(
         &self,
         s: &SessionInfo,
@@ -228,6 +241,9 @@ impl App {
     }
 
     /// The principal behind an API bearer token.
+    ///
+    /// # Errors
+    /// [`AppError::Unauthenticated`]; [`AppError::Internal`] for database failures.
     pub async fn bearer(&self, token: &str) -> AppResult<(TokenId, Principal)> {
         let invalid = || AppError::Unauthenticated("接口令牌无效或已吊销".into());
         let hash = sha256_hex(token.trim());

@@ -37,6 +37,9 @@ pub struct DemoAccount {
 impl App {
     /// Seeds built-in org kinds (kept if an admin edited them) and built-in roles (always
     /// brought in line with the code, since they are defined by it). Runs at every start.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn ensure_builtins(&self) -> AppResult<()> {
         let mut tx = self.store.begin().await?;
         for k in builtin_kinds() {
@@ -61,12 +64,18 @@ impl App {
     }
 
     /// Whether the installation has its org tree yet.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn is_initialized(&self) -> AppResult<bool> {
         Ok(org_store::count_nodes(&self.store.read).await? > 0)
     }
 
     /// Creates the district, the street and the administrator of a new installation.
     /// Returns `None` when the installation already has an org tree.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn initialize(&self, district: &str, street: &str, admin: &str) -> AppResult<Option<FirstAdmin>> {
         self.ensure_builtins().await?;
         if self.is_initialized().await? {
@@ -93,6 +102,9 @@ impl App {
     /// Creates the demo district with two streets, departments, communities and grids, and
     /// one account per built-in role (password [`DEMO_PASSWORD`], no forced change).
     /// Does nothing when the installation already has an org tree.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn seed_demo(&self) -> AppResult<Vec<DemoAccount>> {
         self.ensure_builtins().await?;
         let accounts = demo_accounts();
@@ -157,6 +169,9 @@ impl App {
     /// Three demo deadlines relative to today — one overdue, one due within three working
     /// days, one running — so the inbox and the deadline page show something real.
     /// Called once, right after [`App::seed_demo`] created a fresh demo installation.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn seed_demo_deadlines(&self) -> AppResult<()> {
         use fazhi_domain::calendar::{DayUnit, notice_date};
         let today = fazhi_domain::clock::beijing_date(self.now());

@@ -152,6 +152,9 @@ impl App {
 
     /// Starts a clock for a record. Module services call this after their own permission
     /// checks, inside their own flow; the start is recorded in the record's ledger.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn start_clock(
         &self,
         by: &By<'_>,
@@ -290,6 +293,10 @@ impl App {
         Ok(())
     }
 
+    /// Pause clock.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn pause_clock(
         &self,
         by: &By<'_>,
@@ -303,10 +310,18 @@ impl App {
         self.change_clock(by, id, "clock.pause", detail, |c| c.pause(from, reason, who, note.to_owned())).await
     }
 
+    /// Resume clock.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn resume_clock(&self, by: &By<'_>, id: i64, to: NaiveDate) -> AppResult<()> {
         self.change_clock(by, id, "clock.resume", serde_json::json!({"to": to.to_string()}), |c| c.resume(to)).await
     }
 
+    /// Extend clock.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn extend_clock(&self, by: &By<'_>, id: i64, length: u32, reason: &str) -> AppResult<()> {
         let ext =
             Extension { length, approved_by: by.who.user_id, approved_on: self.today(), reason: reason.to_owned() };
@@ -315,6 +330,9 @@ impl App {
     }
 
     /// Marks the act done on `on` (met or missed follows from the due date).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn complete_clock(&self, by: &By<'_>, id: i64, on: NaiveDate) -> AppResult<()> {
         let detail = serde_json::json!({"completed_on": on.to_string()});
         self.change_clock(by, id, "clock.complete", detail, |c| {
@@ -383,6 +401,9 @@ impl App {
 
     /// Re-evaluates every open clock on today's date; a clock that turns 黄牌 or 红牌 tells
     /// its owner and the leaders above it (once per card), and the org's webhook.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn scan_clocks(&self) -> AppResult<ScanReport> {
         let today = self.today();
         let mut report = ScanReport::default();
@@ -445,6 +466,9 @@ impl App {
     }
 
     /// Loads the schedules admins imported on top of the built-in ones.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn load_calendar(&self) -> AppResult<()> {
         let mut cal = WorkCalendar::builtin();
         for (_, text) in store::calendar_years(&self.store.read).await? {
@@ -458,6 +482,9 @@ impl App {
 
     /// Imports one or more years' holiday schedules (the State Council publishes the next
     /// year's each November). Open clocks are recomputed and the changes recorded.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn import_calendar(&self, by: &By<'_>, text: &str) -> AppResult<Vec<i32>> {
         require(by.who, SETTINGS_MANAGE)?;
         let schedules =
@@ -548,15 +575,26 @@ impl App {
         (cal.known_years(), cal.missing_next_year(self.today()))
     }
 
+    /// Reads the inbox.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn inbox(&self, user: UserId) -> AppResult<Vec<NotificationRow>> {
         Ok(store::inbox(&self.store.read, user.0, 200).await?)
     }
 
+    /// Counts the unread.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn unread(&self, user: UserId) -> AppResult<i64> {
         Ok(store::unread_count(&self.store.read, user.0).await?)
     }
 
     /// Marks one item (or all) read.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn mark_read(&self, user: UserId, id: Option<i64>) -> AppResult<u64> {
         Ok(store::mark_read(&self.store.write, user.0, id, self.now()).await?)
     }

@@ -44,6 +44,9 @@ fn person(i: usize) -> String {
 impl App {
     /// Seeds the demo year; returns the number of petition items. Called once for a fresh
     /// demo installation (after [`App::seed_demo`]).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     #[expect(clippy::too_many_lines, reason = "a linear seeding script: a year of items in every state, in order")]
     pub async fn seed_demo_petitions(&self, count: usize) -> AppResult<usize> {
         let Some(xinfang) = user_store::get_by_username(&self.store.read, "xinfang").await? else { return Ok(0) };
@@ -211,6 +214,9 @@ impl App {
 
     /// A street's people's mediation committee, three mediators and a year of 64 cases in
     /// every state, through the use cases (the demo, and the benchmark generator per street).
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     #[expect(clippy::too_many_lines, reason = "a linear seeding script: a year of cases in every state, in order")]
     pub async fn seed_street_mediation(
         &self,
@@ -322,6 +328,9 @@ impl App {
 
     /// A year of leaders' reception days (every second Wednesday, and two months ahead) with
     /// their records, through the use cases.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn seed_street_receptions(
         &self,
         by: &By<'_>,

@@ -23,6 +23,9 @@ struct WebhookJob {
 
 impl App {
     /// Queues the daily scan of today (idempotent: one per day, whichever node adds it).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn schedule_daily(&self) -> AppResult<bool> {
         let key = format!("clock.scan:{}", beijing_date(self.now()));
         Ok(store::enqueue(&self.store.write, "clock.scan", "{}", Some(&key), self.now(), self.now()).await?)
@@ -56,6 +59,9 @@ impl App {
     }
 
     /// Claims and runs ready jobs until none is left; returns how many ran.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn run_jobs(&self, worker: &str) -> AppResult<usize> {
         let mut ran = 0;
         while let Some(job) = store::claim(&self.store.write, worker, self.now(), LEASE_MS).await? {
@@ -115,6 +121,9 @@ pub fn webhook_host(url: &str) -> String {
 
 impl App {
     /// Sets (or, with an empty URL, removes) the reminder webhook of an org node.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn set_webhook(&self, by: &crate::org::By<'_>, org: fazhi_domain::OrgId, url: &str) -> AppResult<()> {
         use fazhi_domain::FieldErrors;
         let node = fazhi_store::org::get_node(&self.store.read, org).await?.ok_or(crate::AppError::NotFound("机构"))?;
@@ -148,6 +157,9 @@ impl App {
     }
 
     /// The host of an org's webhook, if one is set.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn webhook_of(&self, org: fazhi_domain::OrgId) -> AppResult<Option<String>> {
         Ok(clock_store::webhook(&self.store.read, org.0).await?.map(|u| webhook_host(&u)))
     }

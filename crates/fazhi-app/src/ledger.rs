@@ -111,6 +111,9 @@ impl App {
 
     /// Signs a checkpoint for every log that grew since its last one. Returns (log, size)
     /// of each new checkpoint.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn checkpoint_all(&self) -> AppResult<Vec<(i64, u64)>> {
         let mut made = Vec::new();
         for l in store::logs(&self.store.read).await? {
@@ -136,6 +139,9 @@ impl App {
 
     /// The offline proof of entry `seq` of log `log_id`, against the latest checkpoint
     /// (made on demand when the entry is newer than it).
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn proof(&self, log_id: i64, seq: u64) -> AppResult<ProofBundle> {
         let entry = store::get_entry(&self.store.read, log_id, seq).await?.ok_or(AppError::NotFound("账本记录"))?;
         let (_, alg) = store::log(&self.store.read, log_id).await?.ok_or(AppError::NotFound("账本"))?;
@@ -156,6 +162,9 @@ impl App {
 
     /// Rechecks logs entry by entry (all logs, or one). `progress(done, total)` is called as
     /// entries are read.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn verify_ledger(
         &self,
         only: Option<i64>,
@@ -225,6 +234,9 @@ impl App {
     }
 
     /// Every log with its head and latest checkpoint, for the public page.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn ledger_overview(&self) -> AppResult<Vec<(LogRow, Option<String>)>> {
         let mut out = Vec::new();
         for l in store::logs(&self.store.read).await? {
@@ -296,6 +308,9 @@ pub struct ReferenceCheck {
 impl App {
     /// Checks a document reference `log-seq` (and optionally the leaf hash printed with it)
     /// against the signed log.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Invalid`] naming the fields at fault; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn check_reference(&self, reference: &str, hash: &str) -> AppResult<ReferenceCheck> {
         let bad = || {
             AppError::Invalid(fazhi_domain::FieldErrors::single(

@@ -5,6 +5,9 @@
 //! API, the CLI and the demo generator all come in through here; none of them touches the
 //! store directly for a change.
 
+// Every public function returning a Result says what it returns on failure.
+#![warn(clippy::missing_errors_doc)]
+
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -213,6 +216,9 @@ impl App {
 
     /// Every org node (a snapshot at most [`lookup_cache::LOOKUP_CACHE_MS`] old; changes made
     /// by this process drop it at once).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn org_snapshot(&self) -> AppResult<Arc<lookup_cache::OrgTree>> {
         let now = self.now();
         if let Some(t) = self.lookups.tree(now) {
@@ -239,6 +245,9 @@ impl App {
     }
 
     /// The principal of a user: their node and the union of their roles.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn principal(&self, user: UserId) -> AppResult<Principal> {
         let u = user_store::get_user(&self.store.read, user).await?.ok_or(AppError::NotFound("用户"))?;
         let roles = role_store::roles_of_user(&self.store.read, user).await?;

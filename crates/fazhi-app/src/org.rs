@@ -73,11 +73,18 @@ pub fn display_order(rows: Vec<OrgRow>, kinds: &[OrgKind]) -> Vec<OrgRow> {
 }
 
 impl App {
+    /// Org kinds.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn org_kinds(&self) -> AppResult<Vec<OrgKind>> {
         Ok(store::list_kinds(&self.store.read).await?)
     }
 
     /// Nodes the principal may see, in display order (parents before children).
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn org_tree(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
         require(who, ORG_READ)?;
         let rows = store::list_nodes(&self.store.read, who.filter(ORG_READ).as_ref()).await?;
@@ -85,11 +92,18 @@ impl App {
     }
 
     /// Nodes under which the principal may place things (ORG_MANAGE scope).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn org_manageable(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
         let rows = store::list_nodes(&self.store.read, who.filter(ORG_MANAGE).as_ref()).await?;
         Ok(display_order(rows, &self.org_kinds().await?))
     }
 
+    /// Org node.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn org_node(&self, who: &Principal, id: OrgId) -> AppResult<OrgRow> {
         let row = store::get_node(&self.store.read, id).await?.ok_or(AppError::NotFound("机构"))?;
         check(who, ORG_READ, &node_ref(&row))?;
@@ -106,6 +120,9 @@ impl App {
 
     /// Creates a node. A root (区) needs a 全部 scope; anything else needs ORG_MANAGE on
     /// its parent.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn create_org(&self, by: &By<'_>, draft: &OrgDraft) -> AppResult<OrgId> {
         require(by.who, ORG_MANAGE)?;
         let kinds = self.org_kinds().await?;
@@ -136,6 +153,9 @@ impl App {
     }
 
     /// Renames a node or changes its code.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn update_org(&self, by: &By<'_>, id: OrgId, draft: &OrgDraft) -> AppResult<()> {
         let row = self.managed_node(by.who, id, "id").await?;
         let kinds = self.org_kinds().await?;
@@ -155,6 +175,9 @@ impl App {
     }
 
     /// Moves a node (with its subtree) under another node.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn move_org(&self, by: &By<'_>, id: OrgId, new_parent: OrgId) -> AppResult<()> {
         let row = self.managed_node(by.who, id, "id").await?;
         let target = self.managed_node(by.who, new_parent, "parent_id").await?;
@@ -180,6 +203,9 @@ impl App {
     }
 
     /// Deletes an empty node (no children, no users).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn delete_org(&self, by: &By<'_>, id: OrgId) -> AppResult<()> {
         let row = self.managed_node(by.who, id, "id").await?;
         let mut tx = self.store.begin().await?;
@@ -199,6 +225,9 @@ impl App {
 
 impl App {
     /// Nodes on which the principal may place users (USER_MANAGE scope).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn org_manageable_for_users(&self, who: &Principal) -> AppResult<Vec<OrgRow>> {
         let rows = store::list_nodes(&self.store.read, who.filter(fazhi_domain::access::USER_MANAGE).as_ref()).await?;
         Ok(display_order(rows, &self.org_kinds().await?))

@@ -89,6 +89,10 @@ impl App {
         clippy::too_many_lines,
         reason = "the indicator formulas; they move to the domain as data with the report issue (16)"
     )]
+    /// Petition indicators.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn petition_indicators(&self, who: &Principal, year: i32) -> AppResult<Indicators> {
         require(who, PETITION_READ)?;
         let filter = who.filter(PETITION_READ);

@@ -76,6 +76,9 @@ fn day(raw: &str, field: &'static str, label: &str) -> Result<NaiveDate, FieldEr
 impl App {
     /// Leaders a reception can be scheduled for: users of the principal's street holding
     /// the supervise permission.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn reception_leaders(&self, who: &Principal) -> AppResult<Vec<(i64, String)>> {
         require(who, PETITION_READ)?;
         let (node, _) = self.government_node(who.org_id).await?;
@@ -92,6 +95,9 @@ impl App {
     }
 
     /// Schedules a reception day at the principal's street.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn schedule_reception(&self, by: &By<'_>, d: &DayDraft) -> AppResult<i64> {
         require(by.who, PETITION_HANDLE)?;
         let leaders = self.reception_leaders(by.who).await?;
@@ -142,6 +148,9 @@ impl App {
     }
 
     /// Reception days of the principal's street within `[from, to]`.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn reception_days(&self, who: &Principal, from: &str, to: &str) -> AppResult<Vec<DayRow>> {
         require(who, PETITION_READ)?;
         let filter = who.filter_for(&RECEPTION_DAY, PETITION_READ);
@@ -149,6 +158,9 @@ impl App {
     }
 
     /// The public schedule from today on (every street's; the portal needs no login).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn public_reception_days(&self) -> AppResult<Vec<PublicDay>> {
         let today = fazhi_domain::clock::beijing_date(self.now());
         let to = today + chrono::Duration::days(120);
@@ -174,6 +186,10 @@ impl App {
         clippy::too_many_lines,
         reason = "field checks, the optional intake and two ledger entries of one use case"
     )]
+    /// Records reception.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn record_reception(&self, by: &By<'_>, d: &ReceptionDraft) -> AppResult<i64> {
         require(by.who, PETITION_HANDLE)?;
         let leaders = self.reception_leaders(by.who).await?;
@@ -279,6 +295,9 @@ impl App {
     }
 
     /// Receptions of the principal's street within `[from, to]`, optionally of one item.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn receptions(
         &self,
         who: &Principal,

@@ -100,6 +100,9 @@ fn duplicate(e: StoreError) -> AppError {
 
 impl App {
     /// All roles (roles are installation-wide). Visible to whoever reads or assigns them.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn list_roles(&self, who: &Principal) -> AppResult<Vec<RoleRow>> {
         if !(who.has(ROLE_READ) || who.has(USER_MANAGE)) {
             require(who, ROLE_READ)?;
@@ -107,10 +110,18 @@ impl App {
         Ok(store::list_roles(&self.store.read).await?)
     }
 
+    /// Role.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn role(&self, who: &Principal, id: RoleId) -> AppResult<RoleRow> {
         self.list_roles(who).await?.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound("角色"))
     }
 
+    /// Creates role.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn create_role(&self, by: &By<'_>, draft: &RoleDraft) -> AppResult<RoleId> {
         require(by.who, ROLE_MANAGE)?;
         let v = draft.validate(by.who)?;
@@ -126,6 +137,10 @@ impl App {
         Ok(id)
     }
 
+    /// Updates role.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Invalid`] naming the fields at fault; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn update_role(&self, by: &By<'_>, id: RoleId, draft: &RoleDraft) -> AppResult<()> {
         require(by.who, ROLE_MANAGE)?;
         let current = store::get_role(&self.store.write, id).await?.ok_or(AppError::NotFound("角色"))?;

@@ -45,6 +45,9 @@ impl App {
     /// Searches every module the principal may read. The query is segmented like the
     /// indexed text; only its first [`MAX_QUERY_CHARS`] characters are used (callers tell
     /// the user when they cut it). At most `limit` results (1–[`MAX_LIMIT`]), best first.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn search(&self, who: &Principal, query: &str, limit: i64) -> AppResult<Vec<SearchHit>> {
         let filters = module_filters(who);
         Ok(store::search(&self.store.read, &self.search, query, &filters, limit).await?)
@@ -110,6 +113,9 @@ impl App {
 
     /// Indexes every org node and user when the index is empty but the installation is not
     /// (an installation created before search existed). Runs at start; does nothing after.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub async fn backfill_search_index(&self) -> AppResult<()> {
         if store::count_docs(&self.store.read).await? > 0 || org_store::count_nodes(&self.store.read).await? == 0 {
             return Ok(());

@@ -37,6 +37,9 @@ pub fn one_time_password() -> String {
 }
 
 /// Hashes a password with argon2id on the blocking pool (it is deliberately slow).
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(random_hex(16).as_bytes()).map_err(|e| AppError::internal("salt", e))?;
@@ -55,6 +58,9 @@ pub const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$ZHVtbXlzYWx0ZHVtbXk$4b4nzT5Y0QUQ4s0uTr9JEv8cYJxm2I2G0n1g7qI+Yxk";
 
 /// Checks a password against a stored hash on the blocking pool.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
     tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&hash) else {

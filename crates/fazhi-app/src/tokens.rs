@@ -34,12 +34,19 @@ fn token_change(
 }
 
 impl App {
+    /// Lists tokens.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn list_tokens(&self, who: &Principal) -> AppResult<Vec<TokenRow>> {
         require(who, TOKEN_MANAGE)?;
         Ok(store::list_tokens(&self.store.read, who.filter(TOKEN_MANAGE).as_ref()).await?)
     }
 
     /// Issues a token for the account `user`; returns the token, shown once.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn issue_token(&self, by: &By<'_>, user: Option<i64>, name: &str) -> AppResult<(TokenId, String)> {
         require(by.who, TOKEN_MANAGE)?;
         let mut errs = FieldErrors::new();
@@ -82,6 +89,10 @@ impl App {
         Ok((id, token))
     }
 
+    /// Revokes token.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn revoke_token(&self, by: &By<'_>, id: TokenId) -> AppResult<()> {
         let row = store::get_token(&self.store.write, id).await?.ok_or(AppError::NotFound("接口令牌"))?;
         let holder =

@@ -43,11 +43,19 @@ pub struct Issued {
 }
 
 impl App {
+    /// Lists users.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn list_users(&self, who: &Principal, q: &UserQuery) -> AppResult<Vec<UserRow>> {
         require(who, USER_READ)?;
         Ok(store::list_users(&self.store.read, who.filter(USER_READ).as_ref(), q).await?)
     }
 
+    /// User detail.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
     pub async fn user_detail(&self, who: &Principal, id: UserId) -> AppResult<UserDetail> {
         let user = store::get_user(&self.store.read, id).await?.ok_or(AppError::NotFound("用户"))?;
         check(who, USER_READ, &user_ref(&user))?;
@@ -100,6 +108,9 @@ impl App {
     }
 
     /// Creates a user with a one-time password they must change at first login.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn create_user(&self, by: &By<'_>, draft: &UserDraft, roles: &[i64]) -> AppResult<Issued> {
         require(by.who, USER_MANAGE)?;
         let mut errs = match draft.validate() {
@@ -131,6 +142,9 @@ impl App {
     }
 
     /// Changes name, mobile, org node and roles of a user. The username never changes.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn update_user(&self, by: &By<'_>, id: UserId, draft: &UserDraft, roles: &[i64]) -> AppResult<()> {
         let user = self.managed_user(by.who, id).await?;
         let draft = UserDraft { username: user.username.clone(), ..draft.clone() };
@@ -158,6 +172,9 @@ impl App {
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions at once.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn set_user_disabled(&self, by: &By<'_>, id: UserId, disabled: bool) -> AppResult<()> {
         let user = self.managed_user(by.who, id).await?;
         if disabled && id == by.who.user_id {
@@ -178,6 +195,9 @@ impl App {
     }
 
     /// Sets a new one-time password; the user must change it at next login.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn reset_password(&self, by: &By<'_>, id: UserId) -> AppResult<Issued> {
         let user = self.managed_user(by.who, id).await?;
         let password = one_time_password();

@@ -91,6 +91,9 @@ fn page_footer(align: AlignmentType) -> Footer {
 
 impl OfficialDoc {
     /// The document as DOCX bytes.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn to_docx(&self) -> Result<Vec<u8>, DocError> {
         let margins = PageMargin::new()
             .top(mm(37.0))

@@ -497,6 +497,9 @@ pub fn authorize_create(who: &Principal, action: Permission, anchor: ScopeAnchor
 
 /// May `granter` hand out a role of this scope? Nobody grants more reach than they hold
 /// for managing users: a street admin (本级及下级) cannot create or assign a 全部 role.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn may_grant(granter: &Principal, scope: DataScope) -> Result<(), DenyReason> {
     match granter.scope_of(USER_MANAGE).or(granter.scope_of(ROLE_MANAGE)) {
         None => Err(DenyReason::NoPermission(USER_MANAGE)),

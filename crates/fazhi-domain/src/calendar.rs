@@ -97,6 +97,9 @@ impl WorkCalendar {
     }
 
     /// A calendar of exactly these schedules.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn from_schedules(schedules: impl IntoIterator<Item = YearSchedule>) -> Result<Self, CalendarError> {
         let mut cal = Self::empty();
         for s in schedules {
@@ -110,6 +113,9 @@ impl WorkCalendar {
     ///
     /// Fails without changing the calendar when the new schedule contradicts another year
     /// on a shared date (only December dates can be shared).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn merge_year(&mut self, schedule: YearSchedule) -> Result<Option<YearSchedule>, CalendarError> {
         let year = schedule.year();
         for e in schedule.entries() {
@@ -168,6 +174,9 @@ impl WorkCalendar {
     }
 
     /// What kind of day `date` is.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn status(&self, date: NaiveDate) -> Result<DayStatus, CalendarError> {
         if !self.has_year(date.year()) {
             return Err(CalendarError::UnknownYear { year: date.year() });
@@ -180,12 +189,19 @@ impl WorkCalendar {
         })
     }
 
+    /// Is working day.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, CalendarError> {
         Ok(self.status(date)?.is_working())
     }
 
     /// The number of working days in `(after, through]`: the days a period running from
     /// `after` has used by the end of `through`. Zero when `through <= after`.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn working_days_between(&self, after: NaiveDate, through: NaiveDate) -> Result<u32, CalendarError> {
         let mut n = 0;
         for d in after.iter_days().skip(1).take_while(|d| *d <= through) {
@@ -197,6 +213,9 @@ impl WorkCalendar {
     }
 
     /// The `n`th working day after `from` (`from` itself not counted); `from` when `n` is 0.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn add_working_days(&self, from: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
         let mut d = from;
         let mut left = n;
@@ -210,6 +229,9 @@ impl WorkCalendar {
     }
 
     /// The first working day strictly after `date`.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn next_working_day(&self, date: NaiveDate) -> Result<NaiveDate, CalendarError> {
         self.add_working_days(date, 1)
     }

@@ -13,6 +13,10 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
 impl CitizenId {
+    /// Parse.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let v = raw.trim().to_ascii_uppercase();
         let err = |m: &str| FieldError { field, message: m.to_owned() };
@@ -56,6 +60,10 @@ use chrono::Datelike;
 pub struct Phone(String);
 
 impl Phone {
+    /// Parse.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let v: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let digits = v.chars().all(|c| c.is_ascii_digit());

@@ -159,6 +159,9 @@ pub const DISPUTE_TYPES: &[&str] =
 /// Checks an agreement against 第二十九条: a written one names the facts, the terms and how
 /// and when they are performed, and takes effect only when the parties and the mediator have
 /// signed and the committee has sealed it.
+///
+/// # Errors
+/// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
 pub fn validate_agreement(a: &Agreement) -> Result<(), FieldErrors> {
     let mut e = FieldErrors::new();
     e.take(bounded_text("terms", "协议内容", &a.terms, 2, 4000));

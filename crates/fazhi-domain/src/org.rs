@@ -139,6 +139,9 @@ fn allowed_labels(kinds: &[OrgKind], kind: &OrgKind) -> String {
 }
 
 /// Checks that a node of `kind` may sit under `parent` (None = as a root).
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn check_placement(kinds: &[OrgKind], kind: &str, parent: Option<&OrgNode>) -> Result<(), TreeRefusal> {
     let def = kinds.iter().find(|k| k.code == kind).ok_or_else(|| TreeRefusal::UnknownKind(kind.into()))?;
     match parent {
@@ -154,6 +157,9 @@ pub fn check_placement(kinds: &[OrgKind], kind: &str, parent: Option<&OrgNode>) 
 }
 
 /// Checks moving `node` under `new_parent`: no cycle, and the kind allows that parent.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn check_move(kinds: &[OrgKind], node: &OrgNode, new_parent: &OrgNode) -> Result<(), TreeRefusal> {
     if new_parent.path.is_within(&node.path) {
         return Err(TreeRefusal::Cycle { node: node.name.clone(), target: new_parent.name.clone() });
@@ -162,6 +168,9 @@ pub fn check_move(kinds: &[OrgKind], node: &OrgNode, new_parent: &OrgNode) -> Re
 }
 
 /// Checks deleting a node: only a leaf without users may go.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn check_delete(node: &OrgNode, children: i64, users: i64) -> Result<(), TreeRefusal> {
     if children > 0 || users > 0 {
         return Err(TreeRefusal::NotEmpty { node: node.name.clone(), children, users });
@@ -189,6 +198,10 @@ pub struct OrgDraft {
 }
 
 impl OrgDraft {
+    /// Validate.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn validate(&self, kinds: &[OrgKind]) -> Result<OrgInput, FieldErrors> {
         let mut errs = FieldErrors::new();
         let name = errs.take(bounded_text("name", "机构名称", &self.name, 1, ORG_NAME_MAX));

@@ -11,6 +11,9 @@ pub const PASSWORD_MAX: usize = 128;
 
 /// A login name: 3–32 ASCII letters, digits, `.`, `_` or `-`, starting with a letter.
 /// Stored lower-case so `Zhang.San` and `zhang.san` are one account.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn username(raw: &str) -> Result<String, FieldError> {
     let v = raw.trim().to_ascii_lowercase();
     let err = |m: &str| FieldError { field: "username", message: m.to_owned() };
@@ -31,11 +34,17 @@ pub fn username(raw: &str) -> Result<String, FieldError> {
 }
 
 /// The person's real name as shown in the UI and on documents.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn display_name(raw: &str) -> Result<String, FieldError> {
     bounded_text("display_name", "姓名", raw, 1, DISPLAY_NAME_MAX)
 }
 
 /// An optional mobile number: 11 digits starting with 1.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn mobile(raw: &str) -> Result<Option<String>, FieldError> {
     let v = raw.trim();
     if v.is_empty() {
@@ -50,6 +59,9 @@ pub fn mobile(raw: &str) -> Result<Option<String>, FieldError> {
 
 /// The password rules (等保 2.0 level 3 habit): at least 10 characters, at least three of
 /// the four classes (lower case, upper case, digits, other), and not the username.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn check_password(field: &'static str, username: &str, password: &str) -> Result<(), FieldError> {
     let err = |m: String| FieldError { field, message: m };
     let n = password.chars().count();
@@ -96,6 +108,10 @@ pub struct UserDraft {
 }
 
 impl UserDraft {
+    /// Validate.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn validate(&self) -> Result<NewUser, FieldErrors> {
         let mut e = FieldErrors::new();
         let username = e.take(username(&self.username));

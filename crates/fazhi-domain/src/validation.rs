@@ -56,6 +56,9 @@ impl FieldErrors {
     }
 
     /// `Ok(())` when empty, else `Err(self)`.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }
     }
@@ -73,6 +76,9 @@ impl std::error::Error for FieldErrors {}
 /// A trimmed, single-line text of bounded length in characters (not bytes).
 ///
 /// `label` is the Chinese field name used in the message.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn bounded_text(field: &'static str, label: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let v = raw.trim();
     let n = v.chars().count();

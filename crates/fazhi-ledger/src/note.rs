@@ -57,6 +57,9 @@ pub struct Verifier {
 
 impl Verifier {
     /// Parses `<name>+<hex id>+<base64(0x01 ‖ key)>`.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
         let bad = |m: &str| NoteError::BadKey(m.to_owned());
         let mut parts = vkey.trim().splitn(3, '+');
@@ -86,6 +89,9 @@ impl Verifier {
     }
 
     /// Checks the note's signature by this key and returns the checkpoint it signs.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn open(&self, note: &str) -> Result<Checkpoint, NoteError> {
         let (body, sigs) = note.split_once("\n\n").ok_or_else(|| NoteError::Malformed("缺少签名部分".into()))?;
         let body = format!("{body}\n");
@@ -126,6 +132,9 @@ impl std::fmt::Debug for Signer {
 
 impl Signer {
     /// A signer from a 32-byte seed (the caller supplies randomness).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, NoteError> {
         check_name(name)?;
         let key = SigningKey::from_bytes(&seed);
@@ -134,6 +143,9 @@ impl Signer {
     }
 
     /// Parses the private key text `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>`.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let bad = |m: &str| NoteError::BadKey(m.to_owned());
         let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| bad("私钥文件格式不正确"))?;

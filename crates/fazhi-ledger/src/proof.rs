@@ -67,6 +67,9 @@ impl ProofBundle {
 
     /// Checks the bundle against `trusted` (the published key) or, when `None`, against the
     /// key in the bundle itself (the caller must then say so to the user).
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub fn check(&self, trusted: Option<&Verifier>) -> Result<Checked, ProofError> {
         if self.format != FORMAT {
             return Err(ProofError::Format);

@@ -57,6 +57,9 @@ pub fn completed_by_append(n: u64) -> Vec<NodeId> {
 
 /// Computes the hashes of the nodes completed by appending `leaf_hash` as leaf `n`, given
 /// a lookup of existing nodes (only left siblings along the path are read).
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn append(
     alg: HashAlg,
     n: u64,
@@ -91,6 +94,9 @@ pub fn range_nodes(a: u64, b: u64, out: &mut BTreeSet<NodeId>) {
 }
 
 /// RFC 6962 MTH of leaves `[a, b)` (where `a` is aligned as in the RFC's recursion).
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn range_hash(alg: HashAlg, a: u64, b: u64, lookup: &impl Fn(NodeId) -> Option<Hash>) -> Result<Hash, MissingNode> {
     let len = b - a;
     if len.is_power_of_two() && a.is_multiple_of(len) {

@@ -30,6 +30,10 @@ pub struct BlobRow {
     pub created_at: i64,
 }
 
+/// Ensure blob.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn ensure_blob<'a>(ex: impl Into<Exec<'a>>, b: &BlobRow) -> Result<()> {
     const SQL: &str = "insert into blob (hash, hash_alg, size, mime, created_at) values ($1, $2, $3, $4, $5) \
         on conflict (hash) do nothing";
@@ -59,6 +63,10 @@ pub struct NewAttachment<'a> {
     pub at: Millis,
 }
 
+/// Inserts attachment.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_attachment<'a>(ex: impl Into<Exec<'a>>, a: &NewAttachment<'_>) -> Result<i64> {
     const SQL: &str = "insert into attachment (org_id, record_type, record_id, blob_hash, name, size, mime, \
         uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
@@ -76,24 +84,39 @@ pub async fn insert_attachment<'a>(ex: impl Into<Exec<'a>>, a: &NewAttachment<'_
         .await)?)
 }
 
+/// Reads.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<AttachmentRow>> {
     const SQL: &str = "select id, org_id, record_type, record_id, blob_hash, name, size, mime, uploaded_by, uploaded_at \
         from attachment where id = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id).fetch_optional(e).await)?)
 }
 
+/// Reads of record.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn of_record<'a>(ex: impl Into<Exec<'a>>, record_type: &str, record_id: &str) -> Result<Vec<AttachmentRow>> {
     const SQL: &str = "select id, org_id, record_type, record_id, blob_hash, name, size, mime, uploaded_by, uploaded_at \
         from attachment where record_type = $1 and record_id = $2 order by id";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(record_type).bind(record_id).fetch_all(e).await)?)
 }
 
+/// Blob.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn blob<'a>(ex: impl Into<Exec<'a>>, hash: &str) -> Result<Option<BlobRow>> {
     const SQL: &str = "select hash, hash_alg, size, mime, created_at from blob where hash = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(hash).fetch_optional(e).await)?)
 }
 
 /// Blobs in hash order after `after`, for verification in batches.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn blobs_batch<'a>(ex: impl Into<Exec<'a>>, after: &str, limit: i64) -> Result<Vec<BlobRow>> {
     const SQL: &str = "select hash, hash_alg, size, mime, created_at from blob where hash > $1 order by hash limit $2";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(e).await)?)

@@ -20,6 +20,10 @@ pub struct SessionRow {
     pub last_seen_at: i64,
 }
 
+/// Inserts session.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_session<'a>(ex: impl Into<Exec<'a>>, s: &SessionRow) -> Result<()> {
     const SQL: &str = "insert into user_session (token_hash, user_id, csrf_token, source_addr, created_at, last_seen_at) \
         values ($1, $2, $3, $4, $5, $6)";
@@ -36,18 +40,30 @@ pub async fn insert_session<'a>(ex: impl Into<Exec<'a>>, s: &SessionRow) -> Resu
     Ok(())
 }
 
+/// Reads session.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str) -> Result<Option<SessionRow>> {
     const SQL: &str = "select token_hash, user_id, csrf_token, source_addr, created_at, last_seen_at \
         from user_session where token_hash = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(token_hash).fetch_optional(e).await)?)
 }
 
+/// Touches session.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn touch_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str, now: Millis) -> Result<()> {
     const SQL: &str = "update user_session set last_seen_at = $2 where token_hash = $1";
     run!(ex.into(), |e| sqlx::query(SQL).bind(token_hash).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
+/// Deletes session.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn delete_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str) -> Result<()> {
     run!(ex.into(), |e| sqlx::query("delete from user_session where token_hash = $1")
         .bind(token_hash)
@@ -58,6 +74,9 @@ pub async fn delete_session<'a>(ex: impl Into<Exec<'a>>, token_hash: &str) -> Re
 }
 
 /// Ends every session of a user (password reset, disabling).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn delete_sessions_of<'a>(ex: impl Into<Exec<'a>>, user: UserId) -> Result<()> {
     run!(ex.into(), |e| sqlx::query("delete from user_session where user_id = $1")
         .bind(user.0)
@@ -68,6 +87,9 @@ pub async fn delete_sessions_of<'a>(ex: impl Into<Exec<'a>>, user: UserId) -> Re
 }
 
 /// Removes sessions idle since before `cutoff`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn purge_sessions<'a>(ex: impl Into<Exec<'a>>, cutoff: Millis) -> Result<u64> {
     Ok(run!(ex.into(), |e| sqlx::query("delete from user_session where last_seen_at < $1")
         .bind(cutoff)
@@ -76,6 +98,10 @@ pub async fn purge_sessions<'a>(ex: impl Into<Exec<'a>>, cutoff: Millis) -> Resu
         .map(|r| r.rows_affected()))?)
 }
 
+/// Records failure.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn record_failure<'a>(ex: impl Into<Exec<'a>>, key: &str, at: Millis) -> Result<()> {
     run!(ex.into(), |e| sqlx::query("insert into login_failure (lock_key, at) values ($1, $2)")
         .bind(key)
@@ -87,11 +113,18 @@ pub async fn record_failure<'a>(ex: impl Into<Exec<'a>>, key: &str, at: Millis) 
 }
 
 /// Failures of `key` at or after `since`: (count, time of the latest).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn failures_since<'a>(ex: impl Into<Exec<'a>>, key: &str, since: Millis) -> Result<(i64, Option<i64>)> {
     const SQL: &str = "select count(*), max(at) from login_failure where lock_key = $1 and at >= $2";
     Ok(run!(ex.into(), |e| { sqlx::query_as::<_, (i64, Option<i64>)>(SQL).bind(key).bind(since).fetch_one(e).await })?)
 }
 
+/// Clear failures.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn clear_failures<'a>(ex: impl Into<Exec<'a>>, key: &str) -> Result<()> {
     run!(ex.into(), |e| sqlx::query("delete from login_failure where lock_key = $1")
         .bind(key)
@@ -126,6 +159,10 @@ pub struct NewAudit<'a> {
     pub detail: &'a str,
 }
 
+/// Inserts audit.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_audit<'a>(ex: impl Into<Exec<'a>>, a: &NewAudit<'_>) -> Result<()> {
     const SQL: &str = "insert into audit_event (at, kind, username, user_id, org_id, source_addr, detail) \
         values ($1, $2, $3, $4, $5, $6, $7)";
@@ -145,6 +182,9 @@ pub async fn insert_audit<'a>(ex: impl Into<Exec<'a>>, a: &NewAudit<'_>) -> Resu
 
 /// Audit lines within the caller's AUDIT_READ scope (by the org of the user concerned).
 /// Lines about unknown usernames have no org and are visible only with a 全部 scope.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_audit<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,
@@ -179,6 +219,10 @@ pub struct TokenRow {
     pub revoked_at: Option<i64>,
 }
 
+/// Inserts token.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_token(
     tx: &mut crate::Tx,
     user: UserId,
@@ -206,6 +250,9 @@ const TOKEN_SELECT: &str = "select t.id, t.user_id, u.username, u.org_id, t.name
     t.last_used_at, t.revoked_at from api_token t join app_user u on u.id = t.user_id";
 
 /// The live token with this hash, if any.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn find_token<'a>(ex: impl Into<Exec<'a>>, hash: &str) -> Result<Option<TokenRow>> {
     const SQL: &str = "select t.id, t.user_id, u.username, u.org_id, t.name, t.prefix, t.created_at, \
         t.last_used_at, t.revoked_at from api_token t join app_user u on u.id = t.user_id \
@@ -213,6 +260,10 @@ pub async fn find_token<'a>(ex: impl Into<Exec<'a>>, hash: &str) -> Result<Optio
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(hash).fetch_optional(e).await)?)
 }
 
+/// Reads token.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_token<'a>(ex: impl Into<Exec<'a>>, id: TokenId) -> Result<Option<TokenRow>> {
     const SQL: &str = "select t.id, t.user_id, u.username, u.org_id, t.name, t.prefix, t.created_at, \
         t.last_used_at, t.revoked_at from api_token t join app_user u on u.id = t.user_id where t.id = $1";
@@ -220,6 +271,9 @@ pub async fn get_token<'a>(ex: impl Into<Exec<'a>>, id: TokenId) -> Result<Optio
 }
 
 /// Tokens whose holder lies within `filter`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_tokens<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>) -> Result<Vec<TokenRow>> {
     let cols = ScopeCols { org: "u.org_id", owner: Some("t.created_by") };
     Ok(run!(ex.into(), |e| {
@@ -230,12 +284,20 @@ pub async fn list_tokens<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilte
     })?)
 }
 
+/// Revokes token.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn revoke_token(tx: &mut crate::Tx, id: TokenId, now: Millis) -> Result<()> {
     const SQL: &str = "update api_token set revoked_at = $2 where id = $1 and revoked_at is null";
     run!(tx, |e| sqlx::query(SQL).bind(id.0).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
+/// Touches token.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn touch_token<'a>(ex: impl Into<Exec<'a>>, id: TokenId, now: Millis) -> Result<()> {
     run!(ex.into(), |e| sqlx::query("update api_token set last_used_at = $2 where id = $1")
         .bind(id.0)

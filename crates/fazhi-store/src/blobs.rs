@@ -52,6 +52,9 @@ impl PendingBlob {
     }
 
     /// Applies back pressure so a fast client cannot make the server buffer without bound.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn wait(&mut self) -> Result<(), BlobError> {
         self.writer.wait_for_capacity(4).await?;
         Ok(())
@@ -65,6 +68,9 @@ impl PendingBlob {
 
     /// Completes the upload and moves it to its address; if a blob with that hash already
     /// exists the new copy is dropped. Returns whether a new blob was stored.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn commit(self, hash_hex: &str) -> Result<bool, BlobError> {
         self.writer.finish().await?;
         let to = blob_path(hash_hex);
@@ -87,6 +93,9 @@ impl PendingBlob {
 
 impl BlobStore {
     /// Blobs under `dir` (created if missing).
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub fn local(dir: &std::path::Path) -> Result<Self, BlobError> {
         std::fs::create_dir_all(dir).map_err(|e| BlobError::Config(format!("无法创建 {}：{e}", dir.display())))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
@@ -116,6 +125,9 @@ impl BlobStore {
     }
 
     /// Starts writing a new blob under a temporary name.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn begin(&self, tmp_name: &str) -> Result<PendingBlob, BlobError> {
         let tmp = Path::from(format!("tmp/{tmp_name}"));
         let upload = self.inner.put_multipart(&tmp).await?;
@@ -123,6 +135,9 @@ impl BlobStore {
     }
 
     /// The bytes of a blob, or `None` when it is missing.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn get(&self, hash_hex: &str) -> Result<Option<Bytes>, BlobError> {
         match self.inner.get(&blob_path(hash_hex)).await {
             Ok(r) => Ok(Some(r.bytes().await?)),
@@ -132,6 +147,9 @@ impl BlobStore {
     }
 
     /// Removes a blob (only when the row that would point at it could not be written).
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn delete(&self, hash_hex: &str) -> Result<(), BlobError> {
         match self.inner.delete(&blob_path(hash_hex)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -141,12 +159,18 @@ impl BlobStore {
 
     /// Writes bytes directly at a blob's address, bypassing every check. Only for tests
     /// that simulate damage to the blob store.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn overwrite_for_test(&self, hash_hex: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
         self.inner.put(&blob_path(hash_hex), bytes.into()).await?;
         Ok(())
     }
 
     /// Names of temporary uploads left over (none, unless a process died mid-upload).
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn leftover_uploads(&self) -> Result<usize, BlobError> {
         use futures_util::TryStreamExt;
         let items: Vec<_> = self.inner.list(Some(&Path::from("tmp"))).try_collect().await?;

@@ -43,6 +43,9 @@ pub struct NewClock<'a> {
 
 /// Inserts a clock with its first evaluation (`s.clock_json` is what is stored; `c.clock_json`
 /// is ignored in favour of it).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert(tx: &mut Tx, c: &NewClock<'_>, s: &ClockStatus<'_>, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into deadline_clock (org_id, owner_id, record_type, record_id, rule_id, clock_json, \
         due_date, state, card, closed, problem, created_at, updated_at) \
@@ -75,6 +78,10 @@ pub struct ClockStatus<'a> {
     pub problem: &'a str,
 }
 
+/// Updates.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn update<'a>(ex: impl Into<Exec<'a>>, id: i64, s: &ClockStatus<'_>, now: Millis) -> Result<()> {
     const SQL: &str = "update deadline_clock set clock_json = $2, due_date = $3, state = $4, card = $5, closed = $6, \
         problem = $7, updated_at = $8 where id = $1";
@@ -93,6 +100,10 @@ pub async fn update<'a>(ex: impl Into<Exec<'a>>, id: i64, s: &ClockStatus<'_>, n
     Ok(())
 }
 
+/// Reads.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<ClockRow>> {
     const SQL: &str = "select c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, \
         c.due_date, c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at from deadline_clock c where c.id = $1";
@@ -100,6 +111,9 @@ pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<ClockRow
 }
 
 /// Open clocks after `after_id`, for scanning in batches.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn open_batch<'a>(ex: impl Into<Exec<'a>>, after_id: i64, limit: i64) -> Result<Vec<ClockRow>> {
     const SQL: &str = "select c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, \
         c.due_date, c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at from deadline_clock c \
@@ -110,6 +124,9 @@ pub async fn open_batch<'a>(ex: impl Into<Exec<'a>>, after_id: i64, limit: i64) 
 /// Clocks of the records each `(kind, filter)` admits (the filter is the caller's scope for
 /// the kind's read permission; `None` = the kind's clocks are excluded), red first, then
 /// yellow, then by due date.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list<'a>(
     ex: impl Into<Exec<'a>>,
     filters: &[(&'static fazhi_domain::record::Kind, Option<ScopeFilter>)],
@@ -144,6 +161,10 @@ pub async fn list<'a>(
     })?)
 }
 
+/// Reads of record.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn of_record<'a>(ex: impl Into<Exec<'a>>, record_type: &str, record_id: &str) -> Result<Vec<ClockRow>> {
     const SQL: &str = "select c.id, c.org_id, c.owner_id, c.record_type, c.record_id, c.rule_id, c.clock_json, \
         c.due_date, c.state, c.card, c.closed, c.problem, c.created_at, c.updated_at from deadline_clock c \
@@ -153,6 +174,9 @@ pub async fn of_record<'a>(ex: impl Into<Exec<'a>>, record_type: &str, record_id
 
 /// Leaders (街道主要负责人, 分管领导) sitting on any of `orgs` (the clock's node and its
 /// ancestors), to be told about overdue items.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn leaders<'a>(ex: impl Into<Exec<'a>>, orgs: &[OrgId]) -> Result<Vec<i64>> {
     if orgs.is_empty() {
         return Ok(Vec::new());
@@ -172,11 +196,18 @@ pub async fn leaders<'a>(ex: impl Into<Exec<'a>>, orgs: &[OrgId]) -> Result<Vec<
 }
 
 /// Imported holiday schedules (year, text).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn calendar_years<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<(i64, String)>> {
     const SQL: &str = "select year, schedule_text from calendar_year order by year";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).fetch_all(e).await)?)
 }
 
+/// Saves calendar year.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn save_calendar_year(tx: &mut Tx, year: i64, text: &str, by: Option<i64>, now: Millis) -> Result<()> {
     const SQL: &str = "insert into calendar_year (year, schedule_text, imported_by, imported_at) values ($1, $2, $3, $4) \
         on conflict (year) do update set schedule_text = excluded.schedule_text, imported_by = excluded.imported_by, \
@@ -217,6 +248,9 @@ pub struct NewNotification<'a> {
 }
 
 /// Adds an inbox item; a second item for the same (user, clock, kind) is not added.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn notify<'a>(ex: impl Into<Exec<'a>>, n: &NewNotification<'_>, now: Millis) -> Result<bool> {
     const SQL: &str = "insert into notification (user_id, clock_id, kind, title, body, link, urgency, created_at, \
         record_type, record_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing";
@@ -237,12 +271,19 @@ pub async fn notify<'a>(ex: impl Into<Exec<'a>>, n: &NewNotification<'_>, now: M
         .map(|r| r.rows_affected() == 1))?)
 }
 
+/// Counts the unread count.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn unread_count<'a>(ex: impl Into<Exec<'a>>, user: i64) -> Result<i64> {
     const SQL: &str = "select count(*) from notification where user_id = $1 and read_at is null";
     Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(user).fetch_one(e).await)?)
 }
 
 /// A user's inbox: unread first, most urgent first, newest first.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn inbox<'a>(ex: impl Into<Exec<'a>>, user: i64, limit: i64) -> Result<Vec<NotificationRow>> {
     const SQL: &str = "select id, user_id, clock_id, kind, title, body, link, urgency, created_at, read_at, \
         record_type, record_id from notification where user_id = $1 \
@@ -250,6 +291,10 @@ pub async fn inbox<'a>(ex: impl Into<Exec<'a>>, user: i64, limit: i64) -> Result
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(user).bind(limit).fetch_all(e).await)?)
 }
 
+/// Marks read.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn mark_read<'a>(ex: impl Into<Exec<'a>>, user: i64, id: Option<i64>, now: Millis) -> Result<u64> {
     const ONE: &str = "update notification set read_at = $3 where user_id = $1 and id = $2 and read_at is null";
     const ALL: &str = "update notification set read_at = $2 where user_id = $1 and read_at is null";
@@ -266,11 +311,18 @@ pub async fn mark_read<'a>(ex: impl Into<Exec<'a>>, user: i64, id: Option<i64>, 
 }
 
 /// The webhook of an org, if one is set and enabled.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn webhook<'a>(ex: impl Into<Exec<'a>>, org: i64) -> Result<Option<String>> {
     const SQL: &str = "select url from org_webhook where org_id = $1 and enabled";
     Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(org).fetch_optional(e).await)?)
 }
 
+/// Sets webhook.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn set_webhook<'a>(ex: impl Into<Exec<'a>>, org: i64, url: Option<&str>, now: Millis) -> Result<()> {
     match url {
         Some(u) => {

@@ -39,6 +39,10 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Commits.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn commit(self) -> crate::Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
@@ -164,6 +168,9 @@ static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/p
 
 impl Store {
     /// Opens `url` (`sqlite://PATH` or `postgres://…`) and runs the migrations.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn open(url: &str, mode: ConnectMode) -> crate::Result<Self> {
         let store = if url.starts_with("sqlite:") {
             Self::open_sqlite(url, mode).await?
@@ -237,6 +244,9 @@ impl Store {
     }
 
     /// Starts a write transaction.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn begin(&self) -> crate::Result<Tx> {
         Ok(match &self.write {
             Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
@@ -245,6 +255,9 @@ impl Store {
     }
 
     /// Checks that the database answers (for `/healthz`).
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn ping(&self) -> crate::Result<()> {
         run!(&self.read, |e| sqlx::query("select 1").execute(e).await.map(|_| ()))?;
         Ok(())

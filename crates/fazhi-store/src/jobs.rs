@@ -21,6 +21,9 @@ pub struct JobRow {
 
 /// Adds a job; with a `dedup_key` already queued (done or not) nothing is added. Returns
 /// whether a job was added.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn enqueue<'a>(
     ex: impl Into<Exec<'a>>,
     kind: &str,
@@ -52,6 +55,9 @@ const CLAIM_PG: &str = "update job set locked_by = $1, locked_until = $2, attemp
     returning id, kind, payload, attempts, max_attempts";
 
 /// Takes the next ready job for `worker` for `lease_ms`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn claim(db: &Db, worker: &str, now: Millis, lease_ms: Millis) -> Result<Option<JobRow>> {
     // The one place where the SQL differs by engine: SQLite has no row locks to skip.
     Ok(match db {
@@ -65,6 +71,9 @@ pub async fn claim(db: &Db, worker: &str, now: Millis, lease_ms: Millis) -> Resu
 }
 
 /// Marks a job done (only by the worker holding it).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn complete<'a>(ex: impl Into<Exec<'a>>, id: i64, worker: &str, now: Millis) -> Result<bool> {
     const SQL: &str = "update job set done_at = $3, locked_by = null, locked_until = null \
         where id = $1 and locked_by = $2 and done_at is null";
@@ -78,6 +87,9 @@ pub async fn complete<'a>(ex: impl Into<Exec<'a>>, id: i64, worker: &str, now: M
 }
 
 /// Records a failure; the job becomes ready again at `retry_at` (if attempts remain).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn fail<'a>(ex: impl Into<Exec<'a>>, id: i64, worker: &str, error: &str, retry_at: Millis) -> Result<()> {
     const SQL: &str = "update job set locked_by = null, locked_until = null, last_error = $3, run_at = $4 \
         where id = $1 and locked_by = $2";
@@ -93,6 +105,9 @@ pub async fn fail<'a>(ex: impl Into<Exec<'a>>, id: i64, worker: &str, error: &st
 }
 
 /// Jobs that ran out of attempts, newest first: (id, kind, last error).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn dead<'a>(ex: impl Into<Exec<'a>>, limit: i64) -> Result<Vec<(i64, String, String)>> {
     const SQL: &str = "select id, kind, last_error from job where done_at is null and attempts >= max_attempts \
         order by id desc limit $1";

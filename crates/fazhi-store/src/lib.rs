@@ -9,6 +9,9 @@
 //! the SQL form of the data-scope filter lives here ([`scope`]), rendered from the domain's
 //! `ScopeFilter`.
 
+// Every public function returning a Result says what it returns on failure.
+#![warn(clippy::missing_errors_doc)]
+
 #[macro_use]
 pub mod db;
 pub mod attachments;

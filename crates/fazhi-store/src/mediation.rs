@@ -79,11 +79,19 @@ pub struct SessionRow {
 /// The holders of a case (see [`crate::record::MEDIATION`]).
 pub const SCOPE: ScopeCols = crate::record::MEDIATION.holders[0];
 
+/// Inserts committee.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_committee(tx: &mut Tx, org_id: i64, name: &str, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into mediation_committee (org_id, name, created_at) values ($1, $2, $3) returning id";
     Ok(run!(tx, |e| sqlx::query_scalar(SQL).bind(org_id).bind(name).bind(now).fetch_one(e).await)?)
 }
 
+/// Lists the committees.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn committees<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>) -> Result<Vec<CommitteeRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new("select id, org_id, name, created_at from mediation_committee where ");
@@ -93,11 +101,19 @@ pub async fn committees<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter
     })?)
 }
 
+/// Reads the committee.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn committee<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<CommitteeRow>> {
     const SQL: &str = "select id, org_id, name, created_at from mediation_committee where id = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id).fetch_optional(e).await)?)
 }
 
+/// Inserts mediator.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_mediator(
     tx: &mut Tx,
     committee_id: i64,
@@ -118,6 +134,10 @@ pub async fn insert_mediator(
         .await)?)
 }
 
+/// Lists the mediators.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn mediators<'a>(ex: impl Into<Exec<'a>>, committee_ids: &[i64]) -> Result<Vec<MediatorRow>> {
     if committee_ids.is_empty() {
         return Ok(Vec::new());
@@ -150,6 +170,10 @@ pub struct NewCase<'a> {
     pub created_by: Option<i64>,
 }
 
+/// Inserts case.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_case(tx: &mut Tx, c: &NewCase<'_>, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into mediation_case (org_id, committee_id, mediator_id, petition_id, case_no, \
         dispute_type, parties_json, summary, state, received_on, created_by, created_at, updated_at) values ($1, $2, \
@@ -171,6 +195,9 @@ pub async fn insert_case(tx: &mut Tx, c: &NewCase<'_>, now: Millis) -> Result<i6
 }
 
 /// Cases registered at `org_id` this year, to number the next one.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn count_cases_since<'a>(ex: impl Into<Exec<'a>>, prefix: &str) -> Result<i64> {
     const SQL: &str = "select count(*) from mediation_case where case_no like $1";
     Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(format!("{prefix}%")).fetch_one(e).await)?)
@@ -204,6 +231,10 @@ pub async fn cases_after<'a>(ex: impl Into<Exec<'a>>, after: i64, limit: i64) ->
     })?)
 }
 
+/// Reads case.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_case<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<CaseRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {CASE_COLS} from mediation_case where id = "));
@@ -223,6 +254,10 @@ pub struct CaseQuery {
     pub limit: i64,
 }
 
+/// Lists the cases.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn cases<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>, q: &CaseQuery) -> Result<Vec<CaseRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {CASE_COLS} from mediation_case where "));
@@ -262,6 +297,9 @@ pub async fn cases<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>, q:
 }
 
 /// Stores every mutable field of a case.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn save_case(tx: &mut Tx, c: &CaseRow, now: Millis) -> Result<()> {
     const SQL: &str = "update mediation_case set state = $2, consent_on = $3, decline_reason = $4, agreement_form = \
         $5, agreement_facts = $6, agreement_terms = $7, agreement_manner = $8, perform_by = $9, agreed_on = $10, \
@@ -291,6 +329,10 @@ pub async fn save_case(tx: &mut Tx, c: &CaseRow, now: Millis) -> Result<()> {
     Ok(())
 }
 
+/// Adds session.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn add_session(tx: &mut Tx, s: &SessionRow) -> Result<i64> {
     const SQL: &str = "insert into mediation_session (case_id, held_on, place, mediator_id, record, created_by, \
         created_at) values ($1, $2, $3, $4, $5, $6, $7) returning id";
@@ -306,6 +348,10 @@ pub async fn add_session(tx: &mut Tx, s: &SessionRow) -> Result<i64> {
         .await)?)
 }
 
+/// Lists the sessions.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn sessions<'a>(ex: impl Into<Exec<'a>>, case_id: i64) -> Result<Vec<SessionRow>> {
     const SQL: &str = "select id, case_id, held_on, place, mediator_id, record, created_by, created_at from \
         mediation_session where case_id = $1 order by held_on, id";

@@ -35,6 +35,9 @@ const UPSERT_KIND: &str = "insert into org_kind (code, label, parent_kinds, keep
     values ($1, $2, $3, $4, $5) on conflict (code) do nothing";
 
 /// Inserts a kind unless one with its code exists (an admin's edits are kept).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn ensure_kind<'a>(ex: impl Into<Exec<'a>>, k: &OrgKind) -> Result<()> {
     let parents = k.parent_kinds.join(",");
     run!(ex.into(), |e| sqlx::query(UPSERT_KIND)
@@ -52,6 +55,10 @@ pub async fn ensure_kind<'a>(ex: impl Into<Exec<'a>>, k: &OrgKind) -> Result<()>
 const LIST_KINDS: &str =
     "select code, label, parent_kinds, keeps_log, sort_order from org_kind order by sort_order, code";
 
+/// Lists kinds.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_kinds<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<OrgKind>> {
     let rows: Vec<KindRow> = run!(ex.into(), |e| sqlx::query_as(LIST_KINDS).fetch_all(e).await)?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -95,6 +102,9 @@ const SET_PATH: &str = "update org_node set path = $2 where id = $1";
 
 /// Inserts a node under `parent` (whose path is given) and sets its materialised path.
 /// Call inside a transaction: the row exists with an empty path between the two statements.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_node(tx: &mut crate::Tx, input: &OrgInput, parent: Option<&OrgPath>, now: Millis) -> Result<OrgId> {
     let id: i64 = run!(&mut *tx, |e| sqlx::query_scalar(INSERT_NODE)
         .bind(input.parent_id.map(|p| p.0))
@@ -112,6 +122,10 @@ pub async fn insert_node(tx: &mut crate::Tx, input: &OrgInput, parent: Option<&O
     Ok(OrgId(id))
 }
 
+/// Reads node.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_node<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<Option<OrgRow>> {
     const SQL: &str =
         "select id, parent_id, kind, name, code, path, created_at, updated_at from org_node where id = $1";
@@ -119,6 +133,9 @@ pub async fn get_node<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<Option<O
 }
 
 /// Nodes within `filter` (the caller's ORG_READ scope), in path order.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_nodes<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>) -> Result<Vec<OrgRow>> {
     let cols = ScopeCols { org: "id", owner: None };
     Ok(run!(ex.into(), |e| {
@@ -130,6 +147,9 @@ pub async fn list_nodes<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter
 }
 
 /// Number of direct children and of users on a node.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn occupancy<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<(i64, i64)> {
     const SQL: &str = "select (select count(*) from org_node where parent_id = $1), \
         (select count(*) from app_user where org_id = $1)";
@@ -138,6 +158,10 @@ pub async fn occupancy<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<(i64, i
 
 const UPDATE_NODE: &str = "update org_node set name = $2, code = $3, updated_at = $4 where id = $1";
 
+/// Renames node.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn rename_node(tx: &mut crate::Tx, id: OrgId, name: &str, code: &str, now: Millis) -> Result<()> {
     run!(tx, |e| sqlx::query(UPDATE_NODE).bind(id.0).bind(name).bind(code).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
@@ -148,6 +172,9 @@ const REBASE: &str = "update org_node set path = $1 || substr(path, CAST($2 AS I
 const SET_PARENT: &str = "update org_node set parent_id = $2 where id = $1";
 
 /// Moves `node` and its whole subtree under `new_parent`. The caller has checked for cycles.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn move_subtree(tx: &mut crate::Tx, node: &OrgNode, new_parent: &OrgNode, now: Millis) -> Result<()> {
     let new_path = new_parent.path.child(node.id);
     let (lo, hi) = node.path.subtree_range();
@@ -165,12 +192,19 @@ pub async fn move_subtree(tx: &mut crate::Tx, node: &OrgNode, new_parent: &OrgNo
     Ok(())
 }
 
+/// Deletes node.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn delete_node(tx: &mut crate::Tx, id: OrgId) -> Result<()> {
     run!(tx, |e| sqlx::query("delete from org_node where id = $1").bind(id.0).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
 /// How many nodes exist (to know whether an installation is initialised).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn count_nodes<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
     Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from org_node").fetch_one(e).await)?)
 }

@@ -88,6 +88,10 @@ pub struct NewPetition<'a> {
     pub collective: bool,
 }
 
+/// Inserts.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert(tx: &mut Tx, p: &NewPetition<'_>, now: Millis) -> Result<i64> {
     const SQL: &str = "insert into petition (org_id, tracking_code, channel, external_no, category, subject, title, \
         content, headcount, petitioners_json, petitioner_key, community_id, state, received_on, duplicate_of, \
@@ -141,6 +145,10 @@ pub async fn get_for_update(tx: &mut Tx, id: i64) -> Result<Option<PetitionRow>>
     })?)
 }
 
+/// Reads.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<PetitionRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id = "));
@@ -149,6 +157,10 @@ pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<Petition
     })?)
 }
 
+/// Reads by code.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn by_code<'a>(ex: impl Into<Exec<'a>>, code: &str) -> Result<Option<PetitionRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where tracking_code = "));
@@ -172,6 +184,9 @@ pub async fn batch_after<'a>(ex: impl Into<Exec<'a>>, after: i64, limit: i64) ->
 }
 
 /// Earlier items of the same petitioner since `since` (for duplicate detection).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn recent_of_petitioner<'a>(ex: impl Into<Exec<'a>>, key: &str, since: Millis) -> Result<Vec<PetitionRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where petitioner_key = "));
@@ -301,6 +316,10 @@ fn push_filters_via<DB>(
     }
 }
 
+/// Lists.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,
@@ -335,6 +354,9 @@ pub async fn list<'a>(
 }
 
 /// How many items match (for the list's paging line).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn count<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>, q: &PetitionQuery) -> Result<i64> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new("select count(*) from petition where ");
@@ -345,6 +367,9 @@ pub async fn count<'a>(ex: impl Into<Exec<'a>>, filter: Option<&ScopeFilter>, q:
 
 /// Every item in scope that matters to a period `[from, to]`: received in it, or received
 /// before and still open at its start (the app counts; one row per item).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn for_indicators<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,
@@ -368,6 +393,9 @@ pub async fn for_indicators<'a>(
 }
 
 /// The items asked to be reviewed or rechecked (children of `parent_ids`).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn children<'a>(ex: impl Into<Exec<'a>>, parent_id: i64) -> Result<Vec<PetitionRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where parent_id = "));
@@ -378,6 +406,9 @@ pub async fn children<'a>(ex: impl Into<Exec<'a>>, parent_id: i64) -> Result<Vec
 }
 
 /// Ids of items that have at least one 复查/复核 child, among all items.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn reviewed_parents<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<(i64, String)>> {
     Ok(run!(ex.into(), |e| sqlx::query_as("select parent_id, stage from petition where parent_id is not null")
         .fetch_all(e)
@@ -397,6 +428,10 @@ pub struct TransferRow {
     pub created_at: i64,
 }
 
+/// Adds transfer.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn add_transfer(tx: &mut Tx, t: &TransferRow) -> Result<i64> {
     const SQL: &str = "insert into petition_transfer (petition_id, kind, from_org_id, to_org_id, reason, created_by, \
         created_at) values ($1, $2, $3, $4, $5, $6, $7) returning id";
@@ -412,6 +447,10 @@ pub async fn add_transfer(tx: &mut Tx, t: &TransferRow) -> Result<i64> {
         .await)?)
 }
 
+/// Lists the transfers.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn transfers<'a>(ex: impl Into<Exec<'a>>, petition_id: i64) -> Result<Vec<TransferRow>> {
     const SQL: &str = "select id, petition_id, kind, from_org_id, to_org_id, reason, created_by, created_at \
         from petition_transfer where petition_id = $1 order by id";
@@ -419,6 +458,9 @@ pub async fn transfers<'a>(ex: impl Into<Exec<'a>>, petition_id: i64) -> Result<
 }
 
 /// Stores the item's state and the dates and texts that go with it.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn save_state(tx: &mut Tx, p: &PetitionRow, now: Millis) -> Result<()> {
     const SQL: &str = "update petition set state = $2, outcome = $3, reply_text = $4, legal_basis = $5, \
         accepted_on = $6, served_on = $7, closed_on = $8, extended_days = $9, updated_at = $10, org_id = $11, \
@@ -457,6 +499,9 @@ pub struct PetitionClock {
 }
 
 /// The clocks of the given rules on items within scope.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn clocks_in_scope<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,

@@ -47,6 +47,10 @@ const RECEPTION_COLS: &str = "id, org_id, day_id, leader_user_id, leader_name, r
 
 const SCOPE: ScopeCols = ScopeCols { org: "org_id", owner: Some("created_by") };
 
+/// Inserts day.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_day(tx: &mut Tx, d: &DayRow) -> Result<i64> {
     const SQL: &str = "insert into reception_day (org_id, leader_user_id, leader_name, leader_title, day, hours, \
         place, topic, created_by, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id";
@@ -67,6 +71,9 @@ pub async fn insert_day(tx: &mut Tx, d: &DayRow) -> Result<i64> {
 
 /// Reception days within scope (the public portal passes `All`: every street's schedule
 /// is public) within `[from, to]`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn days<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,
@@ -85,6 +92,10 @@ pub async fn days<'a>(
     })?)
 }
 
+/// Reads the day.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn day<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<DayRow>> {
     Ok(run!(ex.into(), |e| {
         let mut qb = QueryBuilder::new(format!("select {DAY_COLS} from reception_day where id = "));
@@ -93,6 +104,10 @@ pub async fn day<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<DayRow>>
     })?)
 }
 
+/// Inserts reception.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_reception(tx: &mut Tx, r: &ReceptionRow) -> Result<i64> {
     const SQL: &str = "insert into reception (org_id, day_id, leader_user_id, leader_name, received_on, visitors, \
         headcount, matter, instruction, petition_id, created_by, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, \
@@ -116,6 +131,9 @@ pub async fn insert_reception(tx: &mut Tx, r: &ReceptionRow) -> Result<i64> {
 
 /// Receptions within scope held within `[from, to]`; `ids` narrows to the items behind an
 /// indicator; `petition_id` to those linked to one item.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn receptions<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,

@@ -105,6 +105,9 @@ struct HolderRow {
 /// The holders of record `id` of `table`, with their nodes' paths; empty when the record
 /// does not exist. A holder whose org column is `NULL` but whose owner is set (a 包案 leader
 /// of an unassigned item) is held at the first holder's node.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn holders<'a>(ex: impl Into<Exec<'a>>, table: &Table, id: i64) -> Result<Vec<Holder>> {
     let mut sql = String::new();
     let first = table.holders.first().map_or("id", |h| h.org);

@@ -73,6 +73,10 @@ async fn assemble<'a>(ex: impl Into<Exec<'a>>, rows: Vec<RoleRowRaw>) -> Result<
         .collect())
 }
 
+/// Lists roles.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_roles(db: &crate::Db) -> Result<Vec<RoleRow>> {
     const SQL: &str = "select id, code, name, description, scope, builtin from role order by builtin desc, id";
     let rows: Vec<RoleRowRaw> = run!(db, |e| sqlx::query_as(SQL).fetch_all(e).await)?;
@@ -80,6 +84,9 @@ pub async fn list_roles(db: &crate::Db) -> Result<Vec<RoleRow>> {
 }
 
 /// The roles of a user, with permissions; what the policy builds a `Principal` from.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn roles_of_user(db: &crate::Db, user: UserId) -> Result<Vec<RoleRow>> {
     const SQL: &str = "select r.id, r.code, r.name, r.description, r.scope, r.builtin from role r \
         join user_role ur on ur.role_id = r.id where ur.user_id = $1 order by r.id";
@@ -87,6 +94,10 @@ pub async fn roles_of_user(db: &crate::Db, user: UserId) -> Result<Vec<RoleRow>>
     assemble(db, rows).await
 }
 
+/// Reads role.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_role(db: &crate::Db, id: RoleId) -> Result<Option<RoleRow>> {
     Ok(list_roles(db).await?.into_iter().find(|r| r.id == id))
 }
@@ -94,6 +105,10 @@ pub async fn get_role(db: &crate::Db, id: RoleId) -> Result<Option<RoleRow>> {
 const INSERT_ROLE: &str = "insert into role (code, name, description, scope, builtin, created_at, updated_at) \
     values ($1, $2, $3, $4, $5, $6, $6) returning id";
 
+/// Inserts role.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_role(
     tx: &mut crate::Tx,
     f: &RoleFields<'_>,
@@ -115,6 +130,10 @@ pub async fn insert_role(
 
 const UPDATE_ROLE: &str = "update role set name = $2, description = $3, scope = $4, updated_at = $5 where id = $1";
 
+/// Updates role.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn update_role(
     tx: &mut crate::Tx,
     id: RoleId,
@@ -151,6 +170,10 @@ async fn set_permissions(tx: &mut crate::Tx, id: RoleId, perms: &BTreeSet<Permis
     Ok(())
 }
 
+/// Role id by code.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn role_id_by_code<'a>(ex: impl Into<Exec<'a>>, code: &str) -> Result<Option<RoleId>> {
     let id: Option<i64> = run!(ex.into(), |e| sqlx::query_scalar("select id from role where code = $1")
         .bind(code)

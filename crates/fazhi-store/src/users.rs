@@ -46,6 +46,9 @@ const INSERT_USER: &str = "insert into app_user (username, display_name, mobile,
     must_change_password, disabled, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, FALSE, $7, $7) returning id";
 
 /// Inserts a user; a taken username is `StoreError::Duplicate`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_user(
     tx: &mut crate::Tx,
     u: &NewUser,
@@ -66,6 +69,10 @@ pub async fn insert_user(
     Ok(UserId(id))
 }
 
+/// Reads user.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_user<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Option<UserRow>> {
     const SQL: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
         o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
@@ -73,6 +80,10 @@ pub async fn get_user<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Option<
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_optional(e).await)?)
 }
 
+/// Reads by username.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_by_username<'a>(ex: impl Into<Exec<'a>>, username: &str) -> Result<Option<UserRow>> {
     const SQL: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
         o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
@@ -93,6 +104,9 @@ pub struct UserQuery {
 
 /// Users within `filter` (the caller's USER_READ scope). A user record is owned by the
 /// user themself, so 本人 shows one's own account.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_users<'a>(
     ex: impl Into<Exec<'a>>,
     filter: Option<&ScopeFilter>,
@@ -125,6 +139,10 @@ pub async fn list_users<'a>(
 const SET_PASSWORD: &str =
     "update app_user set password_hash = $2, must_change_password = $3, updated_at = $4 where id = $1";
 
+/// Sets password.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn set_password(tx: &mut crate::Tx, id: UserId, hash: &str, must_change: bool, now: Millis) -> Result<()> {
     run!(tx, |e| sqlx::query(SET_PASSWORD)
         .bind(id.0)
@@ -137,12 +155,20 @@ pub async fn set_password(tx: &mut crate::Tx, id: UserId, hash: &str, must_chang
     Ok(())
 }
 
+/// Sets disabled.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn set_disabled(tx: &mut crate::Tx, id: UserId, disabled: bool, now: Millis) -> Result<()> {
     const SQL: &str = "update app_user set disabled = $2, updated_at = $3 where id = $1";
     run!(tx, |e| sqlx::query(SQL).bind(id.0).bind(disabled).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
 }
 
+/// Updates profile.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn update_profile(tx: &mut crate::Tx, id: UserId, u: &NewUser, now: Millis) -> Result<()> {
     const SQL: &str = "update app_user set display_name = $2, mobile = $3, org_id = $4, updated_at = $5 where id = $1";
     run!(tx, |e| sqlx::query(SQL)
@@ -158,6 +184,9 @@ pub async fn update_profile(tx: &mut crate::Tx, id: UserId, u: &NewUser, now: Mi
 }
 
 /// Replaces the user's roles.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn set_roles(tx: &mut crate::Tx, id: UserId, roles: &[RoleId]) -> Result<()> {
     run!(&mut *tx, |e| sqlx::query("delete from user_role where user_id = $1")
         .bind(id.0)
@@ -175,12 +204,20 @@ pub async fn set_roles(tx: &mut crate::Tx, id: UserId, roles: &[RoleId]) -> Resu
     Ok(())
 }
 
+/// Role ids of.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn role_ids_of<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Vec<RoleId>> {
     const SQL: &str = "select role_id from user_role where user_id = $1 order by role_id";
     let ids: Vec<i64> = run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(id.0).fetch_all(e).await)?;
     Ok(ids.into_iter().map(RoleId).collect())
 }
 
+/// Counts users.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn count_users<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
     Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from app_user").fetch_one(e).await)?)
 }
@@ -188,6 +225,9 @@ pub async fn count_users<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
 /// Enabled users on a node within the path range `[lo, hi)` who hold `permission` through
 /// one of their roles, as (id, display name), in tree then username order. One query (a
 /// page listing a street's leaders must not resolve every account's roles one by one).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn holders_of<'a>(
     ex: impl Into<Exec<'a>>,
     lo: &str,

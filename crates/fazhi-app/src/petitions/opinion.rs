@@ -47,6 +47,9 @@ impl App {
     /// The 信访处理意见书 of an item (信访工作条例 第三十二条: the request, the facts and
     /// reasons, the opinion with its legal basis; and the right to ask for a 复查 or 复核
     /// within 30 days, 第三十五、三十六条), with the ledger reference of the reply.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for a missing record; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn petition_opinion(&self, who: &Principal, id: i64) -> AppResult<fazhi_docs::OfficialDoc> {
         use fazhi_docs::{Block, OfficialDoc};
         let row = self.visible_petition(who, id, PETITION_READ).await?;

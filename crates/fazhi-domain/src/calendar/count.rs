@@ -133,6 +133,9 @@ pub struct Exclusion {
 /// `from`. Calendar unit: `from + days`; with `roll`, a date that is not a working day moves
 /// to the first working day after it (民事诉讼法 第八十五条第三款). `days == 0` gives `from`
 /// (rolled if asked). A calendar-day period without `roll` needs no holiday schedule.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn due_date(
     cal: &WorkCalendar,
     from: NaiveDate,
@@ -146,6 +149,9 @@ pub fn due_date(
 /// [`due_date`] with paused days left out: days inside an `exclusions` range are not
 /// counted whatever their kind, so a working-day period moves by the paused working days
 /// and a calendar-day period by the paused calendar days.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn count_period(
     cal: &WorkCalendar,
     from: NaiveDate,
@@ -226,6 +232,9 @@ pub fn count_period(
 /// ("在举行听证的七日前通知"): counting backwards from the day before the event, mirroring
 /// 民事诉讼法 第八十五条 (the event's day is not counted). Nothing is rolled: moving a notice
 /// date later would shorten the notice.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn notice_date(cal: &WorkCalendar, event: NaiveDate, days: u32, unit: DayUnit) -> Result<Due, CalendarError> {
     let start = Step::new(
         StepKind::Start,

@@ -155,6 +155,9 @@ struct Block {
 /// notice); no date listed twice; make-up workdays only on Saturdays and Sundays (a weekday
 /// listed as `work` is a typo that would silently shift deadlines); no year twice; no
 /// empty year.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn parse_schedules(text: &str) -> Result<Vec<YearSchedule>, ScheduleErrors> {
     let mut errors = Vec::new();
     let mut blocks: Vec<Block> = Vec::new();

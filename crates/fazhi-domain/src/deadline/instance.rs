@@ -124,6 +124,9 @@ impl DeadlineClock {
     }
 
     /// Starts a pause on `from`; the rule must allow `reason`.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn pause(
         &mut self,
         from: NaiveDate,
@@ -141,6 +144,9 @@ impl DeadlineClock {
     }
 
     /// Ends the open pause on `to`.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
     pub fn resume(&mut self, to: NaiveDate) -> Result<(), ClockError> {
         let Some(p) = self.pauses.iter_mut().find(|p| p.to.is_none()) else {
             return Err(ClockError::NotPaused);
@@ -153,6 +159,9 @@ impl DeadlineClock {
     }
 
     /// Records an approved extension; the rule must allow one more of this length.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn extend(&mut self, extension: Extension) -> Result<(), ClockError> {
         self.extensions.push(extension);
         self.validate().inspect_err(|_| {
@@ -163,6 +172,9 @@ impl DeadlineClock {
     /// Checks pauses and extensions against the rule: allowed reasons, in order, not
     /// before the event, not overlapping, at most the last one open; no more extensions
     /// than the rule lists, each within its maximum.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn validate(&self) -> Result<(), ClockError> {
         let mut prev_end: Option<NaiveDate> = None;
         for (i, p) in self.pauses.iter().enumerate() {
@@ -210,6 +222,9 @@ impl DeadlineClock {
     /// due date and missed when completed later or not completed by the end of the due
     /// date; a minimum period is met when completed on or after its date (or once the date
     /// is reached) and missed when completed earlier.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub fn evaluate(&self, cal: &WorkCalendar, today: NaiveDate) -> Result<Evaluation, ClockError> {
         self.validate()?;
         let rule = &self.rule;

@@ -229,6 +229,9 @@ impl RuleSet {
 
     /// The rules after applying `overrides`; every problem is reported, and nothing is
     /// applied unless all overrides are valid.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub fn with_overrides(mut self, overrides: &RuleOverrides) -> Result<Self, OverrideErrors> {
         let mut errors = Vec::new();
         for (id, o) in &overrides.0 {

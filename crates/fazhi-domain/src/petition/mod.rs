@@ -111,6 +111,9 @@ pub const REVIEW_REQUEST_DAYS: i64 = 30;
 
 /// Whether a 复查/复核 request against an item may be taken, and which round it opens.
 /// `served_on` is when the item's written reply reached the petitioner.
+///
+/// # Errors
+/// [`AppError::Internal`] for database failures.
 pub fn review_request(
     parent_stage: Stage,
     parent_state: State,
@@ -233,6 +236,9 @@ pub struct Request {
 
 /// Validates what a petitioner asks: a title, the request with facts and reasons (第十九条),
 /// and the headcount of a collective item.
+///
+/// # Errors
+/// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
 pub fn validate_request(channel: Channel, title: &str, content: &str, headcount: u32) -> Result<Request, FieldErrors> {
     let mut e = FieldErrors::new();
     let title = e.take(bounded_text("title", "诉求摘要", title, 1, 100));

@@ -47,6 +47,9 @@ const PUT_ENTRY: &str = "insert into ledger_entry (log_id, seq, at, actor_id, ac
 
 /// Appends an entry to its log inside `tx`. A new log takes `alg`; an existing log keeps
 /// the algorithm it was created with.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn append(tx: &mut Tx, alg: HashAlg, e: NewEntry) -> Result<Entry> {
     // The head exists but for a log's first entry: bump first, create only when missing.
     let bumped: Option<(i64, String)> =
@@ -154,6 +157,10 @@ impl EntryRow {
     }
 }
 
+/// Reads entry.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_entry<'a>(ex: impl Into<Exec<'a>>, log_id: i64, seq: u64) -> Result<Option<Entry>> {
     const SQL: &str = "select log_id, seq, at, actor_id, actor_name, record_type, record_id, action, change_json, \
         attachments_json from ledger_entry where log_id = $1 and seq = $2";
@@ -163,6 +170,9 @@ pub async fn get_entry<'a>(ex: impl Into<Exec<'a>>, log_id: i64, seq: u64) -> Re
 }
 
 /// The timeline of one record, oldest first.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn entries_of_record<'a>(ex: impl Into<Exec<'a>>, record_type: &str, record_id: &str) -> Result<Vec<Entry>> {
     const SQL: &str = "select log_id, seq, at, actor_id, actor_name, record_type, record_id, action, change_json, \
         attachments_json from ledger_entry where record_type = $1 and record_id = $2 order by at, log_id, seq";
@@ -206,6 +216,9 @@ pub async fn changes_of<'a>(
 }
 
 /// The stored nodes among `ids`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn nodes<'a>(ex: impl Into<Exec<'a>>, log_id: i64, ids: &BTreeSet<NodeId>) -> Result<HashMap<NodeId, Hash>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -243,6 +256,10 @@ pub struct LogRow {
     pub checkpoint_at: Option<i64>,
 }
 
+/// Lists.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn logs<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<LogRow>> {
     const SQL: &str = "select l.log_id, l.size, l.hash_alg, o.name as org_name, \
         (select max(c.size) from ledger_checkpoint c where c.log_id = l.log_id) as checkpoint_size, \
@@ -251,6 +268,10 @@ pub async fn logs<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<LogRow>> {
     Ok(run!(ex.into(), |x| sqlx::query_as(SQL).fetch_all(x).await)?)
 }
 
+/// Reads.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn log<'a>(ex: impl Into<Exec<'a>>, log_id: i64) -> Result<Option<(u64, HashAlg)>> {
     let row: Option<(i64, String)> =
         run!(ex.into(), |x| sqlx::query_as("select size, hash_alg from ledger_log where log_id = $1")
@@ -271,6 +292,10 @@ pub struct CheckpointRow {
     pub created_at: i64,
 }
 
+/// Inserts checkpoint.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn insert_checkpoint<'a>(
     ex: impl Into<Exec<'a>>,
     log_id: i64,
@@ -293,12 +318,20 @@ pub async fn insert_checkpoint<'a>(
     Ok(())
 }
 
+/// Checkpoints.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn checkpoints<'a>(ex: impl Into<Exec<'a>>, log_id: i64) -> Result<Vec<CheckpointRow>> {
     const SQL: &str =
         "select log_id, size, root, note, created_at from ledger_checkpoint where log_id = $1 order by size, id";
     Ok(run!(ex.into(), |x| sqlx::query_as(SQL).bind(log_id).fetch_all(x).await)?)
 }
 
+/// Reads the latest checkpoint.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn latest_checkpoint<'a>(ex: impl Into<Exec<'a>>, log_id: i64) -> Result<Option<CheckpointRow>> {
     const SQL: &str = "select log_id, size, root, note, created_at from ledger_checkpoint where log_id = $1 \
         order by size desc, id desc limit 1";
@@ -306,6 +339,9 @@ pub async fn latest_checkpoint<'a>(ex: impl Into<Exec<'a>>, log_id: i64) -> Resu
 }
 
 /// The ids of org nodes among `ids` whose kind keeps its own log, for finding a record's log.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn log_keepers<'a>(ex: impl Into<Exec<'a>>, ids: &[i64]) -> Result<Vec<i64>> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -407,6 +407,9 @@ impl LogReader {
     /// connections that map the database file into memory (`mmap_size`): a scan touches
     /// most of the file's pages, and copying each one in through `pread` costs more than
     /// the rest of the query. The connections close with the reader.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn new(db: &Db) -> Result<Self> {
         let db = match db {
             Db::Sqlite(pool) => {
@@ -438,6 +441,9 @@ impl LogReader {
     ///
     /// Reads `chunk` seqs per query (thousands: a query costs about as much as a few
     /// entries).
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn entries(
         &self,
         log_id: i64,
@@ -469,6 +475,9 @@ impl LogReader {
 
     /// Streams a log's stored interior nodes (level > 0) in (level, idx) order into `f`,
     /// `chunk` idxs per query.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
     pub async fn nodes(&self, log_id: i64, chunk: i64, mut f: impl FnMut(NodeId, Hash)) -> Result<()> {
         let db = &self.db;
         let mut level = 0i64;

@@ -216,6 +216,9 @@ pub fn scope_tokens(filters: &[ModuleFilter<'_>]) -> Option<Vec<String>> {
 
 /// Removes the index row of a record (no error when there is none), inside the caller's
 /// transaction.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn delete_doc(tx: &mut Tx, record_type: &str, record_id: &str) -> Result<()> {
     const SQL: &str = "delete from search_doc where record_type = $1 and record_id = $2";
     run!(tx, |e| sqlx::query(SQL).bind(record_type).bind(record_id).execute(e).await.map(|_| ()))?;
@@ -223,6 +226,9 @@ pub async fn delete_doc(tx: &mut Tx, record_type: &str, record_id: &str) -> Resu
 }
 
 /// Number of index rows (diagnostics, backfill).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn count_docs<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
     Ok(run!(ex.into(), |e| sqlx::query_scalar("select count(*) from search_doc").fetch_one(e).await)?)
 }
@@ -306,6 +312,9 @@ where
 /// Searches the index: `query` segmented, its terms ANDed, results within `filters`, best
 /// first, at most `limit` (1–[`MAX_LIMIT`]). A query with nothing searchable in it (only
 /// punctuation, empty) returns no results without touching the database.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn search(
     db: &Db,
     seg: &Segmenter,
