@@ -27,6 +27,10 @@ pub struct PetitionView {
     pub rounds: Vec<PetitionRow>,
     /// The round it answers, when the reader may read it.
     pub parent: Option<PetitionRow>,
+    /// Its attachments (photos, scans, recordings).
+    pub attachments: Vec<crate::attachments::AttachmentRow>,
+    /// Whether the reader may attach files (handle permission over its holders).
+    pub can_attach: bool,
 }
 
 impl App {
@@ -55,6 +59,8 @@ impl App {
         let clocks = clock_rows.into_iter().map(|c| self.view(c)).collect::<AppResult<_>>()?;
         let timeline = fazhi_store::ledger::entries_of_record(&self.store.read, "petition", &id.to_string()).await?;
         let (transfers, rounds, parent) = self.petition_links(who, &row).await?;
-        Ok(PetitionView { row, clocks, timeline, offered, transfers, rounds, parent })
+        let attachments = fazhi_store::attachments::of_record(&self.store.read, "petition", &id.to_string()).await?;
+        let can_attach = authorize(who, fazhi_domain::access::PETITION_HANDLE, &rec) == Decision::Allow;
+        Ok(PetitionView { row, clocks, timeline, offered, transfers, rounds, parent, attachments, can_attach })
     }
 }

@@ -20,6 +20,7 @@ pub fn router(max_upload: u64) -> Router<AppState> {
     let body_limit = usize::try_from(max_upload).unwrap_or(usize::MAX).saturating_add(1024 * 1024);
     Router::new()
         .route("/org/{id}/attachments", post(upload_to_node).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/records/{kind}/{id}/attachments", post(upload_to_record).layer(DefaultBodyLimit::max(body_limit)))
         .route("/attachments/{id}", get(download))
 }
 
@@ -27,13 +28,16 @@ fn multipart_error(e: impl std::fmt::Display) -> WebError {
     WebError::BadRequest(format!("上传内容无法读取：{e}"))
 }
 
-async fn upload_to_node(
-    State(state): State<AppState>,
-    Staff(s): Staff,
-    ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
-    mut form: Multipart,
-) -> PageResult {
+/// Receives one file of a multipart form for record `(kind, id)`: CSRF first, then the file
+/// streamed to the blob store and recorded on the record's timeline.
+async fn receive(
+    state: &AppState,
+    s: &fazhi_app::auth::SessionInfo,
+    addr: &str,
+    kind: &str,
+    id: i64,
+    form: &mut Multipart,
+) -> Result<(), WebError> {
     // The CSRF token must come first (the form puts it before the file), so no byte of a
     // forged upload is stored.
     let csrf = match form.next_field().await.map_err(multipart_error)? {
@@ -43,14 +47,14 @@ async fn upload_to_node(
     if !same_secret(&csrf, &s.csrf_token) {
         return Err(WebError::Csrf);
     }
-    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    let by = By { who: &s.principal, username: &s.username, source_addr: addr };
     let mut result = Err(AppError::Invalid(FieldErrors::single("file", "请选择要上传的文件")));
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("").to_owned();
-        let mut up = state.app.begin_upload(&by, "org_node", &id.to_string()).await?;
+        let mut up = state.app.begin_upload(&by, kind, &id.to_string()).await?;
         let mut failed = None;
         loop {
             match field.chunk().await {
@@ -76,11 +80,37 @@ async fn upload_to_node(
         };
         break;
     }
-    match result {
+    result.map_err(WebError::App)
+}
+
+async fn upload_to_node(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+    mut form: Multipart,
+) -> PageResult {
+    match receive(&state, &s, &addr, "org_node", id, &mut form).await {
         Ok(()) => Ok(Redirect::to(&format!("/org/{id}?done=attachment_added")).into_response()),
-        Err(AppError::Invalid(errors)) => super::org::node_with_errors(&state, &s, OrgId(id), errors).await,
-        Err(e) => Err(e.into()),
+        Err(WebError::App(AppError::Invalid(errors))) => {
+            super::org::node_with_errors(&state, &s, OrgId(id), errors).await
+        }
+        Err(e) => Err(e),
     }
+}
+
+/// Upload to a record of any kind (信访件, 调解案件 …): back to the record's page.
+async fn upload_to_record(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    ClientAddr(addr): ClientAddr,
+    Path((kind, id)): Path<(String, i64)>,
+    mut form: Multipart,
+) -> PageResult {
+    let page = crate::module::href_of(&kind, &id.to_string()).ok_or(WebError::App(AppError::NotFound("记录")))?;
+    receive(&state, &s, &addr, &kind, id, &mut form).await?;
+    let (path, fragment) = page.split_once('#').map_or((page.as_str(), String::new()), |(p, f)| (p, format!("#{f}")));
+    Ok(Redirect::to(&format!("{path}?done=attachment_added{fragment}")).into_response())
 }
 
 /// RFC 5987 encoding of a file name for Content-Disposition.

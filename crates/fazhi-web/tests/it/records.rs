@@ -189,3 +189,55 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
         assert!(a.get("/calendar").await.body.contains("2027"));
     }
 }
+
+#[tokio::test]
+async fn attachments_on_a_petition_follow_its_holders() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let desk = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+        let who = app.principal(desk.user_id()).await.unwrap();
+        let by = fazhi_app::org::By { who: &who, username: "xinfang", source_addr: "" };
+        let draft = fazhi_app::petitions::IntakeDraft {
+            channel: "visit".into(),
+            category: "claim".into(),
+            title: "楼道堆物".into(),
+            content: "楼道堆放杂物，影响消防通道".into(),
+            petitioners: vec![fazhi_app::petitions::PetitionerDraft { name: "王秀兰".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let item = app.intake(&by, &draft).await.unwrap();
+        let png: &[u8] =
+            &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 1, 2, 3];
+        let url = format!("/records/petition/{}/attachments", item.id);
+        let upload = |c: &Client, csrf: &str| {
+            let (ct, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("file", Some("现场照片.png"), png)]);
+            Request::post(url.clone())
+                .header(header::HOST, "fazhi.test")
+                .header(header::ORIGIN, "http://fazhi.test")
+                .header(header::COOKIE, c.cookie_header())
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        // The desk attaches a photo: back on the item page, listed, on the timeline.
+        let mut c = Client::new(router.clone());
+        c.login("xinfang", DEMO_PASSWORD).await;
+        let page = c.get(&format!("/petitions/{}", item.id)).await;
+        assert!(page.body.contains(&url), "the item page offers the upload");
+        let csrf = Client::csrf_of(&page.body);
+        let r = c.send(upload(&c, &csrf)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location.as_deref(), Some(format!("/petitions/{}?done=attachment_added", item.id).as_str()));
+        let page = c.get(&format!("/petitions/{}", item.id)).await;
+        assert!(page.body.contains("现场照片.png") && page.body.contains("上传附件"), "listed and recorded");
+        // A user of another module (the enforcement officer) may neither upload nor read it.
+        let mut other = Client::new(router);
+        other.login("zhifa", DEMO_PASSWORD).await;
+        let home = other.get("/").await;
+        let csrf = Client::csrf_of(&home.body);
+        assert_eq!(other.send(upload(&other, &csrf)).await.status, StatusCode::FORBIDDEN);
+        let i = page.body.find("href=\"/attachments/").unwrap() + 19;
+        let id: String = page.body[i..].chars().take_while(|ch| ch.is_ascii_digit()).collect();
+        assert_eq!(other.get(&format!("/attachments/{id}")).await.status, StatusCode::FORBIDDEN);
+    }
+}

@@ -43,6 +43,9 @@ pub(super) struct ItemPage {
     has_handling: bool,
     /// The item's page, where its forms post (`{base}/step`).
     base: String,
+    attachments: Vec<fazhi_app::attachments::AttachmentRow>,
+    can_attach: bool,
+    attach_url: String,
     /// A 复查/复核 request can be registered (a served first or review round).
     review_open: bool,
     outcome: &'static str,
@@ -84,6 +87,7 @@ pub(super) async fn item_page(
 ) -> Result<ItemPage, AppError> {
     let app = &state.app;
     let v = app.petition_view(&s.principal, id).await?;
+    let (attachments, can_attach) = (v.attachments, v.can_attach);
     let (p, clocks) = (v.row, v.clocks);
     let people: Vec<serde_json::Value> = serde_json::from_str(&p.petitioners_json).unwrap_or_default();
     let petitioners = people
@@ -167,6 +171,9 @@ pub(super) async fn item_page(
         today: fazhi_domain::clock::beijing_date(app.now()).to_string(),
         has_handling: offered.iter().any(|s: &&str| !matches!(*s, "supervise" | "lead")) || review_open,
         base: format!("/petitions/{id}"),
+        attachments,
+        can_attach,
+        attach_url: format!("/records/petition/{id}/attachments"),
         offered,
         review_open,
         outcome: outcome_label(&p.outcome),
