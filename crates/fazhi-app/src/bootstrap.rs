@@ -201,7 +201,12 @@ impl App {
         let system = crate::org::By { who: &demo_operator(), username: "system", source_addr: "" };
         for (event, rule, org, owner) in plan {
             let Some(event) = event else { continue };
-            let t = crate::clocks::ClockTarget { record_type: "org_node", record_id: org.to_string(), org, owner };
+            let t = crate::clocks::ClockTarget {
+                record_type: fazhi_domain::record::ORG_NODE.code,
+                record_id: org.to_string(),
+                org,
+                owner,
+            };
             self.start_clock(&system, t, rule, event).await?;
         }
         self.scan_clocks().await?;
@@ -248,7 +253,7 @@ impl App {
         let change = json!({"name": name, "kind": kind, "parent_id": input.parent_id, "code": ""});
         let c = Change {
             org: id,
-            record_type: "org_node",
+            record_type: fazhi_domain::record::ORG_NODE.code,
             record_id: id.to_string(),
             action: "org.create",
             change,

@@ -145,7 +145,7 @@ impl App {
         let change = serde_json::json!({"webhook": value.map(webhook_host)});
         let c = crate::ledger::Change {
             org,
-            record_type: "org_node",
+            record_type: fazhi_domain::record::ORG_NODE.code,
             record_id: org.to_string(),
             action: "org.webhook",
             change,

@@ -38,7 +38,14 @@ impl By<'_> {
 
 /// A change of an org node, recorded in the log of the street (or district) it belongs to.
 fn node_change(id: OrgId, action: &'static str, change: serde_json::Value) -> Change<'static> {
-    Change { org: id, record_type: "org_node", record_id: id.to_string(), action, change, attachments: Vec::new() }
+    Change {
+        org: id,
+        record_type: fazhi_domain::record::ORG_NODE.code,
+        record_id: id.to_string(),
+        action,
+        change,
+        attachments: Vec::new(),
+    }
 }
 
 fn duplicate_name(e: StoreError) -> AppError {
@@ -215,7 +222,7 @@ impl App {
         let change = json!({"name": row.name, "kind": row.kind, "parent_id": row.parent_id});
         self.record(&mut tx, &by.actor(), node_change(id, "org.delete", change)).await?;
         store::delete_node(&mut tx, id).await?;
-        self.unindex(&mut tx, "org_node", &id.to_string()).await?;
+        self.unindex(&mut tx, fazhi_domain::record::ORG_NODE.code, &id.to_string()).await?;
         self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
         tx.commit().await?;
         self.lookups.invalidate();

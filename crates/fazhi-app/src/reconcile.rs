@@ -72,7 +72,8 @@ impl App {
             let rows = pet_store::batch_after(&self.store.read, after, BATCH).await?;
             let Some(last) = rows.last().map(|r| r.id) else { break };
             let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-            let changes = fazhi_store::ledger::changes_of(&self.store.read, "petition", &ids).await?;
+            let changes =
+                fazhi_store::ledger::changes_of(&self.store.read, fazhi_domain::record::PETITION.code, &ids).await?;
             compare(&rows, &changes, &mut problems)?;
             done += rows.len() as u64;
             progress(done);
@@ -83,7 +84,8 @@ impl App {
             let rows = med_store::cases_after(&self.store.read, after, BATCH).await?;
             let Some(last) = rows.last().map(|r| r.id) else { break };
             let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-            let changes = fazhi_store::ledger::changes_of(&self.store.read, "mediation", &ids).await?;
+            let changes =
+                fazhi_store::ledger::changes_of(&self.store.read, fazhi_domain::record::MEDIATION.code, &ids).await?;
             compare(&rows, &changes, &mut problems)?;
             done += rows.len() as u64;
             progress(done);

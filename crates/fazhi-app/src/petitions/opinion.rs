@@ -56,7 +56,12 @@ impl App {
         if row.outcome.is_empty() {
             return Err(AppError::Refused("该件尚未出具处理意见，不能生成信访处理意见书".into()));
         }
-        let timeline = fazhi_store::ledger::entries_of_record(&self.store.read, "petition", &id.to_string()).await?;
+        let timeline = fazhi_store::ledger::entries_of_record(
+            &self.store.read,
+            fazhi_domain::record::PETITION.code,
+            &id.to_string(),
+        )
+        .await?;
         vouched(&row, &timeline)?;
         let reply = timeline.iter().rev().find(|e| e.action == "petition.reply");
         let reference = reply.map(|e| format!("{}-{}", e.log_id, e.seq)).unwrap_or_default();

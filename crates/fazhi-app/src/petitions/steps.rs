@@ -112,7 +112,8 @@ fn invalid(field: &'static str, m: impl Into<String>) -> AppError {
 
 /// The facts the workflow reads, from the row and its open clocks (read in `ctx`).
 pub(crate) async fn facts_of(ctx: &mut Ctx<'_>, row: &PetitionRow) -> AppResult<Facts> {
-    let clocks = fazhi_store::clocks::of_record(ctx.tx(), "petition", &row.id.to_string()).await?;
+    let clocks =
+        fazhi_store::clocks::of_record(ctx.tx(), fazhi_domain::record::PETITION.code, &row.id.to_string()).await?;
     Ok(Facts {
         stage: stage_of(row)?,
         extended: row.extended_days > 0,
@@ -172,7 +173,8 @@ impl App {
     ) -> AppResult<(PetitionRow, Vec<crate::clocks::ClockView>)> {
         let mut ctx = self.begin(by).await?;
         let row = self.petition_step_in(&mut ctx, id, e).await?;
-        let clocks = fazhi_store::clocks::of_record(ctx.tx(), "petition", &id.to_string()).await?;
+        let clocks =
+            fazhi_store::clocks::of_record(ctx.tx(), fazhi_domain::record::PETITION.code, &id.to_string()).await?;
         ctx.commit().await?;
         let clocks = clocks.into_iter().map(|c| self.view(c)).collect::<AppResult<_>>()?;
         Ok((row, clocks))
@@ -334,7 +336,9 @@ impl App {
         who: &fazhi_domain::access::Principal,
         row: &PetitionRow,
     ) -> AppResult<Vec<Step>> {
-        let clocks = fazhi_store::clocks::of_record(&self.store.read, "petition", &row.id.to_string()).await?;
+        let clocks =
+            fazhi_store::clocks::of_record(&self.store.read, fazhi_domain::record::PETITION.code, &row.id.to_string())
+                .await?;
         let facts = Facts {
             stage: stage_of(row)?,
             extended: row.extended_days > 0,

@@ -44,7 +44,9 @@ impl App {
         let tree = self.org_snapshot().await?;
         let rec = petition_ref(&tree, &row);
         authorize(who, PETITION_READ, &rec).into_result()?;
-        let clock_rows = fazhi_store::clocks::of_record(&self.store.read, "petition", &id.to_string()).await?;
+        let clock_rows =
+            fazhi_store::clocks::of_record(&self.store.read, fazhi_domain::record::PETITION.code, &id.to_string())
+                .await?;
         let facts = Facts {
             stage: stage_of(&row)?,
             extended: row.extended_days > 0,
@@ -57,9 +59,16 @@ impl App {
             .filter(|s| authorize(who, PetitionFlow::permission(*s), &rec) == Decision::Allow)
             .collect();
         let clocks = clock_rows.into_iter().map(|c| self.view(c)).collect::<AppResult<_>>()?;
-        let timeline = fazhi_store::ledger::entries_of_record(&self.store.read, "petition", &id.to_string()).await?;
+        let timeline = fazhi_store::ledger::entries_of_record(
+            &self.store.read,
+            fazhi_domain::record::PETITION.code,
+            &id.to_string(),
+        )
+        .await?;
         let (transfers, rounds, parent) = self.petition_links(who, &row).await?;
-        let attachments = fazhi_store::attachments::of_record(&self.store.read, "petition", &id.to_string()).await?;
+        let attachments =
+            fazhi_store::attachments::of_record(&self.store.read, fazhi_domain::record::PETITION.code, &id.to_string())
+                .await?;
         let can_attach = authorize(who, fazhi_domain::access::PETITION_HANDLE, &rec) == Decision::Allow;
         Ok(PetitionView { row, clocks, timeline, offered, transfers, rounds, parent, attachments, can_attach })
     }

@@ -90,7 +90,7 @@ async fn upload_to_node(
     Path(id): Path<i64>,
     mut form: Multipart,
 ) -> PageResult {
-    match receive(&state, &s, &addr, "org_node", id, &mut form).await {
+    match receive(&state, &s, &addr, fazhi_domain::record::ORG_NODE.code, id, &mut form).await {
         Ok(()) => Ok(Redirect::to(&format!("/org/{id}?done=attachment_added")).into_response()),
         Err(WebError::App(AppError::Invalid(errors))) => {
             super::org::node_with_errors(&state, &s, OrgId(id), errors).await

@@ -219,7 +219,8 @@ async fn node_page(
             .timeline(&s.principal, fazhi_domain::record::RecordKey::new(&fazhi_domain::record::ORG_NODE, node.id))
             .await?,
     );
-    let attachments = state.app.attachments_of(&s.principal, "org_node", &node.id.to_string()).await?;
+    let attachments =
+        state.app.attachments_of(&s.principal, fazhi_domain::record::ORG_NODE.code, &node.id.to_string()).await?;
     let webhook = if can_manage { state.app.webhook_of(OrgId(node.id)).await? } else { None };
     Ok(NodePage {
         webhook,
