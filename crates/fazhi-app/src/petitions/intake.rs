@@ -21,8 +21,11 @@ use crate::{App, AppError, AppResult};
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PetitionerDraft {
+    /// Name, or the organisation's name (required).
     pub name: String,
+    /// Mobile or fixed-line number.
     pub phone: String,
+    /// 居民身份证号码 (GB 11643, check character verified); shown masked.
     pub id_number: String,
     pub address: String,
 }
@@ -31,12 +34,19 @@ pub struct PetitionerDraft {
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct IntakeDraft {
+    /// online, letter, phone, visit, hotline12345, platform (信访工作条例 第十七条).
     pub channel: String,
+    /// Number in the pushing system (required for hotline12345 and platform).
     pub external_no: String,
+    /// suggestion, accusation, claim (第二十九至三十一条).
     pub category: String,
+    /// 事项类型 (物业, 劳资 …), at most 20 characters.
     pub subject: String,
+    /// 诉求摘要, 1–100 characters.
     pub title: String,
+    /// The request with its facts and reasons (第十九条), 5–5,000 characters.
     pub content: String,
+    /// Headcount of a collective item; 1 when absent.
     pub headcount: Option<u32>,
     /// `YYYY-MM-DD`; today when empty.
     pub received_on: String,

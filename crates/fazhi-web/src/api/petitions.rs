@@ -12,7 +12,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::{ApiError, ApiErrorBody, ApiJson, ApiPath, Caller, by};
 use crate::AppState;
 use crate::session::ClientAddr;
-use fazhi_app::petitions::StepInput;
+use fazhi_app::petitions::{IntakeDraft, PetitionerDraft, StepInput};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,78 +26,9 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(list_petitions, get_petition, create_petition, import_petitions, petition_step),
-    components(schemas(PetitionIn, PetitionerIn, PetitionCreated, PetitionOut, StepInput))
+    components(schemas(IntakeDraft, PetitionerDraft, PetitionCreated, PetitionOut, StepInput))
 )]
 pub struct Doc;
-
-/// A petitioner in an API body.
-#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
-pub struct PetitionerIn {
-    pub name: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub id_number: String,
-    #[serde(default)]
-    pub address: String,
-}
-
-/// A petition item as registered by an integration or the desk.
-#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
-pub struct PetitionIn {
-    /// online, letter, phone, visit, hotline12345, platform
-    pub channel: String,
-    /// Number in the pushing system (required for hotline12345 and platform).
-    #[serde(default)]
-    pub external_no: String,
-    /// suggestion, accusation, claim
-    pub category: String,
-    #[serde(default)]
-    pub subject: String,
-    pub title: String,
-    pub content: String,
-    pub headcount: Option<u32>,
-    /// YYYY-MM-DD; today when empty.
-    #[serde(default)]
-    pub received_on: String,
-    pub org_id: Option<i64>,
-    #[serde(default)]
-    pub petitioners: Vec<PetitionerIn>,
-    /// 集体访 / 联名.
-    #[serde(default)]
-    pub collective: bool,
-    /// Already accepted by another body (第十九条第三款): who and when.
-    #[serde(default)]
-    pub accepted_elsewhere: String,
-}
-
-impl PetitionIn {
-    fn draft(self) -> fazhi_app::petitions::IntakeDraft {
-        fazhi_app::petitions::IntakeDraft {
-            channel: self.channel,
-            external_no: self.external_no,
-            category: self.category,
-            subject: self.subject,
-            title: self.title,
-            content: self.content,
-            headcount: self.headcount,
-            received_on: self.received_on,
-            org_id: self.org_id,
-            collective: self.collective,
-            accepted_elsewhere: self.accepted_elsewhere,
-            petitioners: self
-                .petitioners
-                .into_iter()
-                .map(|p| fazhi_app::petitions::PetitionerDraft {
-                    name: p.name,
-                    phone: p.phone,
-                    id_number: p.id_number,
-                    address: p.address,
-                })
-                .collect(),
-        }
-    }
-}
 
 /// A registered item.
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -173,28 +104,27 @@ async fn get_petition(
     Ok(Json(petition_out(row, &clocks)))
 }
 
-#[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = PetitionIn,
+#[utoipa::path(post, path = "/api/v1/petitions", tag = "petitions", request_body = IntakeDraft,
     responses((status = 201, body = PetitionCreated), (status = 400, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 async fn create_petition(
     State(state): State<AppState>,
     c: Caller,
     ClientAddr(addr): ClientAddr,
-    ApiJson(body): ApiJson<PetitionIn>,
+    ApiJson(body): ApiJson<IntakeDraft>,
 ) -> Result<(StatusCode, Json<PetitionCreated>), ApiError> {
-    let i = state.app.intake(&by(&c, &addr), &body.draft()).await?;
+    let i = state.app.intake(&by(&c, &addr), &body).await?;
     Ok((StatusCode::CREATED, Json(i.into())))
 }
 
-#[utoipa::path(post, path = "/api/v1/petitions/import", tag = "petitions", request_body = [PetitionIn],
+#[utoipa::path(post, path = "/api/v1/petitions/import", tag = "petitions", request_body = [IntakeDraft],
     responses((status = 201, body = [PetitionCreated]), (status = 422, body = ApiErrorBody, description = "nothing imported; every bad row listed")))]
 async fn import_petitions(
     State(state): State<AppState>,
     c: Caller,
     ClientAddr(addr): ClientAddr,
-    ApiJson(body): ApiJson<Vec<PetitionIn>>,
+    ApiJson(body): ApiJson<Vec<IntakeDraft>>,
 ) -> Result<(StatusCode, Json<Vec<PetitionCreated>>), ApiError> {
-    let drafts: Vec<_> = body.into_iter().map(PetitionIn::draft).collect();
-    let done = state.app.import_petitions(&by(&c, &addr), &drafts).await?;
+    let done = state.app.import_petitions(&by(&c, &addr), &body).await?;
     Ok((StatusCode::CREATED, Json(done.into_iter().map(Into::into).collect())))
 }
 
