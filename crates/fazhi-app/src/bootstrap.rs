@@ -209,7 +209,12 @@ impl App {
             };
             self.start_clock(&system, t, rule, event).await?;
         }
-        self.scan_clocks().await?;
+        self.scan_clocks(&fazhi_domain::access::Principal::system(
+            fazhi_domain::access::SystemActor::Operator,
+            fazhi_domain::OrgId(0),
+            fazhi_domain::org::OrgPath::root(fazhi_domain::OrgId(0)),
+        ))
+        .await?;
         Ok(())
     }
 }

@@ -208,7 +208,12 @@ impl App {
         }
         self.seed_street_mediation(&by, "万兴街道", &ids, today).await?;
         self.seed_street_receptions(&by, "万兴街道", &ids, today, zhuren_id, fenguan_id).await?;
-        self.scan_clocks().await?;
+        self.scan_clocks(&fazhi_domain::access::Principal::system(
+            fazhi_domain::access::SystemActor::Operator,
+            fazhi_domain::OrgId(0),
+            fazhi_domain::org::OrgPath::root(fazhi_domain::OrgId(0)),
+        ))
+        .await?;
         Ok(made)
     }
 

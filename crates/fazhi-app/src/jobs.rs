@@ -84,7 +84,14 @@ impl App {
     async fn run_job(&self, job: &JobRow) -> Result<(), String> {
         match job.kind.as_str() {
             "clock.scan" => {
-                let r = self.scan_clocks().await.map_err(|e| e.to_string())?;
+                let r = self
+                    .scan_clocks(&fazhi_domain::access::Principal::system(
+                        fazhi_domain::access::SystemActor::Scheduler,
+                        fazhi_domain::OrgId(0),
+                        fazhi_domain::org::OrgPath::root(fazhi_domain::OrgId(0)),
+                    ))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 tracing::info!(?r, "clock scan");
                 Ok(())
             }

@@ -142,7 +142,7 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::NotFound`] for a missing record; [`AppError::Internal`] for database failures.
-    pub async fn proof(&self, log_id: i64, seq: u64) -> AppResult<ProofBundle> {
+    pub(crate) async fn proof(&self, log_id: i64, seq: u64) -> AppResult<ProofBundle> {
         let entry = store::get_entry(&self.store.read, log_id, seq).await?.ok_or(AppError::NotFound("账本记录"))?;
         let (_, alg) = store::log(&self.store.read, log_id).await?.ok_or(AppError::NotFound("账本"))?;
         let cp = match store::latest_checkpoint(&self.store.read, log_id).await? {
@@ -167,9 +167,12 @@ impl App {
     /// [`AppError::Internal`] for database failures.
     pub async fn verify_ledger(
         &self,
+        who: &Principal,
         only: Option<i64>,
         mut progress: impl FnMut(u64, u64),
     ) -> AppResult<Vec<LogReport>> {
+        // Every street's log: an installation-wide task (the operator, the auditors' tools).
+        crate::require(who, fazhi_domain::access::SETTINGS_MANAGE)?;
         /// Entries read per query.
         const ENTRY_CHUNK: i64 = 4_096;
         /// Interior nodes read per query.

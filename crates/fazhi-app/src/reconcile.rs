@@ -64,7 +64,12 @@ impl App {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn verify_records(&self, mut progress: impl FnMut(u64)) -> AppResult<(u64, Vec<RecordProblem>)> {
+    pub async fn verify_records(
+        &self,
+        who: &fazhi_domain::access::Principal,
+        mut progress: impl FnMut(u64),
+    ) -> AppResult<(u64, Vec<RecordProblem>)> {
+        crate::require(who, fazhi_domain::access::SETTINGS_MANAGE)?;
         let mut problems = Vec::new();
         let mut done = 0u64;
         let mut after = 0;

@@ -382,7 +382,7 @@ pub async fn generate(args: &GenArgs) -> anyhow::Result<Manifest> {
     let admin_by = By { who: &admin_who, username: "admin", source_addr: "bench" };
     let (_, api_token) = app.issue_token(&admin_by, Some(login_id.0), "压力测试").await?;
 
-    app.scan_clocks().await?;
+    app.scan_clocks(&operator()).await?;
     app.checkpoint_all().await?;
     // The steady state a running installation is in: PostgreSQL's autovacuum reclaims the
     // row versions the generator's updates left and gathers statistics. Measured right after a

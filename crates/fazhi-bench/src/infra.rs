@@ -132,7 +132,17 @@ pub async fn run(cli: InfraArgs) -> anyhow::Result<()> {
     // Verify the whole log.
     app.checkpoint_all().await?;
     let t = Instant::now();
-    let reports = app.verify_ledger(Some(street.0), |_, _| {}).await?;
+    let reports = app
+        .verify_ledger(
+            &fazhi_domain::access::Principal::system(
+                fazhi_domain::access::SystemActor::Operator,
+                fazhi_domain::OrgId(0),
+                fazhi_domain::org::OrgPath::root(fazhi_domain::OrgId(0)),
+            ),
+            Some(street.0),
+            |_, _| {},
+        )
+        .await?;
     let secs = t.elapsed().as_secs_f64();
     let entries: u64 = reports.iter().map(|r| r.entries).sum();
     anyhow::ensure!(reports.iter().all(|r| r.problems.is_empty()), "verify found problems: {reports:?}");

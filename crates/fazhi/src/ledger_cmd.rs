@@ -105,7 +105,7 @@ pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
     match cmd {
         LedgerCommand::Verify { org } => verify(app, org).await,
         LedgerCommand::Proof { org, seq } => {
-            let bundle = app.proof(org, seq).await.map_err(crate::explain)?;
+            let bundle = app.proof_for(&crate::operator(), org, seq).await.map_err(crate::explain)?;
             println!("{}", serde_json::to_string_pretty(&bundle)?);
             Ok(())
         }
@@ -138,7 +138,7 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
     });
     let started = std::time::Instant::now();
     let reports = app
-        .verify_ledger(org, |done, total| {
+        .verify_ledger(&crate::operator(), org, |done, total| {
             if let Some(b) = &bar {
                 b.set_length(total);
                 b.set_position(done);
@@ -191,7 +191,7 @@ async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
     // The business records against what the ledger vouches for (timed on their own: the
     // figures above stay the ledger's).
     let records_started = std::time::Instant::now();
-    let (records, record_problems) = app.verify_records(|_| {}).await.map_err(crate::explain)?;
+    let (records, record_problems) = app.verify_records(&crate::operator(), |_| {}).await.map_err(crate::explain)?;
     let records_secs = records_started.elapsed().as_secs_f64();
     if record_problems.is_empty() {
         println!("✔ 业务记录：{records} 件，字段与全过程记录一致（用时 {records_secs:.2} 秒）");

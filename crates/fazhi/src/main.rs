@@ -181,7 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&cfg, false).await?;
             let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
             app.load_calendar().await.map_err(explain)?;
-            let r = app.scan_clocks().await.map_err(explain)?;
+            let r = app.scan_clocks(&operator()).await.map_err(explain)?;
             println!("已检查 {} 个未结期限：黄牌 {}，红牌 {}，新发提醒 {} 条", r.checked, r.yellow, r.red, r.notified);
             Ok(())
         }
@@ -398,7 +398,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
 }
 
 /// The local operator: whoever can run the binary on the data directory has full reach.
-fn operator() -> Principal {
+pub(crate) fn operator() -> Principal {
     Principal::system(SystemActor::Operator, OrgId(0), OrgPath::root(OrgId(0)))
 }
 

@@ -8,7 +8,7 @@
 use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
-use fazhi_domain::access::{ORG_READ, Principal, RecordRef};
+use fazhi_domain::access::{ORG_READ, Principal, RecordRef, SETTINGS_MANAGE};
 use fazhi_domain::calendar::WorkCalendar;
 use fazhi_domain::clock::beijing_date;
 use fazhi_domain::deadline::{ClockState, DeadlineClock, Extension, PauseReason, RuleSet};
@@ -406,7 +406,9 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::Internal`] for database failures.
-    pub async fn scan_clocks(&self) -> AppResult<ScanReport> {
+    pub async fn scan_clocks(&self, who: &Principal) -> AppResult<ScanReport> {
+        // Every street's clocks: the scheduler's (or the operator's) task.
+        require(who, SETTINGS_MANAGE)?;
         let today = self.today();
         let mut report = ScanReport::default();
         let mut after = 0;

@@ -56,17 +56,17 @@ async fn cards_notify_owner_and_leaders_once() {
         );
 
         clock.set(at("2026-10-20"));
-        assert_eq!(app.scan_clocks().await.unwrap().yellow, 0);
+        assert_eq!(app.scan_clocks(&super::op()).await.unwrap().yellow, 0);
         clock.set(at("2026-10-21"));
-        let r = app.scan_clocks().await.unwrap();
+        let r = app.scan_clocks(&super::op()).await.unwrap();
         assert_eq!((r.yellow, r.red), (1, 0));
         assert_eq!(r.notified, 3, "owner xinfang + leaders zhuren and fenguan");
-        assert_eq!(app.scan_clocks().await.unwrap().notified, 0, "once per card");
+        assert_eq!(app.scan_clocks(&super::op()).await.unwrap().notified, 0, "once per card");
         let zhuren = who(&app, "zhuren").await;
         assert_eq!(app.unread(zhuren.user_id).await.unwrap(), 1);
 
         clock.set(at("2026-10-27"));
-        let r = app.scan_clocks().await.unwrap();
+        let r = app.scan_clocks(&super::op()).await.unwrap();
         assert_eq!((r.yellow, r.red, r.notified), (0, 1, 3));
         let inbox = app.inbox(zhuren.user_id).await.unwrap();
         assert!(inbox[0].title.starts_with("【红牌】"), "most urgent first: {:?}", inbox[0].title);
@@ -86,7 +86,7 @@ async fn cards_notify_owner_and_leaders_once() {
             .unwrap()[0];
         assert!(v.row.closed);
         assert_eq!(v.row.state, "missed");
-        assert_eq!(app.scan_clocks().await.unwrap().checked, 0, "closed clocks are not scanned");
+        assert_eq!(app.scan_clocks(&super::op()).await.unwrap().checked, 0, "closed clocks are not scanned");
         let e = app
             .start_clock(
                 &by,
@@ -268,7 +268,7 @@ async fn webhooks_are_delivered_and_a_failing_one_is_retried_without_blocking() 
         let t = ClockTarget { record_type: "org_node", record_id: street.0.to_string(), org: street, owner: None };
         app.start_clock(&by, t, "disclosure.reply", date("2026-09-21")).await.unwrap();
         clock.set(at("2026-10-27"));
-        app.scan_clocks().await.unwrap();
+        app.scan_clocks(&super::op()).await.unwrap();
         assert_eq!(app.run_jobs("w").await.unwrap(), 1, "one webhook delivery");
         let request = server.await.unwrap();
         assert!(
@@ -285,7 +285,7 @@ async fn webhooks_are_delivered_and_a_failing_one_is_retried_without_blocking() 
         clock.set(at("2026-09-21"));
         app.start_clock(&by, t, "disclosure.reply", date("2026-09-21")).await.unwrap();
         clock.set(at("2026-10-27"));
-        let r = app.scan_clocks().await.unwrap();
+        let r = app.scan_clocks(&super::op()).await.unwrap();
         assert!(r.notified > 0);
         assert_eq!(app.run_jobs("w").await.unwrap(), 1);
         let (attempts, run_at): (i64, i64) = fazhi_store::run!(&app.store.read, |e| sqlx::query_as(

@@ -67,14 +67,14 @@ async fn verify_names_the_entry_edited_in_the_database() {
     for db in fazhi_testkit::engines().await {
         let (app, _) = demo(db.store.clone()).await;
         app.checkpoint_all().await.unwrap();
-        let reports = app.verify_ledger(None, |_, _| {}).await.unwrap();
+        let reports = app.verify_ledger(&super::op(), None, |_, _| {}).await.unwrap();
         assert!(reports.iter().all(|r| r.problems.is_empty()), "{reports:?}");
         assert!(reports.iter().map(|r| r.entries).sum::<u64>() >= 25);
 
         let wanxing = org_id(&app, "万兴街道").await;
         // Edit one entry's change directly, as someone with database access would.
         exec(&app, "update ledger_entry set change_json = '{\"name\":\"伪造\"}' where seq = 4 and log_id = (select min(log_id) + 1 from ledger_log)").await;
-        let reports = app.verify_ledger(Some(wanxing.0), |_, _| {}).await.unwrap();
+        let reports = app.verify_ledger(&super::op(), Some(wanxing.0), |_, _| {}).await.unwrap();
         assert_eq!(reports[0].problems.first(), Some(&Problem::LeafMismatch { seq: 4 }), "{reports:?}");
         let msg = reports[0].problems[0].to_string();
         assert!(msg.contains("第 4 条"), "{msg}");
@@ -87,14 +87,14 @@ async fn deletion_and_consistent_rewrites_are_caught() {
         let (app, _) = demo(db.store.clone()).await;
         app.checkpoint_all().await.unwrap();
         let wanxing = org_id(&app, "万兴街道").await.0;
-        let ok = app.verify_ledger(Some(wanxing), |_, _| {}).await.unwrap();
+        let ok = app.verify_ledger(&super::op(), Some(wanxing), |_, _| {}).await.unwrap();
         assert!(ok[0].problems.is_empty());
         let size = ok[0].entries;
 
         // Delete the entry and its leaf: the gap is named.
         exec(&app, "delete from ledger_entry where seq = 2 and log_id = (select min(log_id) + 1 from ledger_log)")
             .await;
-        let r = app.verify_ledger(Some(wanxing), |_, _| {}).await.unwrap();
+        let r = app.verify_ledger(&super::op(), Some(wanxing), |_, _| {}).await.unwrap();
         assert_eq!(r[0].problems.first(), Some(&Problem::Gap { seq: 2, found: 3 }), "{:?}", r[0].problems);
 
         assert!(size > 3);
@@ -129,7 +129,7 @@ async fn a_rewrite_that_fixes_the_leaf_hash_is_caught_by_the_signed_checkpoint()
         .await
         .map(|_| ()))
         .unwrap();
-        let r = app.verify_ledger(Some(wanxing), |_, _| {}).await.unwrap();
+        let r = app.verify_ledger(&super::op(), Some(wanxing), |_, _| {}).await.unwrap();
         let problems = &r[0].problems;
         assert!(!problems.iter().any(|p| matches!(p, Problem::LeafMismatch { .. })), "{problems:?}");
         assert!(
@@ -145,7 +145,7 @@ async fn proofs_check_offline_and_fail_after_any_edit() {
         let (app, _) = demo(db.store.clone()).await;
         let wanxing = org_id(&app, "万兴街道").await.0;
         // No checkpoint yet: the proof makes one on demand.
-        let bundle = app.proof(wanxing, 5).await.unwrap();
+        let bundle = app.proof_for(&super::op(), wanxing, 5).await.unwrap();
         let key = app.ledger.verifier();
         let checked = bundle.check(Some(&key)).unwrap();
         assert!(checked.checkpoint.size > 5);
@@ -163,6 +163,6 @@ async fn proofs_check_offline_and_fail_after_any_edit() {
         // Checkpoints are made only for logs that grew.
         let made = app.checkpoint_all().await.unwrap();
         assert!(made.iter().all(|(log, _)| *log != wanxing), "{made:?}");
-        assert!(app.proof(wanxing, 10_000).await.is_err());
+        assert!(app.proof_for(&super::op(), wanxing, 10_000).await.is_err());
     }
 }
