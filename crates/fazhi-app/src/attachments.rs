@@ -9,7 +9,6 @@ use fazhi_ledger::{AttachmentRef, HashAlg, StreamHasher};
 pub use fazhi_store::attachments::AttachmentRow;
 use fazhi_store::attachments::{self as store, BlobRow, NewAttachment};
 use fazhi_store::blobs::PendingBlob;
-use fazhi_store::org as org_store;
 
 use crate::ledger::Change;
 use crate::org::By;
@@ -233,9 +232,12 @@ impl App {
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::NotFound`] for a missing record; [`AppError::Refused`] when a rule refuses the change; [`AppError::Internal`] for database failures.
     pub async fn open_attachment(&self, who: &Principal, id: i64) -> AppResult<(AttachmentRow, Bytes)> {
         let row = store::get(&self.store.read, id).await?.ok_or(AppError::NotFound("附件"))?;
+        // Authorised like the record it belongs to NOW (any current holder, the kind's
+        // anchor), not the node it was uploaded at: after 转送 the sender no longer reads it,
+        // the receiver and an assigned community do.
         let (read, _) = policy(&row.record_type).ok_or(AppError::NotFound("附件"))?;
-        let org = org_store::get_node(&self.store.read, OrgId(row.org_id)).await?.ok_or(AppError::NotFound("附件"))?;
-        check(who, read, &crate::org::node_ref(&org))?;
+        let (rec, _) = self.attach_target(&row.record_type, &row.record_id).await?;
+        check(who, read, &rec)?;
         let blob = store::blob(&self.store.read, &row.blob_hash).await?.ok_or(AppError::NotFound("附件"))?;
         let alg = HashAlg::parse(&blob.hash_alg).unwrap_or(HashAlg::Sha256);
         let bytes = self.blobs.get(&row.blob_hash).await.map_err(internal)?;

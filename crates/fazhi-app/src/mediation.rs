@@ -63,6 +63,8 @@ pub struct CaseView {
     pub parties: Vec<PartyDraft>,
     /// The steps the workflow offers in the case's state (what the page shows as forms).
     pub offered: Vec<MediationStep>,
+    /// Its attachments (agreements, records, photos).
+    pub attachments: Vec<crate::attachments::AttachmentRow>,
 }
 
 /// The label of a stored state code.
@@ -74,6 +76,8 @@ fn refusal(r: MediationRefusal) -> AppError {
     match r {
         MediationRefusal::Agreement(e) => AppError::Invalid(e),
         MediationRefusal::Field(f) => AppError::Invalid(FieldErrors(vec![f])),
+        // The application's date is what falls outside the window.
+        MediationRefusal::ConfirmationWindowClosed => AppError::Invalid(FieldErrors::single("date", r.to_string())),
         other => AppError::Invalid(FieldErrors::single("action", other.to_string())),
     }
 }
@@ -108,6 +112,7 @@ async fn facts_of(ctx: &mut Ctx<'_>, c: &CaseRow) -> AppResult<MediationFacts> {
         written_agreement: c.agreed_on.is_some() && c.agreement_form == AgreementForm::Written.code(),
         mediators,
         confirmation_applied: c.confirmation_applied_on.is_some(),
+        agreed_on: c.agreed_on.as_deref().and_then(|d| Day::from_text(d).ok()),
     })
 }
 
@@ -326,9 +331,12 @@ impl App {
             written_agreement: case.agreed_on.is_some() && case.agreement_form == AgreementForm::Written.code(),
             mediators: mediators.iter().map(|m| m.id).collect(),
             confirmation_applied: case.confirmation_applied_on.is_some(),
+            agreed_on: case.agreed_on.as_deref().and_then(|d| Day::from_text(d).ok()),
         };
         let offered = if who.has(PETITION_HANDLE) { MediationFlow::offered(state, &facts) } else { Vec::new() };
-        Ok(CaseView { case, committee, mediators, sessions, clocks, parties, offered })
+        let attachments =
+            fazhi_store::attachments::of_record(&self.store.read, MEDIATION.code, &id.to_string()).await?;
+        Ok(CaseView { case, committee, mediators, sessions, clocks, parties, offered, attachments })
     }
 
     /// A step on a case: loaded for update in the use case's transaction, THE policy, the

@@ -1,25 +1,61 @@
-//! What the ledger proves about the records themselves: every field a record's entries
-//! vouch for (the folded `[before, after]` diffs of [`crate::ctx::Ctx::save`]) must equal
-//! the stored row. An edit made in the database — a petition's reply text, a mediation
-//! agreement's terms, a state moved by hand — leaves the row and its ledger disagreeing,
-//! and `ledger verify` names the record and the fields.
+//! What the ledger proves about the records themselves: every column a record's entries
+//! vouch for (the folded `[before, after]` diffs of [`crate::ctx::Ctx::save`]; a record's
+//! first entry lists every column, null ones too) must equal the stored row, and every record
+//! the ledger knows must still exist. An edit made in the database — a petition's reply text,
+//! a holder column that widens who sees it, a mediation agreement's terms, a reception's
+//! instruction — or a deleted record leaves the rows and the ledger disagreeing, and
+//! `ledger verify` names the record and the columns.
 
+use std::collections::{BTreeSet, HashMap};
+
+use fazhi_domain::access::{Principal, SETTINGS_MANAGE};
+use fazhi_domain::record::{Kind, RECEPTION, RECEPTION_DAY};
+use fazhi_domain::{OrgId, UserId};
 use fazhi_store::mediation as med_store;
 use fazhi_store::petitions as pet_store;
+use fazhi_store::receptions::{self as rec_store, DayRow, ReceptionRow};
 
 use crate::ctx::Record;
-use crate::{App, AppResult};
+use crate::{App, AppResult, require};
 
 /// Rows read per query.
 const BATCH: i64 = 500;
 
-/// A record whose stored fields differ from what its ledger entries say.
+/// A record whose stored columns differ from what its ledger entries say.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordProblem {
     #[error("{label} {id} 的{fields}与全过程记录不一致：记录被直接改动")]
     Altered { label: &'static str, id: i64, fields: String },
     #[error("{label} {id} 没有任何全过程记录：记录是在系统之外插入的")]
     Unrecorded { label: &'static str, id: i64 },
+    #[error("{label} {id} 在全过程记录中存在，但记录已不存在：记录被直接删除")]
+    Deleted { label: &'static str, id: String },
+}
+
+impl Record for DayRow {
+    const KIND: &'static Kind = &RECEPTION_DAY;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn log_org(&self) -> OrgId {
+        OrgId(self.org_id)
+    }
+    fn holder_ids(&self) -> Vec<(OrgId, Option<UserId>)> {
+        vec![(OrgId(self.org_id), self.created_by.map(UserId))]
+    }
+}
+
+impl Record for ReceptionRow {
+    const KIND: &'static Kind = &RECEPTION;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn log_org(&self) -> OrgId {
+        OrgId(self.org_id)
+    }
+    fn holder_ids(&self) -> Vec<(OrgId, Option<UserId>)> {
+        vec![(OrgId(self.org_id), self.created_by.map(UserId))]
+    }
 }
 
 /// Compares rows with the folded changes of their entries.
@@ -28,9 +64,13 @@ fn compare<R: Record>(
     changes: &[(String, serde_json::Value)],
     out: &mut Vec<RecordProblem>,
 ) -> AppResult<()> {
+    let mut by_id: HashMap<&str, Vec<&serde_json::Value>> = HashMap::new();
+    for (id, c) in changes {
+        by_id.entry(id.as_str()).or_default().push(c);
+    }
     for row in rows {
         let id = row.id().to_string();
-        let mine: Vec<&serde_json::Value> = changes.iter().filter(|(r, _)| *r == id).map(|(_, c)| c).collect();
+        let mine = by_id.remove(id.as_str()).unwrap_or_default();
         if mine.is_empty() {
             out.push(RecordProblem::Unrecorded { label: R::KIND.label, id: row.id() });
             continue;
@@ -43,12 +83,17 @@ fn compare<R: Record>(
             // Registered before changes were recorded as field diffs: nothing to compare.
             continue;
         }
+        // Every stored column is compared: one the ledger never mentions must be null.
         let view = row.ledger_view()?;
-        let mut differ: Vec<&str> = state
+        let null = serde_json::Value::Null;
+        let empty = serde_json::Map::new();
+        let columns = view.as_object().unwrap_or(&empty);
+        let mut differ: Vec<&str> = columns
             .iter()
-            .filter(|(k, v)| view.get(k.as_str()).is_none_or(|stored| stored != *v))
+            .filter(|(k, stored)| state.get(k.as_str()).unwrap_or(&null) != *stored)
             .map(|(k, _)| k.as_str())
             .collect();
+        differ.extend(state.keys().filter(|k| !columns.contains_key(k.as_str())).map(String::as_str));
         differ.sort_unstable();
         if !differ.is_empty() {
             out.push(RecordProblem::Altered { label: R::KIND.label, id: row.id(), fields: differ.join("、") });
@@ -58,44 +103,62 @@ fn compare<R: Record>(
 }
 
 impl App {
-    /// Checks every record of every reconciled kind against its ledger entries. Returns the
-    /// number of records checked and the problems found; `progress(done)` is called per
-    /// batch.
+    /// Checks the rows of one kind, read in id batches by `batch`, against their entries,
+    /// and reports records the ledger knows that no longer exist.
+    async fn reconcile_kind<R, F>(&self, batch: F, out: &mut Vec<RecordProblem>) -> AppResult<u64>
+    where
+        R: Record,
+        F: AsyncFn(i64) -> AppResult<Vec<R>>,
+    {
+        let mut seen = BTreeSet::new();
+        let mut after = 0;
+        loop {
+            let rows = batch(after).await?;
+            let Some(last) = rows.last().map(Record::id) else { break };
+            let ids: Vec<String> = rows.iter().map(|r| r.id().to_string()).collect();
+            let changes = fazhi_store::ledger::changes_of(&self.store.read, R::KIND.code, &ids).await?;
+            compare(&rows, &changes, out)?;
+            seen.extend(ids);
+            after = last;
+        }
+        for id in fazhi_store::ledger::record_ids(&self.store.read, R::KIND.code).await? {
+            if !seen.contains(&id) {
+                out.push(RecordProblem::Deleted { label: R::KIND.label, id });
+            }
+        }
+        Ok(seen.len() as u64)
+    }
+
+    /// Checks every record of every reconciled kind (信访件, 调解案件, 接访日, 接访记录)
+    /// against its ledger entries. Returns the number of records checked and the problems.
     ///
     /// # Errors
-    /// Database errors.
+    /// [`crate::AppError::Forbidden`] without the installation-settings permission (an
+    /// installation-wide task); [`crate::AppError::Internal`] for database failures.
     pub async fn verify_records(
         &self,
-        who: &fazhi_domain::access::Principal,
+        who: &Principal,
         mut progress: impl FnMut(u64),
     ) -> AppResult<(u64, Vec<RecordProblem>)> {
-        crate::require(who, fazhi_domain::access::SETTINGS_MANAGE)?;
+        require(who, SETTINGS_MANAGE)?;
+        let db = &self.store.read;
         let mut problems = Vec::new();
-        let mut done = 0u64;
-        let mut after = 0;
-        loop {
-            let rows = pet_store::batch_after(&self.store.read, after, BATCH).await?;
-            let Some(last) = rows.last().map(|r| r.id) else { break };
-            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-            let changes =
-                fazhi_store::ledger::changes_of(&self.store.read, fazhi_domain::record::PETITION.code, &ids).await?;
-            compare(&rows, &changes, &mut problems)?;
-            done += rows.len() as u64;
-            progress(done);
-            after = last;
-        }
-        let mut after = 0;
-        loop {
-            let rows = med_store::cases_after(&self.store.read, after, BATCH).await?;
-            let Some(last) = rows.last().map(|r| r.id) else { break };
-            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-            let changes =
-                fazhi_store::ledger::changes_of(&self.store.read, fazhi_domain::record::MEDIATION.code, &ids).await?;
-            compare(&rows, &changes, &mut problems)?;
-            done += rows.len() as u64;
-            progress(done);
-            after = last;
-        }
+        let mut done = 0;
+        done += self
+            .reconcile_kind(async |after| Ok(pet_store::batch_after(db, after, BATCH).await?), &mut problems)
+            .await?;
+        progress(done);
+        done += self
+            .reconcile_kind(async |after| Ok(med_store::cases_after(db, after, BATCH).await?), &mut problems)
+            .await?;
+        progress(done);
+        done += self
+            .reconcile_kind(async |after| Ok(rec_store::days_after(db, after, BATCH).await?), &mut problems)
+            .await?;
+        done += self
+            .reconcile_kind(async |after| Ok(rec_store::receptions_after(db, after, BATCH).await?), &mut problems)
+            .await?;
+        progress(done);
         Ok((done, problems))
     }
 }

@@ -126,6 +126,8 @@ pub struct MediationFacts {
     pub mediators: Vec<i64>,
     /// The application for 司法确认 was already recorded.
     pub confirmation_applied: bool,
+    /// The day the agreement took effect, if any (the 司法确认 window runs from it).
+    pub agreed_on: Option<Day>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,6 +142,8 @@ pub enum MediationRefusal {
     NoWrittenAgreement,
     #[error("已登记申请司法确认")]
     AlreadyApplied,
+    #[error("司法确认应自调解协议生效之日起 30 日内申请（人民调解法第三十三条），已超过期限")]
+    ConfirmationWindowClosed,
     #[error("{0}")]
     Agreement(FieldErrors),
     /// A field of the step broke a rule.
@@ -151,6 +155,10 @@ pub enum MediationRefusal {
 /// 之日起三十日内共同向人民法院申请司法确认); the clock rule is
 /// `mediation.judicial_confirmation`.
 pub const JUDICIAL_CONFIRMATION_RULE: &str = "mediation.judicial_confirmation";
+
+/// Days from an agreement's effect within which the parties may apply for 司法确认
+/// (人民调解法 第三十三条: 自调解协议生效之日起三十日内).
+pub const CONFIRMATION_DAYS: i64 = 30;
 
 /// The kinds of dispute the committee records (the 人民调解 statistics' usual headings).
 pub const DISPUTE_TYPES: &[&str] =
@@ -269,7 +277,10 @@ impl Workflow for MediationFlow {
             MediationEvent::Consent { on } => dated(*on, "date", f).map(|()| Mediating),
             MediationEvent::Decline { on, reason } => {
                 dated(*on, "date", f)?;
-                if reason.trim().is_empty() { Err(MediationRefusal::MissingDeclineReason) } else { Ok(Declined) }
+                if reason.trim().is_empty() {
+                    return Err(MediationRefusal::MissingDeclineReason);
+                }
+                text("reason", "拒绝调解的情况", reason, 1, 1000).map(|()| Declined)
             }
             MediationEvent::Session { held_on, place, record, mediator_id } => {
                 dated(*held_on, "held_on", f)?;
@@ -290,12 +301,22 @@ impl Workflow for MediationFlow {
             }
             MediationEvent::Fail { on, routes_told } => {
                 dated(*on, "date", f)?;
-                if routes_told.trim().is_empty() { Err(MediationRefusal::MissingRoutes) } else { Ok(Failed) }
+                if routes_told.trim().is_empty() {
+                    return Err(MediationRefusal::MissingRoutes);
+                }
+                text("reason", "已告知的途径", routes_told, 1, 1000).map(|()| Failed)
             }
-            MediationEvent::Performance { on, performed, .. } => {
-                dated(*on, "date", f).map(|()| if *performed { Performed } else { NotPerformed })
+            MediationEvent::Performance { on, performed, note } => {
+                dated(*on, "date", f)?;
+                text("reason", "说明", note, 0, 1000).map(|()| if *performed { Performed } else { NotPerformed })
             }
-            MediationEvent::ConfirmationApplied { on } => dated(*on, "date", f).map(|()| s),
+            MediationEvent::ConfirmationApplied { on } => {
+                dated(*on, "date", f)?;
+                if f.agreed_on.is_some_and(|a| *on < a || *on > a.plus_days(CONFIRMATION_DAYS)) {
+                    return Err(MediationRefusal::ConfirmationWindowClosed);
+                }
+                Ok(s)
+            }
         }
     }
 
@@ -363,6 +384,7 @@ mod tests {
             written_agreement: false,
             mediators: vec![3],
             confirmation_applied: false,
+            agreed_on: None,
         }
     }
 
@@ -423,6 +445,13 @@ mod tests {
         assert_eq!(t(Agreed, apply.clone()), Err(MediationRefusal::NoWrittenAgreement));
         let written = MediationFacts { written_agreement: true, ..facts() };
         assert_eq!(MediationFlow::transition(Performed, &apply, &written), Ok(Performed));
+        // 第三十三条: within 30 days of the agreement's effect.
+        let late = MediationFacts { written_agreement: true, agreed_on: Some(Day(d("2026-04-01"))), ..facts() };
+        // A late application is still offered: it may be recorded after the fact, and its date decides.
+        assert!(MediationFlow::offered(Agreed, &late).contains(&MediationStep::Confirmation));
+        assert_eq!(MediationFlow::transition(Agreed, &apply, &late), Err(MediationRefusal::ConfirmationWindowClosed));
+        let timely = MediationFacts { agreed_on: Some(Day(d("2026-04-25"))), ..written };
+        assert_eq!(MediationFlow::transition(Agreed, &apply, &timely), Ok(Agreed));
     }
 
     #[test]

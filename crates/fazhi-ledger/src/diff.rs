@@ -21,8 +21,16 @@ pub const FIELDS: &str = "fields";
 pub const PAYLOAD: &str = "payload";
 
 /// `{"field": [before, after], …}` for every top-level field whose value differs between two
-/// JSON objects (a missing object or field counts as `null`). Fields are in key order.
+/// JSON objects (a missing field counts as `null`). A record's first entry (`before` is
+/// `None`) lists EVERY field, null ones too, so the ledger vouches for every column from the
+/// start. Fields are in key order.
 pub fn diff(before: Option<&Value>, after: &Value) -> Map<String, Value> {
+    if before.is_none() {
+        let a = after.as_object().cloned().unwrap_or_default();
+        let mut keys: Vec<&String> = a.keys().collect();
+        keys.sort();
+        return keys.into_iter().map(|k| (k.clone(), Value::Array(vec![Value::Null, a[k].clone()]))).collect();
+    }
     let empty = Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);
     let a = after.as_object().unwrap_or(&empty);
@@ -75,6 +83,7 @@ mod tests {
         let v2 = json!({"state": "replied", "reply_text": "经核实", "n": 1});
         let first = diff(None, &v1);
         assert_eq!(first.len(), 3);
+        assert_eq!(diff(None, &json!({"a": null}))["a"], json!([null, null]), "null fields are vouched for too");
         assert_eq!(first["state"], json!([null, "registered"]));
         let second = diff(Some(&v1), &v2);
         assert_eq!(

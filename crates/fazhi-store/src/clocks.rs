@@ -145,7 +145,20 @@ pub async fn list<'a>(
             qb.push("(c.record_type = ");
             qb.push_bind(kind.code.to_owned());
             qb.push(" and ");
-            push_scope(&mut qb, filter.as_ref(), cols);
+            match crate::record::table(kind) {
+                // The record's holders decide, as for the record itself (an assigned
+                // community sees the item's clocks; the sender no longer does after 转送).
+                Some(t) => {
+                    qb.push(format_args!(
+                        "exists (select 1 from {} t where cast(t.id as text) = c.record_id and ",
+                        t.name
+                    ));
+                    // Unqualified holder columns resolve to `t`, the innermost table.
+                    crate::record::push_scope_any(&mut qb, filter.as_ref(), t.holders);
+                    qb.push(")");
+                }
+                None => push_scope(&mut qb, filter.as_ref(), cols),
+            }
             qb.push(")");
         }
         if !any {

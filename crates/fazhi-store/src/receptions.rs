@@ -156,3 +156,31 @@ pub async fn receptions<'a>(
         qb.build_query_as().fetch_all(e).await
     })?)
 }
+
+/// Reception days with id above `after`, in id order (for `ledger verify`).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn days_after<'a>(ex: impl Into<Exec<'a>>, after: i64, limit: i64) -> Result<Vec<DayRow>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {DAY_COLS} from reception_day where id > "));
+        qb.push_bind(after);
+        qb.push(" order by id limit ");
+        qb.push_bind(limit);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
+/// Receptions with id above `after`, in id order (for `ledger verify`).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn receptions_after<'a>(ex: impl Into<Exec<'a>>, after: i64, limit: i64) -> Result<Vec<ReceptionRow>> {
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {RECEPTION_COLS} from reception where id > "));
+        qb.push_bind(after);
+        qb.push(" order by id limit ");
+        qb.push_bind(limit);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}

@@ -95,6 +95,7 @@ pub static PETITIONS: ModuleUi = ModuleUi {
         ("petition_step", "已办理，并已记入全过程记录。"),
         ("petition_review", "已登记复查（复核）请求，转上一级机关办理，并与原件关联。"),
         ("mediation_step", "已记录，并已记入全过程记录。"),
+        ("petition_moved", "已办理并记入全过程记录；该件已转出，不再在您的办理范围内。"),
     ],
     pages: &[
         (&record::PETITION, "/petitions/{id}"),

@@ -140,3 +140,22 @@ pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
     c.make_removal();
     c
 }
+
+/// Path parameters of a page whose rejection is our error page (`/petitions/abc` → 404
+/// 页面不存在, in Chinese), not the framework's English text.
+pub struct PagePath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for PagePath<T> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(PagePath(v)),
+            Err(_) => Err(crate::error::error_page(
+                axum::http::StatusCode::NOT_FOUND,
+                "页面不存在",
+                "地址中的编号不正确（应为数字）。请从列表进入。",
+            )),
+        }
+    }
+}

@@ -87,6 +87,10 @@ pub struct Intake {
     pub possible_duplicates: Vec<(i64, String)>,
 }
 
+/// Most petitioners named on one item (a larger collective visit gives its headcount and its
+/// representatives).
+pub const MAX_PETITIONERS: usize = 100;
+
 /// The petitioners as stored (JSON objects) and the key that finds the same petitioner's
 /// earlier items (ID number, else phone); errors are added to `e`.
 fn petitioners_of(drafts: &[PetitionerDraft], e: &mut FieldErrors) -> (Vec<serde_json::Value>, String) {
@@ -172,21 +176,33 @@ impl App {
             }
         };
         let today = ctx.today;
+        // Before the first year of holiday data no statutory clock can be computed.
+        let first_year = self.calendar_status().0.first().copied().unwrap_or(2020);
         let received = if d.received_on.trim().is_empty() {
             Some(today)
         } else {
             match Day::parse("received_on", "收到日期", &d.received_on) {
-                Ok(day) if day <= today => Some(day),
-                Ok(_) => {
+                Ok(day) if day > today => {
                     e.add("received_on", "收到日期不能晚于今天");
                     None
                 }
+                Ok(day) if chrono::Datelike::year(&day.date()) < first_year => {
+                    e.add(
+                        "received_on",
+                        format!("收到日期不能早于 {first_year} 年（此前没有节假日数据，无法计算法定期限）"),
+                    );
+                    None
+                }
+                Ok(day) => Some(day),
                 Err(x) => {
                     e.push(x);
                     None
                 }
             }
         };
+        if d.petitioners.len() > MAX_PETITIONERS {
+            e.add("petitioners", format!("一件最多登记 {MAX_PETITIONERS} 名信访人；人数更多的集体访请填写人数和代表"));
+        }
         let (petitioners, key) = petitioners_of(&d.petitioners, &mut e);
         if d.collective
             && d.headcount.unwrap_or(1) < 2

@@ -150,6 +150,15 @@ impl App {
         Ok(row)
     }
 
+    /// Whether `who` may still read `row` (after a step that moved it, say).
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] for database failures.
+    pub async fn petition_readable(&self, who: &Principal, row: &PetitionRow) -> AppResult<bool> {
+        let tree = self.org_snapshot().await?;
+        Ok(authorize(who, PETITION_READ, &petition_ref(&tree, row)) == fazhi_domain::access::Decision::Allow)
+    }
+
     /// One item with its clocks.
     ///
     /// # Errors
@@ -210,6 +219,27 @@ impl App {
         require(who, PETITION_READ)?;
         let tree = self.org_snapshot().await?;
         Ok(assign_targets(&tree, who.org_id).into_iter().cloned().collect())
+    }
+
+    /// The communities (and villages) the list can be filtered by: those of the principal's
+    /// street its read scope reaches (a community worker: its own), as (id, name, path range).
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] without petition read permission; database errors.
+    pub async fn petition_communities(&self, who: &Principal) -> AppResult<Vec<(i64, String, (String, String))>> {
+        require(who, PETITION_READ)?;
+        let tree = self.org_snapshot().await?;
+        let filter = who.filter_for(&PETITION, PETITION_READ);
+        Ok(assign_targets(&tree, who.org_id)
+            .into_iter()
+            .filter(|n| n.kind == "community" || n.kind == "village")
+            .filter(|n| match &filter {
+                Some(fazhi_domain::access::ScopeFilter::Subtree(p)) => n.org_path().is_within(p),
+                Some(_) => true,
+                None => false,
+            })
+            .map(|n| (n.id, n.name.clone(), n.org_path().subtree_range()))
+            .collect())
     }
 
     /// Where the principal's items can be transferred (转送): see [`transfer_targets`].

@@ -68,12 +68,12 @@ impl StepInput {
         Ok(match step {
             Step::Accept => Event::Accept { on: date()? },
             Step::NotAccept => Event::NotAccept { reason },
-            Step::Assign => Event::Assign { to: OrgId(target("to", "承办单位")?), note: reason },
-            Step::Transfer => Event::Transfer { to: OrgId(target("to", "转送的机关")?), reason },
+            Step::Assign => Event::Assign { to: OrgId(target("target", "承办单位")?), note: reason },
+            Step::Transfer => Event::Transfer { to: OrgId(target("target", "转送的机关")?), reason },
             Step::Objection => Event::Objection { reason },
             Step::Supervise => Event::Supervise { instruction: reason },
-            Step::Lead => Event::Lead { user: UserId(target("user", "包案领导")?) },
-            Step::Merge => Event::Merge { into: target("into", "要并入的信访件编号")? },
+            Step::Lead => Event::Lead { user: UserId(target("target", "包案领导")?) },
+            Step::Merge => Event::Merge { into: target("target", "要并入的信访件编号")? },
             Step::Reply => Event::Reply {
                 outcome: Outcome::parse(&self.outcome)
                     .ok_or_else(|| FieldErrors::single("outcome", "请选择处理意见（支持、解释说明、不予支持）"))?,
@@ -98,12 +98,21 @@ impl StepInput {
     }
 }
 
-/// A refusal of the workflow as a field error.
+/// A refusal of the workflow as an error on the field it is about (shown under that field;
+/// the step as a whole otherwise).
 pub(crate) fn refused(r: Refusal) -> AppError {
-    match r {
-        Refusal::Field(f) => AppError::Invalid(FieldErrors(vec![f])),
-        other => AppError::Invalid(FieldErrors::single("action", other.to_string())),
-    }
+    let field = match &r {
+        Refusal::Field(f) => return AppError::Invalid(FieldErrors(vec![f.clone()])),
+        Refusal::MissingReason
+        | Refusal::MissingNote
+        | Refusal::MissingInstruction
+        | Refusal::MissingExtensionReason => "reason",
+        Refusal::MissingBasis => "legal_basis",
+        Refusal::ExtensionTooLong(_) => "days",
+        Refusal::ExtensionNotApproved => "approved",
+        _ => "action",
+    };
+    AppError::Invalid(FieldErrors::single(field, r.to_string()))
 }
 
 fn invalid(field: &'static str, m: impl Into<String>) -> AppError {
@@ -200,14 +209,15 @@ impl App {
         match &e {
             Event::Assign { to, note } => {
                 let target = assign_targets(&tree, OrgId(row.org_id)).into_iter().find(|n| n.id == to.0);
-                let target = target.ok_or_else(|| invalid("to", "只能交办给本街道（乡镇）的科室、社区"))?;
+                let target = target.ok_or_else(|| invalid("target", "只能交办给本街道（乡镇）的科室、社区"))?;
                 payload.insert("to_name".into(), json!(target.name));
                 payload.insert("note".into(), json!(note));
                 transfer = Some(("assign", to.0, note.clone()));
             }
             Event::Transfer { to, reason } => {
                 let target = transfer_targets(&tree, OrgId(row.org_id)).into_iter().find(|n| n.id == to.0);
-                let target = target.ok_or_else(|| invalid("to", "只能转送给本区的其他街道（乡镇）、区级机关或部门"))?;
+                let target =
+                    target.ok_or_else(|| invalid("target", "只能转送给本区的其他街道（乡镇）、区级机关或部门"))?;
                 payload.insert("to_name".into(), json!(target.name));
                 payload.insert("reason".into(), json!(reason));
                 transfer = Some(("transfer", to.0, reason.clone()));
@@ -229,15 +239,15 @@ impl App {
                 let (_, name) = leaders
                     .into_iter()
                     .find(|(u, _)| *u == user.0)
-                    .ok_or_else(|| invalid("user", "请选择本街道（乡镇）有督办权限的负责人作为包案领导"))?;
+                    .ok_or_else(|| invalid("target", "请选择本街道（乡镇）有督办权限的负责人作为包案领导"))?;
                 payload.insert("lead_name".into(), json!(name));
                 notify.push(*user);
             }
             Event::Merge { into } => {
                 if *into == id {
-                    return Err(invalid("into", "不能并入自己"));
+                    return Err(invalid("target", "不能并入自己"));
                 }
-                let missing = || invalid("into", format!("没有编号为 {into} 的信访件，或不在您的查看范围内"));
+                let missing = || invalid("target", format!("没有编号为 {into} 的信访件，或不在您的查看范围内"));
                 let target = store::get(ctx.tx(), *into).await?.ok_or_else(missing)?;
                 if authorize(ctx.by.who, fazhi_domain::access::PETITION_READ, &petition_ref(&tree, &target))
                     != Decision::Allow
@@ -245,7 +255,7 @@ impl App {
                     return Err(missing());
                 }
                 if target.state == State::Merged {
-                    return Err(invalid("into", "不能并入已合并的件"));
+                    return Err(invalid("target", "不能并入已合并的件"));
                 }
                 payload.insert("into_title".into(), json!(target.title));
             }

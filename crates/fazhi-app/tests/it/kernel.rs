@@ -138,6 +138,33 @@ async fn timelines_label_every_action_and_documents_are_vouched_for() {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].to_string().contains("reply_text"), "{}", problems[0]);
 
+        // A row inserted behind the program's back, and one deleted behind it, are named too.
+        let inserted = "insert into reception_day (org_id, leader_name, day, hours, place, created_at) \
+                        select org_id, '某领导', '2026-03-21', '上午', '接待室', 0 from petition where id = $1";
+        let came = fazhi_app::receptions::ReceptionDraft {
+            leader_user_id: Some(zhuren.user_id.0),
+            received_on: "2026-03-19".into(),
+            visitors: "赵德明".into(),
+            headcount: Some(1),
+            matter: "反映小区供暖温度不达标".into(),
+            instruction: "请信访办核实处理".into(),
+            ..Default::default()
+        };
+        let reception = app.record_reception(&by(&desk), &came).await.unwrap();
+        let deleted = "delete from reception where id = $1";
+        for (sql, id) in [(inserted, item.id), (deleted, reception)] {
+            match &db.store.write {
+                fazhi_store::Db::Sqlite(p) => sqlx::query(sql).bind(id).execute(p).await.map(|_| ()),
+                fazhi_store::Db::Postgres(p) => sqlx::query(sql).bind(id).execute(p).await.map(|_| ()),
+            }
+            .unwrap();
+        }
+        let (_, problems) = app.verify_records(&super::op(), |_| {}).await.unwrap();
+        let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(said.len(), 3, "{said:?}");
+        assert!(said.iter().any(|p| p.contains("没有任何全过程记录")), "{said:?}");
+        assert!(said.iter().any(|p| p.contains("记录被直接删除")), "{said:?}");
+
         // A state this program never writes is an error when read, never a default.
         let sql = "update petition set state = 'bogus' where id = $1";
         match &db.store.write {
@@ -168,18 +195,18 @@ async fn only_offered_steps_and_targets() {
         let grid_b = org_id(&app, "学府花园第一网格").await;
         let before = app.timeline(&op(), RecordKey::new(&PETITION, fresh.id)).await.unwrap().len();
         let e = app.petition_step(&by(&desk), fresh.id, Event::Transfer { to: grid_b, reason: "x".into() }).await;
-        assert!(matches!(e, Err(AppError::Invalid(ref f)) if f.get("to").is_some()), "{e:?}");
+        assert!(matches!(e, Err(AppError::Invalid(ref f)) if f.get("target").is_some()), "{e:?}");
         assert_eq!(app.timeline(&op(), RecordKey::new(&PETITION, fresh.id)).await.unwrap().len(), before);
         // 交办 only within the street.
         let community_b = org_id(&app, "学府花园社区").await;
         let assign = Event::Assign { to: community_b, note: "x".into() };
         let e = app.petition_step(&by(&desk), item.id, assign).await;
-        assert!(matches!(e, Err(AppError::Invalid(ref f)) if f.get("to").is_some()), "{e:?}");
+        assert!(matches!(e, Err(AppError::Invalid(ref f)) if f.get("target").is_some()), "{e:?}");
         // 包案 only by a leader of the item's street holding the supervise permission.
         let zhuren = who(&app, "zhuren").await;
         let desk_user = Event::Lead { user: desk.user_id };
         let e = app.petition_step(&by(&zhuren), item.id, desk_user).await;
-        assert!(matches!(e, Err(AppError::Invalid(ref f)) if f.get("user").is_some()), "{e:?}");
+        assert!(matches!(e, Err(AppError::Invalid(ref f)) if f.get("target").is_some()), "{e:?}");
         let b_leader = user_at(&app, "ld.b", org_id(&app, "学府街道").await, "principal").await;
         let e = app.petition_step(&by(&zhuren), item.id, Event::Lead { user: b_leader.user_id }).await;
         assert!(matches!(e, Err(AppError::Invalid(_))), "{e:?}");

@@ -59,7 +59,7 @@ async fn transfer_objection_assignment_supervision_and_merge() {
         let no_reason = app
             .petition_step(&by, item.id, Action::Transfer { to: fazhi_domain::OrgId(other), reason: " ".into() })
             .await;
-        assert!(field(no_reason.unwrap_err(), "action").contains("理由"));
+        assert!(field(no_reason.unwrap_err(), "reason").contains("理由"));
         let (row, _) = app.petition(&worker, item.id).await.unwrap();
         assert_eq!(row.org_id, org_id(&app, "信访办").await.0, "a refused step changes nothing");
         let reason = "事项发生在学府街道辖区".to_owned();
@@ -93,7 +93,7 @@ async fn transfer_objection_assignment_supervision_and_merge() {
         let outside = app
             .petition_step(&by, second.id, Action::Assign { to: fazhi_domain::OrgId(other), note: "请办理".into() })
             .await;
-        assert!(field(outside.unwrap_err(), "to").contains("交办"));
+        assert!(field(outside.unwrap_err(), "target").contains("交办"));
         app.petition_step(
             &by,
             second.id,

@@ -113,7 +113,7 @@ async fn the_handling_steps_follow_the_rules() {
         let assign = Action::Assign { to: fazhi_domain::OrgId(community), note: "请社区核实".into() };
         app.petition_step(&by, id, assign).await.unwrap();
         let refuse = |e: AppError| match e {
-            AppError::Invalid(f) => f.get("action").unwrap().to_owned(),
+            AppError::Invalid(f) => f.0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("；"),
             other => panic!("{other:?}"),
         };
         assert!(refuse(app.petition_step(&by, id, Action::Close).await.unwrap_err()).contains("送达"));

@@ -6,7 +6,7 @@ use crate::validation::{FieldError, FieldErrors, bounded_text};
 
 mod workflow;
 
-pub use workflow::{Event, Facts, PetitionFlow, Refusal, Step};
+pub use workflow::{Event, Facts, MAX_REASON_CHARS, MAX_REPLY_CHARS, PetitionFlow, Refusal, Step};
 
 crate::code_enum! {
     /// How an item arrived (信访工作条例 第十七条: 信息网络、书信、电话、传真、走访; plus the

@@ -53,6 +53,25 @@ fn the_happy_path_and_its_refusals() {
 }
 
 #[test]
+fn step_texts_are_bounded_and_name_their_field() {
+    let field = |r: Result<State, Refusal>| match r {
+        Err(Refusal::Field(e)) => e.field,
+        other => panic!("{other:?}"),
+    };
+    let long = "理".repeat(MAX_REASON_CHARS + 1);
+    assert_eq!(field(t(State::Registered, Event::NotAccept { reason: long.clone() })), "reason");
+    assert!(t(State::Registered, Event::NotAccept { reason: "理".repeat(MAX_REASON_CHARS) }).is_ok());
+    let reply = Event::Reply {
+        outcome: Outcome::Explain,
+        legal_basis: "《信访工作条例》第三十二条".into(),
+        text: "实".repeat(MAX_REPLY_CHARS + 1),
+    };
+    assert_eq!(field(t(State::Handling, reply)), "text");
+    let extend = Event::Extend { days: 10, approved: true, reason: long };
+    assert_eq!(field(t(State::Handling, extend)), "reason");
+}
+
+#[test]
 fn transfers_supervision_merge_and_visits() {
     use State::*;
     let today = day("2026-03-20");

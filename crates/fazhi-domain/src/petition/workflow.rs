@@ -186,8 +186,17 @@ impl Event {
     }
 }
 
+/// Longest reason, note or instruction of a step, in characters.
+pub const MAX_REASON_CHARS: usize = 1000;
+/// Longest 事实和理由 of a reply (printed in the 信访处理意见书), in characters.
+pub const MAX_REPLY_CHARS: usize = 8000;
+
 fn need(text: &str, refusal: Refusal) -> Result<(), Refusal> {
-    if text.trim().is_empty() { Err(refusal) } else { Ok(()) }
+    if text.trim().is_empty() { Err(refusal) } else { bounded("reason", "理由、意见", text, MAX_REASON_CHARS) }
+}
+
+fn bounded(field: &'static str, label: &str, text: &str, max: usize) -> Result<(), Refusal> {
+    crate::validation::bounded_text(field, label, text, 0, max).map(|_| ()).map_err(Refusal::Field)
 }
 
 fn dated(on: Day, f: &Facts) -> Result<(), Refusal> {
@@ -264,7 +273,14 @@ impl Workflow for PetitionFlow {
             Event::Lead { .. } => Ok(s),
             Event::Close => Ok(Closed),
             Event::Merge { .. } => Ok(Merged),
-            Event::Reply { legal_basis, .. } => need(legal_basis, Refusal::MissingBasis).map(|()| Replied),
+            Event::Reply { legal_basis, text, .. } => {
+                if legal_basis.trim().is_empty() {
+                    return Err(Refusal::MissingBasis);
+                }
+                bounded("legal_basis", "依据", legal_basis, 500)?;
+                bounded("text", "调查核实的事实和理由", text, MAX_REPLY_CHARS)?;
+                Ok(Replied)
+            }
             Event::Serve { on } => dated(*on, f).map(|()| Served),
             Event::Extend { days, approved, reason } => {
                 if *days == 0 || *days > 30 {
@@ -275,7 +291,10 @@ impl Workflow for PetitionFlow {
                     need(reason, Refusal::MissingExtensionReason).map(|()| s)
                 }
             }
-            Event::Visit { on, .. } => dated(*on, f).map(|()| s),
+            Event::Visit { on, note, .. } => {
+                bounded("reason", "回访情况", note, MAX_REASON_CHARS)?;
+                dated(*on, f).map(|()| s)
+            }
         }
     }
 

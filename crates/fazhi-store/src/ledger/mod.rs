@@ -362,3 +362,12 @@ pub async fn log_keepers<'a>(ex: impl Into<Exec<'a>>, ids: &[i64]) -> Result<Vec
 mod reader;
 
 pub use reader::LogReader;
+
+/// Every record id of kind `record_type` the ledger has entries for.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn record_ids<'a>(ex: impl Into<Exec<'a>>, record_type: &str) -> Result<Vec<String>> {
+    const SQL: &str = "select distinct record_id from ledger_entry where record_type = $1";
+    Ok(run!(ex.into(), |x| sqlx::query_scalar(SQL).bind(record_type).fetch_all(x).await)?)
+}

@@ -1,7 +1,7 @@
 //! Attachment upload (multipart, streamed) and download, under the record's scope.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -12,7 +12,7 @@ use fazhi_domain::{FieldErrors, OrgId};
 use super::PageResult;
 use crate::AppState;
 use crate::error::WebError;
-use crate::session::{ClientAddr, Staff, same_secret};
+use crate::session::{ClientAddr, PagePath, Staff, same_secret};
 
 pub fn router(max_upload: u64) -> Router<AppState> {
     // Leave room above the file limit for the form's other fields, so an oversized file
@@ -87,7 +87,7 @@ async fn upload_to_node(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     mut form: Multipart,
 ) -> PageResult {
     match receive(&state, &s, &addr, fazhi_domain::record::ORG_NODE.code, id, &mut form).await {
@@ -104,7 +104,7 @@ async fn upload_to_record(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path((kind, id)): Path<(String, i64)>,
+    PagePath((kind, id)): PagePath<(String, i64)>,
     mut form: Multipart,
 ) -> PageResult {
     let page = crate::module::href_of(&kind, &id.to_string()).ok_or(WebError::App(AppError::NotFound("记录")))?;
@@ -126,7 +126,7 @@ fn disposition(name: &str) -> String {
     format!("attachment; filename=\"attachment\"; filename*=UTF-8''{enc}")
 }
 
-async fn download(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
+async fn download(State(state): State<AppState>, Staff(s): Staff, PagePath(id): PagePath<i64>) -> PageResult {
     let (row, bytes) = state.app.open_attachment(&s.principal, id).await?;
     Ok((
         [

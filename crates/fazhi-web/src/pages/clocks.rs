@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use fazhi_domain::access::SETTINGS_MANAGE;
 
 use super::{Chrome, Done, PageResult, beijing, render, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -77,7 +77,7 @@ async fn read_all(State(state): State<AppState>, Staff(s): Staff, CsrfForm(_): C
 async fn read_one(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     state.app.mark_read(s.user_id, Some(id)).await?;

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use fazhi_ledger::proof::ProofBundle;
 
 use super::{PageResult, beijing, render, render_status};
 use crate::AppState;
-use crate::session::{LoginForm, Staff};
+use crate::session::{LoginForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -170,7 +170,7 @@ async fn check(State(state): State<AppState>, LoginForm(f): LoginForm<CheckForm>
 async fn download_proof(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path((log, seq)): Path<(i64, u64)>,
+    PagePath((log, seq)): PagePath<(i64, u64)>,
 ) -> PageResult {
     let bundle = state.app.proof_for(&s.principal, log, seq).await?;
     let json = serde_json::to_string_pretty(&bundle).map_err(|e| AppError::internal("document", e))?;

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -19,7 +19,7 @@ use fazhi_domain::mediation::{DISPUTE_TYPES, MediationState};
 
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -120,7 +120,7 @@ async fn add_mediator(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<CommitteeForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
@@ -253,6 +253,9 @@ struct ItemPage {
     performed: Vec<(&'static str, &'static str)>,
     /// The case's page, where its step forms post (`{base}/step`).
     base: String,
+    attachments: Vec<fazhi_app::attachments::AttachmentRow>,
+    can_attach: bool,
+    attach_url: String,
 }
 
 impl ItemPage {
@@ -283,6 +286,9 @@ async fn item_page(
         forms: fazhi_domain::mediation::AgreementForm::ALL.iter().map(|f| (f.code(), f.label())).collect(),
         performed: vec![("yes", "已履行"), ("no", "未履行")],
         base: format!("/mediations/{id}"),
+        attachments: v.attachments.clone(),
+        can_attach: s.principal.has(PETITION_HANDLE),
+        attach_url: format!("/records/mediation/{id}/attachments"),
         errors,
         today: fazhi_domain::clock::beijing_date(state.app.now()).to_string(),
         timeline,
@@ -293,7 +299,7 @@ async fn item_page(
 async fn item(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
     render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
@@ -303,7 +309,7 @@ async fn step(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(input): CsrfForm<CaseStepInput>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };

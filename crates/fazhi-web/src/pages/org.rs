@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use fazhi_domain::{FieldErrors, OrgId};
 
 use super::{Chrome, Done, PageResult, form_id, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -243,7 +243,7 @@ async fn node_page(
 async fn node(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
     let page = node_page(&state, &s, OrgId(id), None, FieldErrors::new(), None, d.done.as_deref()).await?;
@@ -265,7 +265,7 @@ async fn update(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<OrgForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
@@ -285,7 +285,7 @@ async fn move_node(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<MoveForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
@@ -306,7 +306,7 @@ async fn delete(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
@@ -326,7 +326,7 @@ async fn set_webhook(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<WebhookForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -16,7 +16,7 @@ use fazhi_domain::{FieldErrors, RoleId};
 
 use super::{Chrome, Done, PageResult, render, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -157,7 +157,7 @@ async fn create(
     }
 }
 
-async fn edit_page(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
+async fn edit_page(State(state): State<AppState>, Staff(s): Staff, PagePath(id): PagePath<i64>) -> PageResult {
     let r = state.app.role(&s.principal, RoleId(id)).await?;
     let form = RoleForm {
         name: r.name.clone(),
@@ -173,7 +173,7 @@ async fn update(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<RoleForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };

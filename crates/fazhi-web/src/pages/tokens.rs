@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use fazhi_domain::{FieldErrors, TokenId};
 
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/tokens", get(list).post(issue)).route("/tokens/{id}/revoke", post(revoke))
@@ -93,7 +93,7 @@ async fn revoke(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };

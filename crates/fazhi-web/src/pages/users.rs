@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -19,7 +19,7 @@ use fazhi_domain::{FieldErrors, UserId};
 use super::org::{NodeOption, options};
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -257,7 +257,7 @@ async fn detail_page(
 async fn detail(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
     render(&detail_page(&state, &s, UserId(id), None, FieldErrors::new(), None, d.done.as_deref()).await?)
@@ -282,7 +282,7 @@ async fn update(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<UserForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
@@ -310,7 +310,7 @@ async fn disable(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     set_disabled(state, s, addr, id, true).await
@@ -320,7 +320,7 @@ async fn enable(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     set_disabled(state, s, addr, id, false).await
@@ -330,7 +330,7 @@ async fn reset(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };

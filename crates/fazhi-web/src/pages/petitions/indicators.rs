@@ -55,7 +55,7 @@ pub(super) struct IndicatorPage {
 pub(super) async fn indicator_items(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
     Query(q): Query<YearQuery>,
 ) -> PageResult {
     use fazhi_app::petition_indicators::Behind;

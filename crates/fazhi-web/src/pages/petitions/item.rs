@@ -188,7 +188,7 @@ pub(super) async fn item_page(
 pub(super) async fn item(
     State(state): State<AppState>,
     Staff(s): Staff,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
     render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
@@ -198,7 +198,7 @@ pub(super) async fn step(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<StepInput>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
@@ -207,6 +207,11 @@ pub(super) async fn step(
         Err(e) => Err(AppError::Invalid(e)),
     };
     match result {
+        // A step that took the item out of the user's scope (转送, 异议退回) leads back to the
+        // list with what happened, never to a refusal page for an act that was done.
+        Ok((row, _)) if !state.app.petition_readable(&s.principal, &row).await? => {
+            Ok(Redirect::to("/petitions?done=petition_moved").into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_step")).into_response()),
         Err(AppError::Invalid(errors)) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
@@ -227,7 +232,7 @@ pub(super) async fn review(
     State(state): State<AppState>,
     Staff(s): Staff,
     ClientAddr(addr): ClientAddr,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     CsrfForm(f): CsrfForm<ReviewForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };

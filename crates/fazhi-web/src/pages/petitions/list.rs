@@ -19,26 +19,21 @@ pub(super) struct ListPage {
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
 pub(super) struct ListQuery {
-    #[serde(default)]
     state: String,
-    #[serde(default)]
     channel: String,
-    #[serde(default)]
     category: String,
-    #[serde(default)]
     community: String,
     /// "1": only items with a 红牌 clock.
-    #[serde(default)]
     overdue: String,
     /// "any": items a leader owns; "mine": items I own.
-    #[serde(default)]
     lead: String,
     /// "1": 积案 only.
-    #[serde(default)]
     backlog: String,
-    #[serde(default)]
     page: String,
+    /// `?done=` notice of a redirect.
+    done: String,
 }
 
 impl ListQuery {
@@ -89,12 +84,15 @@ pub(super) const PAGE: i64 = 20;
 pub(super) async fn list(State(state): State<AppState>, Staff(s): Staff, Query(q): Query<ListQuery>) -> PageResult {
     let opt = |v: &str| (!v.is_empty()).then(|| v.to_owned());
     let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
-    let tree = state.app.assign_targets(&s.principal).await?;
-    let communities: Vec<(i64, String)> =
-        tree.iter().filter(|n| n.kind == "community" || n.kind == "village").map(|n| (n.id, n.name.clone())).collect();
-    let community_path = match form_id(&q.community) {
-        Some(id) => tree.iter().find(|n| n.id == id).map(|n| n.org_path().subtree_range()),
-        None => None,
+    let offered = state.app.petition_communities(&s.principal).await?;
+    let communities: Vec<(i64, String)> = offered.iter().map(|(id, name, _)| (*id, name.clone())).collect();
+    // A community that is not offered (another street's, or a typo) matches nothing.
+    let (community_path, none) = match form_id(&q.community) {
+        Some(id) => match offered.iter().find(|(c, _, _)| *c == id) {
+            Some((_, _, range)) => (Some(range.clone()), false),
+            None => (None, true),
+        },
+        None => (None, !q.community.trim().is_empty()),
     };
     let filter = PetitionQuery {
         state: opt(&q.state),
@@ -110,12 +108,13 @@ pub(super) async fn list(State(state): State<AppState>, Staff(s): Staff, Query(q
         backlog_before: (q.backlog == "1").then(|| state.app.backlog_cutoff().to_string()),
         limit: PAGE,
         offset: (page - 1) * PAGE,
+        ids: none.then(Vec::new),
         ..Default::default()
     };
     let rows = state.app.petitions(&s.principal, &filter).await?;
     let total = state.app.count_petitions(&s.principal, &filter).await?;
     render(&ListPage {
-        chrome: Chrome::new(&s, "信访件", "/petitions"),
+        chrome: Chrome::new(&s, "信访件", "/petitions").with_notice(Some(q.done.as_str())),
         lines: rows.iter().map(line).collect(),
         total,
         can_handle: s.principal.has(PETITION_HANDLE),

@@ -10,7 +10,7 @@ mod public;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -26,7 +26,7 @@ use fazhi_domain::petition::{Channel, State as PState};
 use super::org::{NodeOption, options};
 use super::{Chrome, Done, PageResult, form_id, render, render_status};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, LoginForm, Staff};
+use crate::session::{ClientAddr, CsrfForm, LoginForm, PagePath, Staff};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/petitions", get(list::list))

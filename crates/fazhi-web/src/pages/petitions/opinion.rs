@@ -18,7 +18,11 @@ impl OpinionPage {
     }
 }
 
-pub(super) async fn opinion_page(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
+pub(super) async fn opinion_page(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    PagePath(id): PagePath<i64>,
+) -> PageResult {
     let doc = state.app.petition_opinion(&s.principal, id).await?;
     render(&OpinionPage {
         chrome: Chrome::new(&s, doc.title.clone(), "/petitions"),
@@ -28,7 +32,11 @@ pub(super) async fn opinion_page(State(state): State<AppState>, Staff(s): Staff,
     })
 }
 
-pub(super) async fn opinion_docx(State(state): State<AppState>, Staff(s): Staff, Path(id): Path<i64>) -> PageResult {
+pub(super) async fn opinion_docx(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    PagePath(id): PagePath<i64>,
+) -> PageResult {
     let doc = state.app.petition_opinion(&s.principal, id).await?;
     let bytes = doc.to_docx().map_err(|e| AppError::internal("document", e))?;
     let name = format!("{}-{id}.docx", doc.title);
