@@ -256,6 +256,12 @@ pub fn action_label<'a>(record_type: &str, action: &'a str) -> &'a str {
     fazhi_domain::record::action_label(record_type, action)
 }
 
+/// Chinese label of a record kind code (信访件, 组织节点); the code itself for a kind this
+/// build does not know.
+pub fn kind_label(record_type: &str) -> &str {
+    fazhi_domain::record::kind(record_type).map_or(record_type, |k| k.label)
+}
+
 /// The old hand-kept table, kept only to show in tests that the registry covers it.
 #[cfg(test)]
 fn legacy_action_label(action: &str) -> &str {

@@ -18,7 +18,7 @@ pub struct PublicStatus {
     pub state: &'static str,
     /// `YYYY-MM-DD`.
     pub received_on: String,
-    /// "意见：事实和理由" once the reply was served.
+    /// "意见：事实和理由" once the reply was served, and only when the ledger vouches for it.
     pub reply: Option<String>,
 }
 
@@ -41,7 +41,17 @@ impl App {
         let Some(row) = row.filter(|_| parsed.is_some()) else {
             return Err(AppError::NotFound("该查询码对应的信访件"));
         };
-        let done = matches!(row.state, State::Served | State::Closed);
+        let mut done = matches!(row.state, State::Served | State::Closed);
+        if done {
+            // The public is shown a reply only when the ledger vouches for it, as a printed
+            // opinion is; an altered one is withheld (and `fazhi ledger verify` names it).
+            let code = fazhi_domain::record::PETITION.code;
+            let entries = fazhi_store::ledger::entries_of_record(&self.store.read, code, &row.id.to_string()).await?;
+            if let Err(e) = super::opinion::vouched(&row, &entries) {
+                tracing::warn!(id = row.id, error = %e, "tracking lookup: reply withheld");
+                done = false;
+            }
+        }
         let outcome = Outcome::parse(&row.outcome).map_or("", Outcome::label);
         Ok(PublicStatus {
             title: row.title,

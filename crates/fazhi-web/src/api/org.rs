@@ -118,6 +118,7 @@ pub struct CreatedUserOut {
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserListParams {
     /// Substring of username or display name.
     pub q: Option<String>,
@@ -125,6 +126,7 @@ pub struct UserListParams {
     pub org_id: Option<i64>,
     /// Page size (1–1000, default 100).
     pub limit: Option<i64>,
+    /// Users to skip before the page (default 0).
     pub offset: Option<i64>,
 }
 

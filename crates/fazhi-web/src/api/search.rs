@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
 pub struct Doc;
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The words to find (at most 200 characters). Segmented like the indexed text;
     /// several words must all occur. Punctuation is ignored.
@@ -47,8 +48,10 @@ pub struct SearchHitOut {
     pub module: String,
     /// The module's Chinese name.
     pub module_label: &'static str,
-    /// Record type as in the ledger: `org_node`, `user`.
+    /// The record's kind code as in the ledger: `org_node`, `user`, `petition`,
+    /// `mediation_case`.
     pub record_type: String,
+    /// The record's id within its kind (decimal text).
     pub record_id: String,
     /// The org node that owns the record.
     pub org_id: i64,

@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use fazhi_app::AppError;
-use fazhi_app::ledger::action_label;
+use fazhi_app::ledger::{action_label, kind_label};
 use fazhi_ledger::Entry;
 use fazhi_ledger::proof::ProofBundle;
 
@@ -116,7 +116,7 @@ async fn check(State(state): State<AppState>, LoginForm(f): LoginForm<CheckForm>
                             b.entry.log_id,
                             b.entry.seq,
                             action_label(&b.entry.record_type, &b.entry.action),
-                            b.entry.record_type,
+                            kind_label(&b.entry.record_type),
                             b.entry.record_id
                         ),
                         format!("记录时间：{}；操作人：{}", beijing(b.entry.at), b.entry.actor_name),
@@ -133,7 +133,7 @@ async fn check(State(state): State<AppState>, LoginForm(f): LoginForm<CheckForm>
                     format!(
                         "记录时间：{}；类型：{}；操作：{}",
                         beijing(r.entry_at),
-                        r.record_type,
+                        kind_label(&r.record_type),
                         action_label(&r.record_type, &r.action)
                     ),
                     format!("记录哈希：{}", r.leaf_hash),
