@@ -286,6 +286,24 @@ async fn concurrent_identical_steps_have_one_winner() {
         assert_eq!(clocks.iter().filter(|c| c.clock.rule.id == "petition.handle").count(), 1);
         let entries = app.timeline(&op(), RecordKey::new(&PETITION, item.id)).await.unwrap();
         assert_eq!(entries.iter().filter(|e| e.action == "petition.accept").count(), 1);
+
+        // Concurrent 督办 each count: the row is read for update, so no increment is lost.
+        let zhuren = who(&app, "zhuren").await;
+        let mut tasks = Vec::new();
+        for n in 0..16 {
+            let (app, zhuren) = (app.clone(), zhuren.clone());
+            tasks.push(tokio::spawn(async move {
+                let b = By { who: &zhuren, username: "zhuren", source_addr: "" };
+                app.petition_step(&b, item.id, Event::Supervise { instruction: format!("第 {n} 次督办") }).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let (row, _) = app.petition(&desk, item.id).await.unwrap();
+        assert_eq!(row.supervised_count, 16, "{:?}", db.engine());
+        let entries = app.timeline(&op(), RecordKey::new(&PETITION, item.id)).await.unwrap();
+        assert_eq!(entries.iter().filter(|e| e.action == "petition.supervise").count(), 16);
         let _ = UserId(0);
     }
 }
