@@ -190,9 +190,15 @@ impl App {
             let alg = HashAlg::parse(&l.hash_alg).unwrap_or(HashAlg::Sha256);
             let mut v = LogVerifier::new(alg);
             let started = std::time::Instant::now();
+            // The log as its head was read at the start: entries and nodes written while
+            // this runs (a live server) are not part of it, so they are neither compared
+            // nor reported. Entries and completed nodes below the head are never rewritten.
+            let head = l.size as u64;
             reader
                 .entries(l.log_id, ENTRY_CHUNK, |parts, leaf| {
-                    v.stored_entry(parts, leaf);
+                    if parts.seq < head {
+                        v.stored_entry(parts, leaf);
+                    }
                     if v.entries().is_multiple_of(STEP) {
                         progress(done + v.entries(), total);
                     }
@@ -200,7 +206,15 @@ impl App {
                 .await?;
             done += v.entries();
             progress(done, total);
-            reader.nodes(l.log_id, NODE_CHUNK, |id, h| v.node(id, h)).await?;
+            reader
+                .nodes(l.log_id, NODE_CHUNK, |id, h| {
+                    // A node covers leaves [index << level, (index + 1) << level).
+                    let covered = id.index.checked_add(1).and_then(|n| n.checked_shl(id.level)).is_some_and(|end| end <= head);
+                    if covered {
+                        v.node(id, h);
+                    }
+                })
+                .await?;
             let secs = started.elapsed().as_secs_f64();
             tracing::debug!(
                 log = l.log_id,
@@ -209,7 +223,13 @@ impl App {
                 entries_per_sec = v.entries() as f64 / secs.max(1e-9),
                 "ledger log rechecked"
             );
+            // Checkpoints signed while this ran cover entries past `head`: skipped. One beyond
+            // the head read after them cannot be a live server's (a checkpoint is signed
+            // after its entries commit): a deleted suffix, reported.
             let cps = store::checkpoints(&self.store.read, l.log_id).await?;
+            let head_now = store::log(&self.store.read, l.log_id).await?.map_or(0, |(s, _)| s);
+            let cps: Vec<_> =
+                cps.into_iter().filter(|c| c.size as u64 <= head || c.size as u64 > head_now).collect();
             for c in &cps {
                 v.checkpoint(&c.note, &key);
             }

@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use fazhi_domain::access::{Principal, SETTINGS_MANAGE};
 use fazhi_domain::record::{Kind, RECEPTION, RECEPTION_DAY};
 use fazhi_domain::{OrgId, UserId};
+use fazhi_store::Tx;
 use fazhi_store::mediation as med_store;
 use fazhi_store::petitions as pet_store;
 use fazhi_store::receptions::{self as rec_store, DayRow, ReceptionRow};
@@ -105,23 +106,23 @@ fn compare<R: Record>(
 impl App {
     /// Checks the rows of one kind, read in id batches by `batch`, against their entries,
     /// and reports records the ledger knows that no longer exist.
-    async fn reconcile_kind<R, F>(&self, batch: F, out: &mut Vec<RecordProblem>) -> AppResult<u64>
+    async fn reconcile_kind<R, F>(tx: &mut Tx, batch: F, out: &mut Vec<RecordProblem>) -> AppResult<u64>
     where
         R: Record,
-        F: AsyncFn(i64) -> AppResult<Vec<R>>,
+        F: AsyncFn(&mut Tx, i64) -> AppResult<Vec<R>>,
     {
         let mut seen = BTreeSet::new();
         let mut after = 0;
         loop {
-            let rows = batch(after).await?;
+            let rows = batch(&mut *tx, after).await?;
             let Some(last) = rows.last().map(Record::id) else { break };
             let ids: Vec<String> = rows.iter().map(|r| r.id().to_string()).collect();
-            let changes = fazhi_store::ledger::changes_of(&self.store.read, R::KIND.code, &ids).await?;
+            let changes = fazhi_store::ledger::changes_of(&mut *tx, R::KIND.code, &ids).await?;
             compare(&rows, &changes, out)?;
             seen.extend(ids);
             after = last;
         }
-        for id in fazhi_store::ledger::record_ids(&self.store.read, R::KIND.code).await? {
+        for id in fazhi_store::ledger::record_ids(&mut *tx, R::KIND.code).await? {
             if !seen.contains(&id) {
                 out.push(RecordProblem::Deleted { label: R::KIND.label, id });
             }
@@ -141,23 +142,24 @@ impl App {
         mut progress: impl FnMut(u64),
     ) -> AppResult<(u64, Vec<RecordProblem>)> {
         require(who, SETTINGS_MANAGE)?;
-        let db = &self.store.read;
+        // One snapshot for every table: rows and entries written while this runs are
+        // either all seen or all not, so a live server is never reported as tampering.
+        let mut tx = self.store.begin_snapshot().await?;
+        let tx = &mut tx;
         let mut problems = Vec::new();
         let mut done = 0;
-        done += self
-            .reconcile_kind(async |after| Ok(pet_store::batch_after(db, after, BATCH).await?), &mut problems)
+        let out = &mut problems;
+        done += Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(pet_store::batch_after(t, a, BATCH).await?), out)
             .await?;
         progress(done);
-        done += self
-            .reconcile_kind(async |after| Ok(med_store::cases_after(db, after, BATCH).await?), &mut problems)
+        done += Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(med_store::cases_after(t, a, BATCH).await?), out)
             .await?;
         progress(done);
-        done += self
-            .reconcile_kind(async |after| Ok(rec_store::days_after(db, after, BATCH).await?), &mut problems)
+        done += Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(rec_store::days_after(t, a, BATCH).await?), out)
             .await?;
-        done += self
-            .reconcile_kind(async |after| Ok(rec_store::receptions_after(db, after, BATCH).await?), &mut problems)
-            .await?;
+        done +=
+            Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(rec_store::receptions_after(t, a, BATCH).await?), out)
+                .await?;
         progress(done);
         Ok((done, problems))
     }

@@ -209,9 +209,9 @@ pub async fn count_cases_since<'a>(ex: impl Into<Exec<'a>>, prefix: &str) -> Res
 /// # Errors
 /// Database errors.
 pub async fn get_case_for_update(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
-    let lock = match tx {
-        Tx::Postgres(_) => " for update",
-        Tx::Sqlite(_) => "",
+    let lock = match tx.engine() {
+        crate::Engine::Postgres => " for update",
+        crate::Engine::Sqlite => "",
     };
     let sql = format!("select {CASE_COLS} from mediation_case where id = $1{lock}");
     Ok(run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(e).await)?)

@@ -133,9 +133,9 @@ pub async fn insert(tx: &mut Tx, p: &NewPetition<'_>, now: Millis) -> Result<i64
 /// # Errors
 /// Database errors.
 pub async fn get_for_update(tx: &mut Tx, id: i64) -> Result<Option<PetitionRow>> {
-    let lock = match tx {
-        Tx::Postgres(_) => " for update",
-        Tx::Sqlite(_) => "",
+    let lock = match tx.engine() {
+        crate::Engine::Postgres => " for update",
+        crate::Engine::Sqlite => "",
     };
     Ok(run!(tx, |e| {
         let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id = "));

@@ -94,10 +94,20 @@ pub fn app_router(state: AppState) -> Router {
 }
 
 /// Liveness and database reachability, for load balancers and monitors.
+/// 503 when the database does not answer, or when writes are failing (disk full, file
+/// read-only): a monitor must not see "ok" while acknowledged writes could be refused.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), state.app.store.ping()).await {
+    let checks = async {
+        state.app.store.ping().await.map_err(|_| "database unavailable".to_owned())?;
+        match state.app.store.write_state(state.app.now()).await {
+            None => Ok(()),
+            Some(why) => Err(format!("database not writable: {why}")),
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(2), checks).await {
         Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+        Ok(Err(why)) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable (timeout)".to_owned()).into_response(),
     }
 }
 

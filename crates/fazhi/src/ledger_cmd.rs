@@ -44,6 +44,15 @@ pub enum LedgerCommand {
     Key,
 }
 
+impl LedgerCommand {
+    /// Whether the command writes to the database (and so takes the data directory's lock).
+    /// A proof may sign a checkpoint on demand; that one short write goes through the
+    /// engine's own locking beside a running server.
+    pub fn writes(&self) -> bool {
+        matches!(self, LedgerCommand::Checkpoint)
+    }
+}
+
 const KEY_FILE: &str = "ledger.key";
 
 fn key_path(cfg: &Config) -> PathBuf {

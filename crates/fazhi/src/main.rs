@@ -4,6 +4,7 @@
 
 mod calendar_cmd;
 mod config;
+mod datadir;
 mod ledger_cmd;
 
 use std::path::{Path, PathBuf};
@@ -156,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(u) => user(cfg, u).await,
         Command::Calendar(calendar_cmd::CalendarCommand::Import { file }) => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let _lock = datadir::lock(&cfg)?;
             let store = open(&cfg, false).await?;
             let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
             app.load_calendar().await.map_err(explain)?;
@@ -178,6 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             calendar_cmd::run(cmd, &cal)
         }
         Command::Clocks => {
+            let _lock = datadir::lock(&cfg)?;
             let store = open(&cfg, false).await?;
             let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
             app.load_calendar().await.map_err(explain)?;
@@ -189,6 +192,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ledger_cmd::check_proof(&file, key.as_deref())
         }
         Command::Ledger(cmd) => {
+            // Verifying and reading proofs only read: they run beside a server. Signing
+            // writes, so it takes the lock like every writing command.
+            let _lock = if cmd.writes() { datadir::lock(&cfg)? } else { None };
             let store = open(&cfg, false).await?;
             let keys = ledger_cmd::load_keys(&cfg, false)?;
             let app = app(store, &cfg)?.with_ledger(keys);
@@ -254,18 +260,21 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .init();
-    let first_start = cfg.database_url.is_none() && is_fresh(&cfg.data_dir);
-    let store = open(&cfg, first_start || (demo && cfg.database_url.is_none())).await?;
+    if demo && datadir::demo_missing(&cfg) {
+        datadir::build_demo_aside(&cfg, build_demo).await?;
+    }
+    let lock = datadir::lock(&cfg)?;
+    let first_start = cfg.database_url.is_none() && is_fresh_but_lock(&cfg.data_dir, lock.as_ref());
+    let store = open(&cfg, first_start).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     app.ensure_builtins().await?;
     app.load_calendar().await?;
     if demo {
+        // Complete on SQLite (built aside); on PostgreSQL generated in place on first start.
         let fresh = !app.is_initialized().await?;
         let accounts = app.seed_demo().await?;
         if fresh {
-            app.seed_demo_deadlines().await?;
-            let n = app.seed_demo_petitions(430).await?;
-            println!("已生成演示信访件 {n} 件（一年内，各种办理状态）");
+            seed_demo_records(&app).await?;
         }
         println!("演示数据：{}", where_data(&cfg));
         println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
@@ -299,6 +308,34 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Generates a whole demo installation in `cfg`'s (fresh) data directory and closes it.
+async fn build_demo(cfg: Config) -> anyhow::Result<()> {
+    let store = open(&cfg, true).await?;
+    let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
+    app.ensure_builtins().await?;
+    app.load_calendar().await?;
+    app.seed_demo().await?;
+    seed_demo_records(&app).await?;
+    app.checkpoint_all().await?;
+    app.store.close().await;
+    Ok(())
+}
+
+async fn seed_demo_records(app: &App) -> anyhow::Result<()> {
+    app.seed_demo_deadlines().await?;
+    let n = app.seed_demo_petitions(430).await?;
+    println!("已生成演示信访件 {n} 件（一年内，各种办理状态）");
+    Ok(())
+}
+
+/// Whether the data directory holds nothing but (possibly) our own lock file: a first start.
+fn is_fresh_but_lock(dir: &Path, lock: Option<&datadir::DirLock>) -> bool {
+    match std::fs::read_dir(dir) {
+        Err(_) => !dir.exists(),
+        Ok(entries) => entries.flatten().all(|e| lock.is_some_and(|l| l.path().file_name() == Some(&e.file_name()))),
+    }
 }
 
 fn where_data(cfg: &Config) -> String {
@@ -382,6 +419,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
     if cfg.database_url.is_none() && !is_fresh(&cfg.data_dir) {
         bail!("数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`", cfg.data_dir.display());
     }
+    let _lock = datadir::lock(&cfg)?;
     let store = open(&cfg, true).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     let district = a.district.unwrap_or_else(|| cfg.install.district.clone());
@@ -413,6 +451,7 @@ pub(crate) fn explain(e: AppError) -> anyhow::Error {
 }
 
 async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let _lock = datadir::lock(&cfg)?;
     let store = open(&cfg, false).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
     let who = operator();

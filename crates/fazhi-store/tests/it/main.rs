@@ -11,6 +11,7 @@ use fazhi_store::users::UserQuery;
 use fazhi_store::{ConnectMode, Store, StoreError, auth, org, roles, users};
 use fazhi_testkit::{TestDb, engines};
 
+mod durability;
 mod ledger;
 mod search;
 
