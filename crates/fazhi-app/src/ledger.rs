@@ -209,7 +209,8 @@ impl App {
             reader
                 .nodes(l.log_id, NODE_CHUNK, |id, h| {
                     // A node covers leaves [index << level, (index + 1) << level).
-                    let covered = id.index.checked_add(1).and_then(|n| n.checked_shl(id.level)).is_some_and(|end| end <= head);
+                    let covered =
+                        id.index.checked_add(1).and_then(|n| n.checked_shl(id.level)).is_some_and(|end| end <= head);
                     if covered {
                         v.node(id, h);
                     }
@@ -228,8 +229,7 @@ impl App {
             // after its entries commit): a deleted suffix, reported.
             let cps = store::checkpoints(&self.store.read, l.log_id).await?;
             let head_now = store::log(&self.store.read, l.log_id).await?.map_or(0, |(s, _)| s);
-            let cps: Vec<_> =
-                cps.into_iter().filter(|c| c.size as u64 <= head || c.size as u64 > head_now).collect();
+            let cps: Vec<_> = cps.into_iter().filter(|c| c.size as u64 <= head || c.size as u64 > head_now).collect();
             for c in &cps {
                 v.checkpoint(&c.note, &key);
             }

@@ -149,14 +149,14 @@ impl App {
         let mut problems = Vec::new();
         let mut done = 0;
         let out = &mut problems;
-        done += Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(pet_store::batch_after(t, a, BATCH).await?), out)
-            .await?;
+        done +=
+            Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(pet_store::batch_after(t, a, BATCH).await?), out).await?;
         progress(done);
-        done += Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(med_store::cases_after(t, a, BATCH).await?), out)
-            .await?;
+        done +=
+            Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(med_store::cases_after(t, a, BATCH).await?), out).await?;
         progress(done);
-        done += Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(rec_store::days_after(t, a, BATCH).await?), out)
-            .await?;
+        done +=
+            Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(rec_store::days_after(t, a, BATCH).await?), out).await?;
         done +=
             Self::reconcile_kind(tx, async |t: &mut Tx, a| Ok(rec_store::receptions_after(t, a, BATCH).await?), out)
                 .await?;

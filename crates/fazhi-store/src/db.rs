@@ -349,13 +349,16 @@ impl Store {
             Db::Sqlite(p) => {
                 // A database with tables but without our migration history is another
                 // program's: migrating it would mix two schemas.
-                let tables: Vec<String> =
-                    sqlx::query_scalar("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")
-                        .fetch_all(p)
-                        .await?;
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+                )
+                .fetch_all(p)
+                .await?;
                 if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
                     let path = p.connect_options().get_filename().to_owned();
-                    return Err(StoreError::NotFazhi { path, why: format!("含有其他程序的表：{}", tables.join("、")) });
+                    return Err(StoreError::NotFazhi {
+                        path, why: format!("含有其他程序的表：{}", tables.join("、"))
+                    });
                 }
                 SQLITE_MIGRATOR.run(p).await?
             }
@@ -398,7 +401,9 @@ impl Store {
     pub async fn begin_snapshot(&self) -> crate::Result<Tx> {
         let inner = match &self.read {
             Db::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
-            Db::Postgres(p) => TxInner::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
+            Db::Postgres(p) => {
+                TxInner::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+            }
         };
         Ok(Tx { inner, health: None })
     }

@@ -213,6 +213,17 @@ mod tests {
         assert!(e.to_string().contains("依据"), "{e}");
     }
 
+    /// The example in the README is what a new user copies: it must load as it stands.
+    #[test]
+    fn the_readme_example_loads() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("a TOML example in the README") + "```toml\n".len();
+        let len = readme[start..].find("```").expect("end of the example");
+        let example: FileConfig = toml::from_str(&readme[start..start + len]).expect("the README's fazhi.toml loads");
+        assert_eq!(example.yellow_card_working_days, Some(3));
+        assert_eq!(example.ledger_hash.as_deref(), Some("sha256"));
+    }
+
     #[test]
     fn unknown_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();

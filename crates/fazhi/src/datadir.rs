@@ -41,13 +41,18 @@ fn sqlite_file(cfg: &Config) -> Option<PathBuf> {
 }
 
 /// Takes the exclusive lock of the configuration's SQLite database, for the server and for
-/// every command that writes. `None` on PostgreSQL.
+/// every command that writes. `None` on PostgreSQL, and when `create` is not set and the
+/// database does not exist (opening it then fails with its own message; a typo in
+/// `--data-dir` never makes a directory).
 ///
 /// # Errors
 /// When another process holds the lock (its process id is named when known), or the lock
 /// file cannot be created.
-pub fn lock(cfg: &Config) -> anyhow::Result<Option<DirLock>> {
+pub fn lock(cfg: &Config, create: bool) -> anyhow::Result<Option<DirLock>> {
     let Some(db) = sqlite_file(cfg) else { return Ok(None) };
+    if !create && !db.exists() {
+        return Ok(None);
+    }
     let mut name = db.file_name().map(std::ffi::OsString::from).unwrap_or_default();
     name.push(LOCK_SUFFIX);
     let path = db.with_file_name(name);
@@ -146,11 +151,11 @@ mod tests {
     fn a_second_holder_is_refused_until_the_first_lets_go() {
         let d = tempfile::tempdir().unwrap();
         let c = cfg(&d.path().join("data"));
-        let first = lock(&c).unwrap().expect("SQLite is locked");
-        let err = lock(&c).unwrap_err().to_string();
+        let first = lock(&c, true).unwrap().expect("SQLite is locked");
+        let err = lock(&c, true).unwrap_err().to_string();
         assert!(err.contains("正由另一个 fazhi 进程使用") && err.contains(&std::process::id().to_string()), "{err}");
         drop(first);
-        assert!(lock(&c).unwrap().is_some());
+        assert!(lock(&c, true).unwrap().is_some());
     }
 
     #[test]
@@ -158,7 +163,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let mut c = cfg(d.path());
         c.database_url = Some("postgres://x@127.0.0.1/db".into());
-        assert!(lock(&c).unwrap().is_none());
+        assert!(lock(&c, true).unwrap().is_none());
     }
 
     #[tokio::test]

@@ -157,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(u) => user(cfg, u).await,
         Command::Calendar(calendar_cmd::CalendarCommand::Import { file }) => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
-            let _lock = datadir::lock(&cfg)?;
+            let _lock = datadir::lock(&cfg, false)?;
             let store = open(&cfg, false).await?;
             let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
             app.load_calendar().await.map_err(explain)?;
@@ -180,7 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             calendar_cmd::run(cmd, &cal)
         }
         Command::Clocks => {
-            let _lock = datadir::lock(&cfg)?;
+            let _lock = datadir::lock(&cfg, false)?;
             let store = open(&cfg, false).await?;
             let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
             app.load_calendar().await.map_err(explain)?;
@@ -194,7 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(cmd) => {
             // Verifying and reading proofs only read: they run beside a server. Signing
             // writes, so it takes the lock like every writing command.
-            let _lock = if cmd.writes() { datadir::lock(&cfg)? } else { None };
+            let _lock = if cmd.writes() { datadir::lock(&cfg, false)? } else { None };
             let store = open(&cfg, false).await?;
             let keys = ledger_cmd::load_keys(&cfg, false)?;
             let app = app(store, &cfg)?.with_ledger(keys);
@@ -263,7 +263,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     if demo && datadir::demo_missing(&cfg) {
         datadir::build_demo_aside(&cfg, build_demo).await?;
     }
-    let lock = datadir::lock(&cfg)?;
+    let lock = datadir::lock(&cfg, cfg.database_url.is_none() && is_fresh(&cfg.data_dir))?;
     let first_start = cfg.database_url.is_none() && is_fresh_but_lock(&cfg.data_dir, lock.as_ref());
     let store = open(&cfg, first_start).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
@@ -419,7 +419,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
     if cfg.database_url.is_none() && !is_fresh(&cfg.data_dir) {
         bail!("数据目录 {} 已存在且不为空；如要使用现有安装，请运行 `fazhi serve`", cfg.data_dir.display());
     }
-    let _lock = datadir::lock(&cfg)?;
+    let _lock = datadir::lock(&cfg, true)?;
     let store = open(&cfg, true).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
     let district = a.district.unwrap_or_else(|| cfg.install.district.clone());
@@ -451,7 +451,7 @@ pub(crate) fn explain(e: AppError) -> anyhow::Error {
 }
 
 async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let _lock = datadir::lock(&cfg)?;
+    let _lock = datadir::lock(&cfg, false)?;
     let store = open(&cfg, false).await?;
     let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
     let who = operator();

@@ -220,3 +220,90 @@ fn calendar_import_extends_the_known_years() {
     assert!(o.status.success() && text(&o).contains("已检查"), "{}", text(&o));
     assert!(fazhi(&dir, &["ledger", "verify"]).status.success(), "the import was recorded in the ledger");
 }
+
+/// Starts `fazhi serve` on `dir` at a free loopback port; returns the child and address.
+fn start_server(dir: &Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fazhi"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("FAZHI_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server output").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_owned();
+            // Keep draining the pipe so the server never blocks on a full stdout.
+            std::thread::spawn(move || for _ in lines {});
+            return (child, addr);
+        }
+    }
+}
+
+fn stop_server(mut child: std::process::Child) {
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn one_process_writes_a_sqlite_data_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let o = fazhi(&dir, &["init"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (server, addr) = start_server(&dir);
+
+    // A second server and every writing command are refused, naming the holder.
+    let second = Command::new(env!("CARGO_BIN_EXE_fazhi"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("FAZHI_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let t = text(&second);
+    assert!(t.contains("正由另一个 fazhi 进程使用") && t.contains(&server.id().to_string()), "{t}");
+    for args in [&["user", "passwd", "admin"][..], &["clocks"], &["ledger", "checkpoint"]] {
+        let o = fazhi(&dir, args);
+        assert!(!o.status.success() && text(&o).contains("正由另一个 fazhi 进程使用"), "{args:?}: {}", text(&o));
+    }
+    // Reading commands run beside it.
+    let o = fazhi(&dir, &["ledger", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(http_get(&addr, "/healthz").ends_with("ok"));
+    stop_server(server);
+
+    // Once it stopped (a killed one too: the lock is the OS's), writing works again.
+    let o = fazhi(&dir, &["user", "passwd", "admin"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (mut server, _) = start_server(&dir);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let o = fazhi(&dir, &["user", "passwd", "admin"]);
+    assert!(o.status.success(), "after kill -9: {}", text(&o));
+}
+
+#[test]
+fn a_file_that_is_not_a_fazhi_database_is_never_made_a_new_installation() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, content) in [("empty", &b""[..]), ("text", &b"not a database at all"[..])] {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("fazhi.db"), content).unwrap();
+        for args in [&["serve", "--listen", "127.0.0.1:0"][..], &["user", "passwd", "admin"], &["ledger", "verify"]] {
+            let o = fazhi(&dir, args);
+            let t = text(&o);
+            assert!(!o.status.success() && t.contains("不是 fazhi 的数据库"), "{name} {args:?}: {t}");
+            assert!(!t.contains("一次性密码"), "{name}: a new admin was made: {t}");
+        }
+        assert_eq!(std::fs::read(dir.join("fazhi.db")).unwrap(), content, "{name}: the file was changed");
+    }
+}

@@ -21,6 +21,7 @@ mod clocks;
 mod conformance;
 mod kernel;
 mod ledger;
+mod live_verify;
 mod petition_flow;
 mod petitions;
 mod search;

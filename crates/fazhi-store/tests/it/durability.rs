@@ -20,11 +20,9 @@ async fn disk_full_acknowledges_only_what_is_committed() {
     let store = Store::open(&url, ConnectMode::CreateIfMissing).await.unwrap();
     exec(&store, "create table fill (id integer primary key, pad blob not null)").await;
     if tiny.is_none() {
-        let pages: i64 =
-            run!(&store.write, |e| sqlx::query_scalar("pragma page_count").fetch_one(e).await).unwrap();
+        let pages: i64 = run!(&store.write, |e| sqlx::query_scalar("pragma page_count").fetch_one(e).await).unwrap();
         let limit = format!("pragma max_page_count = {}", pages + 40);
-        run!(&store.write, |e| sqlx::query(sqlx::AssertSqlSafe(limit.clone())).execute(e).await.map(|_| ()))
-            .unwrap();
+        run!(&store.write, |e| sqlx::query(sqlx::AssertSqlSafe(limit.clone())).execute(e).await.map(|_| ())).unwrap();
     }
     let mut acknowledged = Vec::new();
     let mut failures = 0;
@@ -63,7 +61,6 @@ async fn disk_full_acknowledges_only_what_is_committed() {
         run!(&again.read, |e| sqlx::query_scalar("select id from fill order by id").fetch_all(e).await).unwrap();
     assert_eq!(ids, acknowledged, "acknowledged writes lost or unacknowledged ones stored");
 }
-
 
 /// A database that refuses writes answers every write with an error, `/healthz`'s probe
 /// reports it, and the state recovers once writes work again.

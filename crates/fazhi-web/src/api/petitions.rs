@@ -17,10 +17,18 @@ use fazhi_app::petitions::{IntakeDraft, PetitionerDraft, StepInput};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/petitions", get(list_petitions).post(create_petition))
-        .route("/petitions/import", axum::routing::post(import_petitions))
+        .route(
+            "/petitions/import",
+            axum::routing::post(import_petitions).layer(axum::extract::DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
         .route("/petitions/{id}", get(get_petition))
         .route("/petitions/{id}/steps", axum::routing::post(petition_step))
 }
+
+/// The largest import body (bytes): the documented [`fazhi_app::petitions::MAX_IMPORT_ROWS`]
+/// rows at up to 20 KiB each (a 5,000-character letter is 15 KB of UTF-8), whatever the
+/// general `body_limit_kib`.
+pub const IMPORT_BODY_LIMIT: usize = fazhi_app::petitions::MAX_IMPORT_ROWS * 20 * 1024;
 
 /// The OpenAPI part of this router.
 #[derive(OpenApi)]
