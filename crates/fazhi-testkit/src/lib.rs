@@ -98,6 +98,37 @@ impl Drop for TestDb {
     }
 }
 
+/// The statements that drop the ledger's append-only triggers (migration 0011), as someone
+/// with full write access to the database would before tampering. Tests of what `ledger
+/// verify` catches run them first; the triggers themselves are tested on their own.
+pub const DROP_LEDGER_GUARDS: &[&str] = &[
+    "drop trigger if exists ledger_entry_append_only_u",
+    "drop trigger if exists ledger_entry_append_only_d",
+    "drop trigger if exists ledger_node_append_only_u",
+    "drop trigger if exists ledger_node_append_only_d",
+    "drop trigger if exists ledger_checkpoint_append_only_u",
+    "drop trigger if exists ledger_checkpoint_append_only_d",
+    "drop trigger if exists ledger_log_grows_only",
+    "drop trigger if exists ledger_log_kept",
+];
+
+/// PostgreSQL's form of [`DROP_LEDGER_GUARDS`].
+pub const DROP_LEDGER_GUARDS_PG: &[&str] = &[
+    "drop function if exists fazhi_ledger_append_only() cascade",
+    "drop function if exists fazhi_ledger_head_grows() cascade",
+];
+
+/// Drops the ledger's append-only triggers on either engine (see [`DROP_LEDGER_GUARDS`]).
+pub async fn drop_ledger_guards(store: &Store) {
+    let list = match store.engine() {
+        Engine::Sqlite => DROP_LEDGER_GUARDS,
+        Engine::Postgres => DROP_LEDGER_GUARDS_PG,
+    };
+    for sql in list {
+        fazhi_store::run!(&store.write, |e| sqlx::query(*sql).execute(e).await.map(|_| ())).expect("drop guard");
+    }
+}
+
 /// A fresh database on every engine available: SQLite always, PostgreSQL when
 /// `FAZHI_TEST_PG_URL` is set.
 pub async fn engines() -> Vec<TestDb> {

@@ -159,6 +159,14 @@ fn ledger_verify_proof_and_tampering() {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::Connection;
         let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        // As someone with write access to the file: first the append-only triggers.
+        let refused = sqlx::query("update ledger_entry set actor_name = 'mallory' where log_id = 2 and seq = 0")
+            .execute(&mut c)
+            .await;
+        assert!(refused.unwrap_err().to_string().contains("append-only"));
+        for sql in fazhi_testkit::DROP_LEDGER_GUARDS {
+            sqlx::query(*sql).execute(&mut c).await.unwrap();
+        }
         sqlx::query("update ledger_entry set actor_name = 'mallory' where log_id = 2 and seq = 0")
             .execute(&mut c)
             .await
@@ -222,6 +230,7 @@ fn calendar_import_extends_the_known_years() {
 }
 
 /// Starts `fazhi serve` on `dir` at a free loopback port; returns the child and address.
+#[allow(clippy::zombie_processes, reason = "callers wait for the child (stop_server, or kill then wait)")]
 fn start_server(dir: &Path) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fazhi"))
         .arg("--data-dir")

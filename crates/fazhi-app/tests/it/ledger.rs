@@ -21,6 +21,8 @@ fn by<'a>(p: &'a fazhi_domain::access::Principal) -> By<'a> {
 #[tokio::test]
 async fn each_street_keeps_its_own_log() {
     for db in fazhi_testkit::engines().await {
+        // These tests tamper as someone with write access to the database would.
+        fazhi_testkit::drop_ledger_guards(&db.store).await;
         let (app, _) = demo(db.store.clone()).await;
         let district = org_id(&app, "南开区（演示）").await;
         let wanxing = org_id(&app, "万兴街道").await;
@@ -65,6 +67,8 @@ async fn each_street_keeps_its_own_log() {
 #[tokio::test]
 async fn verify_names_the_entry_edited_in_the_database() {
     for db in fazhi_testkit::engines().await {
+        // These tests tamper as someone with write access to the database would.
+        fazhi_testkit::drop_ledger_guards(&db.store).await;
         let (app, _) = demo(db.store.clone()).await;
         app.checkpoint_all().await.unwrap();
         let reports = app.verify_ledger(&super::op(), None, |_, _| {}).await.unwrap();
@@ -84,6 +88,8 @@ async fn verify_names_the_entry_edited_in_the_database() {
 #[tokio::test]
 async fn deletion_and_consistent_rewrites_are_caught() {
     for db in fazhi_testkit::engines().await {
+        // These tests tamper as someone with write access to the database would.
+        fazhi_testkit::drop_ledger_guards(&db.store).await;
         let (app, _) = demo(db.store.clone()).await;
         app.checkpoint_all().await.unwrap();
         let wanxing = org_id(&app, "万兴街道").await.0;
@@ -104,6 +110,8 @@ async fn deletion_and_consistent_rewrites_are_caught() {
 #[tokio::test]
 async fn a_rewrite_that_fixes_the_leaf_hash_is_caught_by_the_signed_checkpoint() {
     for db in fazhi_testkit::engines().await {
+        // These tests tamper as someone with write access to the database would.
+        fazhi_testkit::drop_ledger_guards(&db.store).await;
         let (app, _) = demo(db.store.clone()).await;
         app.checkpoint_all().await.unwrap();
         let wanxing = org_id(&app, "万兴街道").await.0;
@@ -142,6 +150,8 @@ async fn a_rewrite_that_fixes_the_leaf_hash_is_caught_by_the_signed_checkpoint()
 #[tokio::test]
 async fn proofs_check_offline_and_fail_after_any_edit() {
     for db in fazhi_testkit::engines().await {
+        // These tests tamper as someone with write access to the database would.
+        fazhi_testkit::drop_ledger_guards(&db.store).await;
         let (app, _) = demo(db.store.clone()).await;
         let wanxing = org_id(&app, "万兴街道").await.0;
         // No checkpoint yet: the proof makes one on demand.

@@ -12,6 +12,12 @@ use serde_json::json;
 const LOG: i64 = 9;
 
 async fn append_log(store: &Store, n: u64) -> Vec<Entry> {
+    // The tests below tamper as someone with write access to the database would.
+    fazhi_testkit::drop_ledger_guards(store).await;
+    append_entries(store, n).await
+}
+
+async fn append_entries(store: &Store, n: u64) -> Vec<Entry> {
     let mut out = Vec::new();
     for i in 0..n {
         let attachments = if i % 5 == 3 {
@@ -191,5 +197,35 @@ async fn a_streamed_log_verifies_and_edited_change_text_is_reported() {
             "{:?}: {problems:?}",
             db.engine()
         );
+    }
+}
+
+/// The append-only triggers (migration 0011) refuse every update, delete and truncate of the
+/// ledger's tables and any shrinking of a head, on both engines; appending still works.
+#[tokio::test]
+async fn the_database_refuses_rewriting_the_ledger() {
+    for db in engines().await {
+        let s = &db.store;
+        assert_eq!(append_entries(s, 5).await.len(), 5);
+        let mut tried = vec![
+            "update ledger_entry set actor_name = 'x' where log_id = $1",
+            "delete from ledger_entry where log_id = $1 and seq = 4",
+            "update ledger_node set hash = hash where log_id = $1",
+            "delete from ledger_node where log_id = $1",
+            "update ledger_log set size = 2 where log_id = $1",
+            "delete from ledger_log where log_id = $1",
+        ];
+        if db.engine() == fazhi_store::Engine::Postgres {
+            tried.push("truncate ledger_entry");
+        }
+        for sql in tried {
+            let r = run!(&s.write, |x| sqlx::query(sqlx::AssertSqlSafe(sql.replace("$1", &LOG.to_string())))
+                .execute(x)
+                .await
+                .map(|_| ()));
+            let e = r.expect_err(sql).to_string();
+            assert!(e.contains("append-only") || e.contains("only grows"), "{:?} {sql}: {e}", db.engine());
+        }
+        assert_eq!(ledger::log(&s.read, LOG).await.unwrap().unwrap().0, 5);
     }
 }
