@@ -110,16 +110,29 @@ impl App {
     }
 
     /// Signs a checkpoint for every log that grew since its last one. Returns (log, size)
-    /// of each new checkpoint.
+    /// of each new checkpoint. Whether a log is covered is decided by the size in the
+    /// latest checkpoint's SIGNED note, not by the row's `size` column: an edited column
+    /// cannot switch signing off.
     ///
     /// # Errors
     /// [`AppError::Internal`] for database failures.
     pub async fn checkpoint_all(&self) -> AppResult<Vec<(i64, u64)>> {
         let mut made = Vec::new();
+        let key = self.ledger.verifier();
         for l in store::logs(&self.store.read).await? {
             let size = l.size as u64;
-            if size == 0 || l.checkpoint_size.is_some_and(|c| c as u64 >= size) {
+            if size == 0 {
                 continue;
+            }
+            // The column is only a hint: when it claims the log is covered, the note says.
+            if l.checkpoint_size.is_some_and(|c| c as u64 >= size) {
+                let signed = store::latest_checkpoint(&self.store.read, l.log_id)
+                    .await?
+                    .and_then(|c| key.open(&c.note).ok())
+                    .map(|cp| cp.size);
+                if signed.is_some_and(|s| s >= size) {
+                    continue;
+                }
             }
             self.checkpoint_log(l.log_id).await?;
             made.push((l.log_id, size));

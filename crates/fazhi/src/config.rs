@@ -35,6 +35,9 @@ pub struct FileConfig {
     pub yellow_card_working_days: Option<u32>,
     /// An open petition received more than this many days ago is 积案 (default 90).
     pub petition_backlog_days: Option<u32>,
+    /// Seconds between checkpoint rounds of a server (default 5, 1–60): every write a
+    /// server acknowledged is covered by a signed checkpoint within this time.
+    pub checkpoint_interval_secs: Option<u64>,
     /// Per-installation changes to deadline rules (values DOMAIN.md marks UNVERIFIED,
     /// sectoral rules), by rule id; each needs its `basis`.
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
@@ -79,6 +82,8 @@ pub struct Config {
     pub yellow_days: u32,
     pub petition_backlog_days: u32,
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
+    /// Seconds between checkpoint rounds (1–60).
+    pub checkpoint_interval_secs: u64,
 }
 
 impl fmt::Debug for Config {
@@ -164,6 +169,7 @@ impl Config {
             install: file.install,
             yellow_days: file.yellow_card_working_days.unwrap_or(3),
             petition_backlog_days: file.petition_backlog_days.unwrap_or(90).clamp(1, 3650),
+            checkpoint_interval_secs: file.checkpoint_interval_secs.unwrap_or(5).clamp(1, 60),
             deadline_rules: file.deadline_rules,
         })
     }

@@ -294,7 +294,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("无法监听 {}（端口被占用或地址无效？可用 --listen 指定）", cfg.listen))?;
     println!("fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）", listener.local_addr()?, where_data(&cfg));
     let purge = tokio::spawn(purge_sessions(app.clone()));
-    let checkpoints = tokio::spawn(sign_checkpoints(app.clone()));
+    let checkpoints = tokio::spawn(sign_checkpoints(app.clone(), cfg.checkpoint_interval_secs));
     let worker = tokio::spawn(run_jobs(app.clone()));
     let router = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
@@ -380,9 +380,11 @@ async fn run_jobs(app: App) {
     }
 }
 
-/// Signs a checkpoint every minute for each log that grew.
-async fn sign_checkpoints(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+/// Signs a checkpoint every `secs` seconds for each log that grew: no acknowledged write
+/// stays outside a signed checkpoint longer than that (plus one signing, ~1 ms a log).
+async fn sign_checkpoints(app: App, secs: u64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         match app.checkpoint_all().await {

@@ -176,3 +176,22 @@ async fn proofs_check_offline_and_fail_after_any_edit() {
         assert!(app.proof_for(&super::op(), wanxing, 10_000).await.is_err());
     }
 }
+
+/// Signing decides from the signed note, not from the row's size column: a size edited to
+/// look covered does not leave new entries unsigned.
+#[tokio::test]
+async fn an_edited_checkpoint_size_does_not_switch_signing_off() {
+    for db in fazhi_testkit::engines().await {
+        fazhi_testkit::drop_ledger_guards(&db.store).await;
+        let (app, _) = demo(db.store.clone()).await;
+        assert!(!app.checkpoint_all().await.unwrap().is_empty());
+        assert!(app.checkpoint_all().await.unwrap().is_empty(), "nothing new: nothing signed");
+        exec(&app, "update ledger_checkpoint set size = 1000000000").await;
+        let admin = who(&app, "admin").await;
+        let grid = org_id(&app, "万兴里第一网格").await;
+        app.update_org(&by(&admin), grid, &OrgDraft { name: "一网格".into(), ..Default::default() }).await.unwrap();
+        let wanxing = org_id(&app, "万兴街道").await.0;
+        let made = app.checkpoint_all().await.unwrap();
+        assert!(made.iter().any(|(log, _)| *log == wanxing), "{made:?}");
+    }
+}
