@@ -280,21 +280,13 @@ fn read_manifest(src: &Path) -> anyhow::Result<Manifest> {
     serde_json::from_slice(&text).with_context(|| format!("{} 已损坏", path.display()))
 }
 
-/// `fazhi restore SRC`: into the configured (empty) data directory or database, then the
-/// restored installation is verified against the manifest.
-///
-/// # Errors
-/// When the target is not empty, the backup is of the other engine or incomplete, a copy
-/// or `pg_restore` fails, or the verification finds any difference.
-pub async fn restore(cfg: &Config, src: &Path) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let m = read_manifest(src)?;
-    let target = Target::of(cfg)?;
+/// Refuses a restore that would mix with existing data, before anything is written.
+async fn check_restore_target(cfg: &Config, m: &Manifest, target: &Target) -> anyhow::Result<()> {
     if m.engine != target.engine() {
         bail!(
             "备份来自 {}，而恢复目标是 {}：restore 只能恢复到同类数据库；请先恢复到同类数据库，再用 `fazhi db copy` 复制",
-            m.engine,
-            target.engine()
+            engine_label(&m.engine),
+            engine_label(target.engine())
         );
     }
     let dir = &cfg.data_dir;
@@ -303,31 +295,42 @@ pub async fn restore(cfg: &Config, src: &Path) -> anyhow::Result<()> {
     if leftovers {
         bail!("数据目录 {} 不为空：只能恢复到空目录（或尚不存在的目录），以免覆盖现有数据", dir.display());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("无法创建数据目录 {}", dir.display()))?;
-    println!("正在从 {}（{}）恢复到 {}", src.display(), m.created_at, target.label());
-    match &target {
-        Target::Sqlite { path, .. } => {
-            if path.exists() {
-                bail!("数据库文件 {} 已存在：只能恢复到空的位置", path.display());
-            }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            copy_file(&src.join(SQLITE_FILE), path)?;
+    match target {
+        Target::Sqlite { path, .. } if path.exists() => {
+            bail!("数据库文件 {} 已存在：只能恢复到空的位置", path.display())
         }
+        Target::Sqlite { .. } => {}
         Target::Postgres { url } => {
             let db = snap::connect_pg(url).await?;
             let existing = snap::pg_user_tables(&db).await;
             snap::close(&db).await;
             let existing = existing?;
-            if !existing.is_empty() {
-                bail!(
-                    "数据库 {} 已有 {} 张表（如 {}）：只能恢复到空数据库",
-                    redact_url(url),
-                    existing.len(),
-                    existing[0]
-                );
+            if let Some(first) = existing.first() {
+                bail!("数据库 {} 已有 {} 张表（如 {first}）：只能恢复到空数据库", redact_url(url), existing.len());
             }
+        }
+    }
+    Ok(())
+}
+
+fn engine_label(code: &str) -> &str {
+    match code {
+        "sqlite" => "SQLite",
+        "postgres" => "PostgreSQL",
+        other => other,
+    }
+}
+
+/// Puts the database of the backup in place: the SQLite file, or `pg_restore` of the dump.
+async fn restore_database(src: &Path, target: &Target) -> anyhow::Result<()> {
+    match target {
+        Target::Sqlite { path, .. } => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| format!("无法创建目录 {}", parent.display()))?;
+            }
+            copy_file(&src.join(SQLITE_FILE), path)?;
+        }
+        Target::Postgres { url } => {
             let dump = src.join(PG_FILE);
             let args = vec![
                 "--no-owner".to_owned(),
@@ -339,6 +342,24 @@ pub async fn restore(cfg: &Config, src: &Path) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || pg_tool("pg_restore", &url, &args)).await??;
         }
     }
+    Ok(())
+}
+
+/// `fazhi restore SRC`: into the configured (empty) data directory or database, then the
+/// restored installation is verified against the manifest.
+///
+/// # Errors
+/// When the target is not empty, the backup is of the other engine or incomplete, a copy
+/// or `pg_restore` fails, or the verification finds any difference.
+pub async fn restore(cfg: &Config, src: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let m = read_manifest(src)?;
+    let target = Target::of(cfg)?;
+    check_restore_target(cfg, &m, &target).await?;
+    let dir = &cfg.data_dir;
+    println!("正在从 {}（{}）恢复到 {}", src.display(), m.created_at, target.label());
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建数据目录 {}", dir.display()))?;
+    restore_database(src, &target).await?;
     copy_private(&src.join(KEY_FILE), &dir.join(KEY_FILE))?;
     if src.join(CONFIG_FILE).exists() {
         if dir.join(CONFIG_FILE).exists() {
@@ -351,7 +372,7 @@ pub async fn restore(cfg: &Config, src: &Path) -> anyhow::Result<()> {
         copy_blobs(&src.join("blobs"), &dir.join("blobs"))?;
     }
     println!("✔ 文件已复制，正在核验恢复的数据……");
-    verify_restored(cfg, &m).await?;
+    verify_restored(cfg, &m, &target).await?;
     println!("恢复完成，核验通过（用时 {:.1} 秒）", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -384,11 +405,21 @@ fn differences(m: &Manifest, counts: &[(String, i64)], heads: &[LogHead]) -> Vec
     out
 }
 
-async fn verify_restored(cfg: &Config, m: &Manifest) -> anyhow::Result<()> {
+/// Counts and heads of the restored database as restored: read before opening it as a
+/// store, whose migrations would bring a backup of an older version up to date.
+async fn restored_counts(target: &Target) -> anyhow::Result<(Vec<(String, i64)>, Vec<LogHead>)> {
+    let db = match target {
+        Target::Sqlite { path, .. } => snap::open_sqlite_file(path).await?,
+        Target::Postgres { url } => snap::connect_pg(url).await?,
+    };
+    let read = counts_and_heads(&db).await;
+    snap::close(&db).await;
+    read
+}
+
+async fn verify_restored(cfg: &Config, m: &Manifest, target: &Target) -> anyhow::Result<()> {
+    let (counts, heads) = restored_counts(target).await?;
     let store = crate::open(cfg, false).await?;
-    let tables = snap::tables(&store.read).await?;
-    let counts = snap::row_counts(&store.read, &tables).await?;
-    let heads = snap::log_heads(&store.read).await?;
     let app = crate::app(store.clone(), cfg)?.with_ledger(crate::ledger_cmd::load_keys(cfg, false)?);
     let verified = crate::ledger_cmd::verify(&app, None).await;
     store.close().await;
@@ -424,14 +455,15 @@ pub async fn run_db(cmd: DbCommand) -> anyhow::Result<()> {
 }
 
 /// Opens a store for `db copy`: the source must exist; a missing SQLite target is created.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or the SQLite file's directory cannot be
+/// created.
 pub(crate) async fn open_for_copy(url: &str, create: bool) -> anyhow::Result<Store> {
     let sqlite = url.starts_with("sqlite:");
-    if create && sqlite {
-        if let Some(parent) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_owned)) {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(&parent).with_context(|| format!("无法创建目录 {}", parent.display()))?;
-            }
-        }
+    let parent = sqlite_path(url).and_then(|p| p.parent().map(Path::to_owned));
+    if let Some(parent) = parent.filter(|p| create && sqlite && !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(&parent).with_context(|| format!("无法创建目录 {}", parent.display()))?;
     }
     let mode = if create && sqlite { ConnectMode::CreateIfMissing } else { ConnectMode::Existing };
     Ok(Store::open(url, mode).await?)

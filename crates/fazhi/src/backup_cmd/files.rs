@@ -9,6 +9,9 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 /// Whether a directory has no entries.
+///
+/// # Errors
+/// When the directory cannot be read.
 pub fn dir_is_empty(dir: &Path) -> anyhow::Result<bool> {
     if !dir.is_dir() {
         return Ok(false);
@@ -30,6 +33,9 @@ fn create(to: &Path, private: bool) -> anyhow::Result<std::fs::File> {
 }
 
 /// Writes a new file and flushes it to disk.
+///
+/// # Errors
+/// When the file exists already or cannot be written.
 pub fn write_synced(to: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut f = create(to, false)?;
     f.write_all(bytes).and_then(|()| f.sync_all()).with_context(|| format!("无法写入 {}", to.display()))
@@ -43,12 +49,18 @@ fn copy_into(from: &Path, to: &Path, private: bool) -> anyhow::Result<u64> {
     Ok(n)
 }
 
-/// Copies a file to a new path (refusing to overwrite) and flushes it.
+/// Copies a file to a new path (refusing to overwrite) and flushes it; returns its size.
+///
+/// # Errors
+/// When the source cannot be read or the target exists or cannot be written.
 pub fn copy_file(from: &Path, to: &Path) -> anyhow::Result<u64> {
     copy_into(from, to, false)
 }
 
 /// Copies a secret (the signing key) to a new file readable by its owner only (0600).
+///
+/// # Errors
+/// When the key is missing or the copy fails.
 pub fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
     if !from.exists() {
         bail!("缺少账本签名密钥 {}", from.display());
@@ -59,6 +71,9 @@ pub fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// Copies the blob tree `from` into `to` (created), leaving out unfinished uploads (the
 /// `tmp/` directory and staged parts). Returns (files, bytes). A missing `from` is an empty
 /// store.
+///
+/// # Errors
+/// When a directory cannot be read or created, or a file cannot be copied.
 pub fn copy_blobs(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
     std::fs::create_dir_all(to).with_context(|| format!("无法创建 {}", to.display()))?;
     if !from.exists() {
@@ -121,6 +136,10 @@ pub fn split_password(url: &str) -> (String, Option<String>) {
 
 /// Runs `pg_dump` / `pg_restore` on the database of `url` with `args`. The password goes
 /// through `PGPASSWORD`, never the command line; messages show the redacted URL.
+///
+/// # Errors
+/// When the tool is not installed, cannot start, or exits with an error (its message is
+/// included).
 pub fn pg_tool(tool: &str, url: &str, args: &[String]) -> anyhow::Result<()> {
     let (bare, password) = split_password(url);
     let mut cmd = Command::new(tool);
