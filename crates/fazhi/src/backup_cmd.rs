@@ -109,7 +109,8 @@ impl Target {
 }
 
 fn partial_of(dest: &Path) -> anyhow::Result<PathBuf> {
-    let name = dest.file_name().ok_or_else(|| anyhow::anyhow!("请为备份指定一个目录名（如 /backup/fazhi-2026-05-01）"))?;
+    let name =
+        dest.file_name().ok_or_else(|| anyhow::anyhow!("请为备份指定一个目录名（如 /backup/fazhi-2026-05-01）"))?;
     let mut partial = name.to_os_string();
     partial.push(".partial");
     Ok(dest.with_file_name(partial))
@@ -126,9 +127,8 @@ fn prepare(dest: &Path) -> anyhow::Result<PathBuf> {
     }
     let partial = partial_of(dest)?;
     if partial.exists() {
-        let foreign = std::fs::read_dir(&partial)?
-            .filter_map(Result::ok)
-            .any(|e| !ours(&e.file_name().to_string_lossy()));
+        let foreign =
+            std::fs::read_dir(&partial)?.filter_map(Result::ok).any(|e| !ours(&e.file_name().to_string_lossy()));
         if foreign {
             bail!("{} 已存在且含有不属于备份的文件：请确认后删除它再重试", partial.display());
         }
@@ -181,11 +181,7 @@ async fn snapshot_pg(url: &str, partial: &Path) -> anyhow::Result<DbPart> {
     let heads = snap::log_heads(&mut s.tx).await?;
     let id = s.exported.clone().unwrap_or_default();
     let out = partial.join(PG_FILE);
-    let args = vec![
-        "--format=custom".to_owned(),
-        format!("--snapshot={id}"),
-        format!("--file={}", out.display()),
-    ];
+    let args = vec!["--format=custom".to_owned(), format!("--snapshot={id}"), format!("--file={}", out.display())];
     let url_owned = url.to_owned();
     let dumped = tokio::task::spawn_blocking(move || pg_tool("pg_dump", &url_owned, &args)).await?;
     s.end().await?;
@@ -226,7 +222,9 @@ pub async fn backup(cfg: &Config, dest: &Path) -> anyhow::Result<()> {
     let blobs = match &cfg.blob_store {
         BlobConfig::Local => Some(copy_blobs(&cfg.data_dir.join("blobs"), &partial.join("blobs"))?),
         BlobConfig::S3 { bucket, .. } => {
-            notes.push(format!("附件存放在 S3 存储桶 {bucket}，不在本备份中：请用存储桶自身的工具（版本控制、复制）备份"));
+            notes.push(format!(
+                "附件存放在 S3 存储桶 {bucket}，不在本备份中：请用存储桶自身的工具（版本控制、复制）备份"
+            ));
             None
         }
     };
@@ -249,7 +247,8 @@ pub async fn backup(cfg: &Config, dest: &Path) -> anyhow::Result<()> {
     if dest.exists() {
         std::fs::remove_dir(dest).with_context(|| format!("无法替换空目录 {}", dest.display()))?;
     }
-    std::fs::rename(&partial, dest).with_context(|| format!("无法把 {} 改名为 {}", partial.display(), dest.display()))?;
+    std::fs::rename(&partial, dest)
+        .with_context(|| format!("无法把 {} 改名为 {}", partial.display(), dest.display()))?;
     print_summary(&manifest);
     println!("备份完成：{}（用时 {:.1} 秒）", dest.display(), started.elapsed().as_secs_f64());
     Ok(())
@@ -426,11 +425,7 @@ async fn verify_restored(cfg: &Config, m: &Manifest, target: &Target) -> anyhow:
     let diffs = differences(m, &counts, &heads);
     if diffs.is_empty() {
         let rows: i64 = counts.iter().map(|c| c.1).sum();
-        println!(
-            "✔ 与备份清单一致：{} 张表共 {rows} 行，{} 本账本的条数和根哈希相同",
-            m.tables.len(),
-            m.logs.len()
-        );
+        println!("✔ 与备份清单一致：{} 张表共 {rows} 行，{} 本账本的条数和根哈希相同", m.tables.len(), m.logs.len());
     } else {
         println!("✘ 与备份清单不一致：");
         for d in &diffs {

@@ -158,11 +158,8 @@ fn rows<'a>(src: &'a mut Tx, from: &Table, order: &[usize], kinds: Vec<Kind>) ->
 /// Orders rows of a table that references itself so that every referenced row comes first
 /// (an org node moved under a newer node has a parent with a larger id).
 fn parents_first(table: &Table, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
-    let refs: Vec<(usize, usize)> = table
-        .self_refs
-        .iter()
-        .filter_map(|(from, to)| Some((table.index_of(from)?, table.index_of(to)?)))
-        .collect();
+    let refs: Vec<(usize, usize)> =
+        table.self_refs.iter().filter_map(|(from, to)| Some((table.index_of(from)?, table.index_of(to)?))).collect();
     let mut done: HashSet<(usize, Value)> = HashSet::new();
     let mut out = Vec::with_capacity(rows.len());
     let mut pending = rows;
@@ -209,8 +206,10 @@ pub async fn copy_table(src: &mut Tx, dst: &mut Tx, from: &Table, to: &Table) ->
     let order: Vec<usize> =
         to.columns.iter().map(|c| from.index_of(&c.name).ok_or_else(|| mismatch(&c.name))).collect::<Result<_>>()?;
     let to_kinds = kinds(to)?;
-    let src_kinds: Vec<Kind> =
-        order.iter().map(|&i| from.columns[i].kind.ok_or_else(|| unsupported(&from.name, &from.columns[i]))).collect::<Result<_>>()?;
+    let src_kinds: Vec<Kind> = order
+        .iter()
+        .map(|&i| from.columns[i].kind.ok_or_else(|| unsupported(&from.name, &from.columns[i])))
+        .collect::<Result<_>>()?;
     let batch = (30_000 / to.columns.len().max(1)).clamp(1, 1_000);
     let mut stream = rows(src, from, &order, src_kinds);
     let mut pending: Vec<Vec<Value>> = Vec::new();

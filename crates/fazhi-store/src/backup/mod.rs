@@ -117,11 +117,10 @@ pub async fn row_counts<'a>(ex: impl Into<Exec<'a>>, tables: &[Table]) -> Result
 /// missing or the log's hash algorithm is unknown.
 pub async fn log_heads<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<LogHead>> {
     let mut ex = ex.into();
-    let logs: Vec<(i64, i64, String)> = run!(reborrow(&mut ex), |x| sqlx::query_as(
-        "select log_id, size, hash_alg from ledger_log order by log_id"
-    )
-    .fetch_all(x)
-    .await)?;
+    let logs: Vec<(i64, i64, String)> =
+        run!(reborrow(&mut ex), |x| sqlx::query_as("select log_id, size, hash_alg from ledger_log order by log_id")
+            .fetch_all(x)
+            .await)?;
     let mut out = Vec::new();
     for (log_id, size, alg_code) in logs {
         let alg = HashAlg::parse(&alg_code)
@@ -148,11 +147,10 @@ pub async fn log_heads<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<LogHead>> {
 /// # Errors
 /// [`StoreError`] when the database fails.
 pub async fn recomputed_heads(db: &Db) -> Result<Vec<(LogHead, Vec<String>)>> {
-    let logs: Vec<(i64, i64, String)> = run!(db, |x| sqlx::query_as(
-        "select log_id, size, hash_alg from ledger_log order by log_id"
-    )
-    .fetch_all(x)
-    .await)?;
+    let logs: Vec<(i64, i64, String)> =
+        run!(db, |x| sqlx::query_as("select log_id, size, hash_alg from ledger_log order by log_id")
+            .fetch_all(x)
+            .await)?;
     let reader = LogReader::new(db).await?;
     let mut out = Vec::new();
     for (log_id, size, alg_code) in logs {
@@ -176,10 +174,8 @@ pub async fn recomputed_heads(db: &Db) -> Result<Vec<(LogHead, Vec<String>)>> {
 /// [`StoreError`] when the database cannot be opened or the copy fails.
 pub async fn vacuum_into(url: &str, out: &Path) -> Result<()> {
     let connect_err = |e: sqlx::Error| StoreError::Connect { engine: "SQLite", message: e.to_string() };
-    let opts = SqliteConnectOptions::from_str(url)
-        .map_err(connect_err)?
-        .read_only(true)
-        .busy_timeout(Duration::from_secs(30));
+    let opts =
+        SqliteConnectOptions::from_str(url).map_err(connect_err)?.read_only(true).busy_timeout(Duration::from_secs(30));
     let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.map_err(connect_err)?;
     let target = out.to_str().ok_or_else(|| StoreError::Corrupt(format!("路径 {} 不是合法的 UTF-8", out.display())))?;
     let result = sqlx::query("vacuum into ?").bind(target).execute(&pool).await;

@@ -198,8 +198,7 @@ async fn pg_tables(p: &sqlx::PgPool) -> Result<Catalogue> {
             .map(|(n, t, _)| Column { name: n, kind: pg_kind(&t), declared: t })
             .collect();
         let key: Vec<(String,)> = sqlx::query_as(PG_KEY).bind(&name).fetch_all(p).await?;
-        let self_refs =
-            fks.iter().filter(|f| f.0 == name && f.2 == name).map(|f| (f.1.clone(), f.3.clone())).collect();
+        let self_refs = fks.iter().filter(|f| f.0 == name && f.2 == name).map(|f| (f.1.clone(), f.3.clone())).collect();
         tables.insert(name.clone(), Table { name, columns, key: key.into_iter().map(|k| k.0).collect(), self_refs });
     }
     let edges = fks.into_iter().map(|(from, _, to, _)| (from, to)).collect();

@@ -35,22 +35,13 @@ pub async fn db_copy(from: &str, to: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn copy_between(
-    src: &fazhi_store::Store,
-    dst: &fazhi_store::Store,
-    from: &str,
-    to: &str,
-) -> anyhow::Result<()> {
+async fn copy_between(src: &fazhi_store::Store, dst: &fazhi_store::Store, from: &str, to: &str) -> anyhow::Result<()> {
     let src_tables = snap::tables(&src.read).await?;
     let dst_tables = snap::tables(&dst.write).await?;
     let by_name: BTreeMap<&str, &Table> = src_tables.iter().map(|t| (t.name.as_str(), t)).collect();
-    let missing: Vec<&str> =
-        dst_tables.iter().map(|t| t.name.as_str()).filter(|n| !by_name.contains_key(n)).collect();
-    let extra: Vec<&str> = src_tables
-        .iter()
-        .map(|t| t.name.as_str())
-        .filter(|n| !dst_tables.iter().any(|t| t.name == *n))
-        .collect();
+    let missing: Vec<&str> = dst_tables.iter().map(|t| t.name.as_str()).filter(|n| !by_name.contains_key(n)).collect();
+    let extra: Vec<&str> =
+        src_tables.iter().map(|t| t.name.as_str()).filter(|n| !dst_tables.iter().any(|t| t.name == *n)).collect();
     if !missing.is_empty() || !extra.is_empty() {
         bail!(
             "两个数据库的表不同（源库缺少：{}；目标库缺少：{}）：请用同一版本的程序打开两边",
