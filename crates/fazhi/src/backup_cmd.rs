@@ -64,9 +64,16 @@ pub struct Manifest {
     pub logs: Vec<LogHead>,
     /// Other files copied (key, configuration).
     pub files: Vec<String>,
-    /// Blob files and bytes copied (local blob store), or `None` when blobs live elsewhere.
-    pub blobs: Option<(u64, u64)>,
+    /// Blob files copied (local blob store), or `None` when blobs live elsewhere.
+    pub blobs: Option<BlobCount>,
     pub notes: Vec<String>,
+}
+
+/// How many blob files, of how many bytes, a backup holds.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct BlobCount {
+    pub files: u64,
+    pub bytes: u64,
 }
 
 /// Where the configured database lives.
@@ -220,7 +227,10 @@ pub async fn backup(cfg: &Config, dest: &Path) -> anyhow::Result<()> {
     let mut notes = Vec::new();
     // After the snapshot: every blob a backed-up row names was written before the row.
     let blobs = match &cfg.blob_store {
-        BlobConfig::Local => Some(copy_blobs(&cfg.data_dir.join("blobs"), &partial.join("blobs"))?),
+        BlobConfig::Local => {
+            let (files, bytes) = copy_blobs(&cfg.data_dir.join("blobs"), &partial.join("blobs"))?;
+            Some(BlobCount { files, bytes })
+        }
         BlobConfig::S3 { bucket, .. } => {
             notes.push(format!(
                 "附件存放在 S3 存储桶 {bucket}，不在本备份中：请用存储桶自身的工具（版本控制、复制）备份"
@@ -257,8 +267,8 @@ pub async fn backup(cfg: &Config, dest: &Path) -> anyhow::Result<()> {
 fn print_summary(m: &Manifest) {
     let entries: u64 = m.logs.iter().map(|l| l.size).sum();
     println!("  账本：{} 本，共 {entries} 条记录", m.logs.len());
-    if let Some((n, bytes)) = m.blobs {
-        println!("  附件文件：{n} 个，{:.1} MB", bytes as f64 / 1_048_576.0);
+    if let Some(b) = m.blobs {
+        println!("  附件文件：{} 个，{:.1} MB", b.files, b.bytes as f64 / 1_048_576.0);
     }
     for n in &m.notes {
         println!("  注意：{n}");

@@ -296,6 +296,15 @@ fn drill(db: Option<(String, String)>) {
     let during = acks.lock().unwrap().petitions.iter().filter(|p| p.1 >= t0 && p.1 <= t_end).count();
     server.stop();
     assert!(dest.join("manifest.json").exists() && !tmp.path().join("backup.partial").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dest.join("ledger.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key stays private");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dest.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["blobs"]["files"].as_u64().unwrap() >= uploads_before as u64, "{manifest}");
     let again = fazhi(&live, src_url, &["backup", dest.to_str().unwrap()]);
     assert!(!again.status.success() && text(&again).contains("已存在且不为空"), "{}", text(&again));
 
