@@ -318,6 +318,19 @@ fn drill(db: Option<(String, String)>) {
     let again = fazhi(&restored, dst_url, &["restore", dest.to_str().unwrap()]);
     assert!(!again.status.success() && text(&again).contains("不为空"), "{}", text(&again));
 
+    if db.is_none() {
+        // A backup that does not restore to what its manifest says fails the restore.
+        let bad = tmp.path().join("tampered");
+        std::fs::create_dir_all(&bad).unwrap();
+        for f in ["fazhi.db", "ledger.key"] {
+            std::fs::copy(dest.join(f), bad.join(f)).unwrap();
+        }
+        let mut m = manifest.clone();
+        m["tables"]["petition"] = serde_json::json!(m["tables"]["petition"].as_i64().unwrap() + 1);
+        std::fs::write(bad.join("manifest.json"), m.to_string()).unwrap();
+        let o = fazhi(&tmp.path().join("restored-bad"), None, &["restore", bad.to_str().unwrap()]);
+        assert!(!o.status.success() && text(&o).contains("与备份清单不一致"), "{}", text(&o));
+    }
     let url = dst_url.map_or_else(|| format!("sqlite://{}", restored.join("fazhi.db").display()), str::to_owned);
     let (ids, attachments) = tokio::runtime::Runtime::new().unwrap().block_on(petition_ids(&url));
     let missing: Vec<&i64> = before.iter().filter(|id| !ids.contains(id)).collect();
