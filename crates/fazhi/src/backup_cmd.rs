@@ -156,10 +156,7 @@ fn prepare(dest: &Path) -> anyhow::Result<PathBuf> {
 type DbPart = (String, Vec<(String, i64)>, Vec<LogHead>);
 
 /// SQLite: `VACUUM INTO` the backup directory, then read counts and heads from the copy.
-async fn snapshot_sqlite(url: &str, path: &Path, partial: &Path) -> anyhow::Result<DbPart> {
-    if !path.exists() {
-        bail!("数据库文件 {} 不存在：请用 --data-dir 或 --database-url 指定要备份的安装", path.display());
-    }
+async fn snapshot_sqlite(url: &str, partial: &Path) -> anyhow::Result<DbPart> {
     let out = partial.join(SQLITE_FILE);
     snap::vacuum_into(url, &out).await?;
     let db = snap::open_sqlite_file(&out).await?;
@@ -204,16 +201,21 @@ async fn snapshot_pg(url: &str, partial: &Path) -> anyhow::Result<DbPart> {
 /// file cannot be copied; the unfinished copy stays in `DEST.partial`.
 pub async fn backup(cfg: &Config, dest: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
-    let partial = prepare(dest)?;
     let key = cfg.data_dir.join(KEY_FILE);
     if !key.exists() {
         bail!("数据目录 {} 中没有账本签名密钥 {KEY_FILE}：请用 --data-dir 指定安装的数据目录", cfg.data_dir.display());
     }
     let target = Target::of(cfg)?;
+    if let Target::Sqlite { path, .. } = &target
+        && !path.exists()
+    {
+        bail!("数据库文件 {} 不存在：请用 --data-dir 或 --database-url 指定要备份的安装", path.display());
+    }
+    let partial = prepare(dest)?;
     let now = SystemClock.now_ms();
     println!("正在备份 {} → {}", target.label(), dest.display());
     let (database, counts, logs) = match &target {
-        Target::Sqlite { url, path } => snapshot_sqlite(url, path, &partial).await?,
+        Target::Sqlite { url, .. } => snapshot_sqlite(url, &partial).await?,
         Target::Postgres { url } => snapshot_pg(url, &partial).await?,
     };
     println!("✔ 数据库快照：{} 张表，{} 行", counts.len(), counts.iter().map(|c| c.1).sum::<i64>());
