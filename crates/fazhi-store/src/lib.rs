@@ -16,6 +16,7 @@
 pub mod db;
 pub mod attachments;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod clocks;
 pub mod jobs;

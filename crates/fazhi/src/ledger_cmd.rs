@@ -136,7 +136,11 @@ pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
+/// Rechecks the ledger, the blobs and the business records, printing a line per log.
+///
+/// # Errors
+/// When anything does not match, or the database fails.
+pub(crate) async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(

@@ -2,6 +2,7 @@
 //! installation and manage users from the shell. Configuration: TOML file < `FAZHI_*`
 //! environment < flags (see `config`).
 
+mod backup_cmd;
 mod calendar_cmd;
 mod config;
 mod datadir;
@@ -63,6 +64,21 @@ enum Command {
     /// The tamper-evident record log: verify, proofs, checkpoints, key.
     #[command(subcommand)]
     Ledger(ledger_cmd::LedgerCommand),
+    /// Write a consistent backup (database snapshot, signing key, configuration, blobs,
+    /// manifest) into a new directory, while the server may keep running.
+    Backup {
+        /// A directory that does not exist yet (or is empty).
+        dest: PathBuf,
+    },
+    /// Restore a backup into the configured, empty data directory or database, then verify
+    /// it against its manifest.
+    Restore {
+        /// A directory written by `fazhi backup`.
+        src: PathBuf,
+    },
+    /// Database tools: copy an installation between SQLite and PostgreSQL.
+    #[command(subcommand)]
+    Db(backup_cmd::DbCommand),
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +216,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = app(store, &cfg)?.with_ledger(keys);
             ledger_cmd::run(&app, cmd).await
         }
+        Command::Backup { dest } => backup_cmd::backup(&cfg, &dest).await,
+        Command::Restore { src } => backup_cmd::restore(&cfg, &src).await,
+        Command::Db(cmd) => backup_cmd::run_db(cmd).await,
     }
 }
 
