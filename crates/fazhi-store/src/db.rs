@@ -41,7 +41,7 @@ pub struct Tx {
 }
 
 #[derive(Debug)]
-enum TxInner {
+pub(crate) enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -70,6 +70,16 @@ impl Tx {
                 Err(e.into())
             }
         }
+    }
+
+    /// The driver's transaction, for store code that needs engine-specific statements.
+    pub(crate) fn inner_mut(&mut self) -> &mut TxInner {
+        &mut self.inner
+    }
+
+    /// A transaction that only reads (its end says nothing about write health).
+    pub(crate) fn read_only(inner: TxInner) -> Self {
+        Self { inner, health: None }
     }
 
     pub fn engine(&self) -> Engine {

@@ -302,7 +302,12 @@ async fn check_restore_target(cfg: &Config, m: &Manifest, target: &Target) -> an
     }
     let dir = &cfg.data_dir;
     let leftovers = dir.exists()
-        && std::fs::read_dir(dir)?.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy() != CONFIG_FILE);
+        && std::fs::read_dir(dir)?.filter_map(Result::ok).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            // The lock this command holds while it restores.
+            name != CONFIG_FILE && name != "fazhi.db.lock"
+        });
     if leftovers {
         bail!("数据目录 {} 不为空：只能恢复到空目录（或尚不存在的目录），以免覆盖现有数据", dir.display());
     }

@@ -217,7 +217,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ledger_cmd::run(&app, cmd).await
         }
         Command::Backup { dest } => backup_cmd::backup(&cfg, &dest).await,
-        Command::Restore { src } => backup_cmd::restore(&cfg, &src).await,
+        Command::Restore { src } => {
+            // No server may start on the directory while it is being filled.
+            let _lock = datadir::lock(&cfg, true)?;
+            backup_cmd::restore(&cfg, &src).await
+        }
         Command::Db(cmd) => backup_cmd::run_db(cmd).await,
     }
 }

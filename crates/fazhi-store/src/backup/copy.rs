@@ -11,6 +11,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
 use super::schema::{Column, Kind, Table, quoted};
 use crate::db::Tx;
+use crate::db::TxInner;
 use crate::{Result, StoreError};
 
 /// One stored value, as both engines can hold it.
@@ -112,13 +113,13 @@ async fn insert(dst: &mut Tx, table: &Table, kinds: &[Kind], rows: Vec<Vec<Value
     }
     let cols: Vec<String> = table.columns.iter().map(|c| quoted(&c.name)).collect();
     let head = format!("insert into {} ({}) ", quoted(&table.name), cols.join(", "));
-    match dst {
-        Tx::Sqlite(t) => {
+    match dst.inner_mut() {
+        TxInner::Sqlite(t) => {
             let mut qb = QueryBuilder::<sqlx::Sqlite>::new(head);
             qb.push_values(rows, |s, row| push_row_sqlite(s, row, kinds));
             qb.build().execute(&mut **t).await?;
         }
-        Tx::Postgres(t) => {
+        TxInner::Postgres(t) => {
             let mut qb = QueryBuilder::<sqlx::Postgres>::new(head);
             qb.push_values(rows, |s, row| push_row_pg(s, row, kinds));
             qb.build().execute(&mut **t).await?;
@@ -129,7 +130,7 @@ async fn insert(dst: &mut Tx, table: &Table, kinds: &[Kind], rows: Vec<Vec<Value
 
 /// The rows of `from` (in key order), as a stream of values in `order` of its columns.
 fn rows<'a>(src: &'a mut Tx, from: &Table, order: &[usize], kinds: Vec<Kind>) -> BoxStream<'a, Result<Vec<Value>>> {
-    let pg = matches!(src, Tx::Postgres(_));
+    let pg = src.engine() == crate::Engine::Postgres;
     let cols: Vec<String> = order
         .iter()
         .map(|&i| {
@@ -143,12 +144,12 @@ fn rows<'a>(src: &'a mut Tx, from: &Table, order: &[usize], kinds: Vec<Kind>) ->
         let key: Vec<String> = from.key.iter().map(|k| quoted(k)).collect();
         sql.push_str(&format!(" order by {}", key.join(", ")));
     }
-    match src {
-        Tx::Sqlite(t) => sqlx::query(AssertSqlSafe(sql))
+    match src.inner_mut() {
+        TxInner::Sqlite(t) => sqlx::query(AssertSqlSafe(sql))
             .fetch(&mut **t)
             .map(move |r| r.map_err(StoreError::from).and_then(|r| decode_sqlite(&r, &kinds)))
             .boxed(),
-        Tx::Postgres(t) => sqlx::query(AssertSqlSafe(sql))
+        TxInner::Postgres(t) => sqlx::query(AssertSqlSafe(sql))
             .fetch(&mut **t)
             .map(move |r| r.map_err(StoreError::from).and_then(|r| decode_pg(&r, &kinds)))
             .boxed(),
@@ -253,8 +254,8 @@ pub async fn copy_table(src: &mut Tx, dst: &mut Tx, from: &Table, to: &Table) ->
 /// # Errors
 /// [`StoreError`] for database failures (a full-text index that fails its check).
 pub async fn finish_copy(dst: &mut Tx, tables: &[Table]) -> Result<()> {
-    match dst {
-        Tx::Postgres(t) => {
+    match dst.inner_mut() {
+        TxInner::Postgres(t) => {
             for table in tables {
                 for k in &table.key {
                     let seq: Option<String> = sqlx::query_scalar("select pg_get_serial_sequence($1, $2)")
@@ -272,7 +273,7 @@ pub async fn finish_copy(dst: &mut Tx, tables: &[Table]) -> Result<()> {
                 }
             }
         }
-        Tx::Sqlite(t) => {
+        TxInner::Sqlite(t) => {
             let fts: Vec<(String,)> = sqlx::query_as(
                 "select name from sqlite_master where type = 'table' and sql like 'CREATE VIRTUAL TABLE%' \
                  and lower(sql) like '%using fts5%' order by name",

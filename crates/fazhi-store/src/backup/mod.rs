@@ -68,7 +68,7 @@ impl Snapshot {
                 let mut t = p.begin().await?;
                 // A deferred transaction takes its snapshot at the first read: read now.
                 sqlx::query("select count(*) from sqlite_master").execute(&mut *t).await?;
-                Ok(Self { tx: Tx::Sqlite(t), exported: None })
+                Ok(Self { tx: Tx::read_only(crate::db::TxInner::Sqlite(t)), exported: None })
             }
             Db::Postgres(p) => {
                 let mut t = p.begin().await?;
@@ -79,7 +79,7 @@ impl Snapshot {
                     sqlx::query("select 1").execute(&mut *t).await?;
                     None
                 };
-                Ok(Self { tx: Tx::Postgres(t), exported })
+                Ok(Self { tx: Tx::read_only(crate::db::TxInner::Postgres(t)), exported })
             }
         }
     }
