@@ -195,7 +195,7 @@ impl App {
         let logs: Vec<LogRow> =
             store::logs(&self.store.read).await?.into_iter().filter(|l| only.is_none_or(|o| o == l.log_id)).collect();
         let total: u64 = logs.iter().map(|l| l.size as u64).sum();
-        let key = self.ledger.verifier();
+        let keys = self.checkpoint_verifiers().await?;
         let mut done = 0u64;
         let mut reports = Vec::new();
         let reader = store::LogReader::new(&self.store.read).await?;
@@ -244,7 +244,11 @@ impl App {
             let head_now = store::log(&self.store.read, l.log_id).await?.map_or(0, |(s, _)| s);
             let cps: Vec<_> = cps.into_iter().filter(|c| c.size as u64 <= head || c.size as u64 > head_now).collect();
             for c in &cps {
-                v.checkpoint(&c.note, &key);
+                // Each checkpoint with the key that signed it (a rotation leaves old
+                // checkpoints under the retired key); one no registered key opens is reported.
+                if let Some(key) = crate::ledger_keys::signer_of(&keys, &c.note) {
+                    v.checkpoint(&c.note, key);
+                }
             }
             let entries = v.entries();
             reports.push(LogReport {

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod input;
 pub mod jobs;
 pub mod ledger;
+pub mod ledger_keys;
 pub mod lookup_cache;
 pub mod mediation;
 pub mod org;

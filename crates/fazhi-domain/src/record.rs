@@ -175,6 +175,19 @@ pub static CALENDAR: Kind = Kind {
     actions: &[("calendar.import", "导入节假日安排")],
 };
 
+/// 账本签名密钥 (installation-wide; a key's registration and each rotation). Recorded in
+/// the log of the root of the org tree.
+pub static LEDGER_KEY: Kind = Kind {
+    code: "ledger_key",
+    module: Module::Org,
+    label: "账本签名密钥",
+    read: SETTINGS_MANAGE,
+    handle: SETTINGS_MANAGE,
+    anchor: ScopeAnchor::Holders,
+    searchable: false,
+    actions: &[("key.register", "登记签名密钥"), ("key.rotate", "更换签名密钥")],
+};
+
 /// 信访件 (信访工作条例).
 pub static PETITION: Kind = Kind {
     code: "petition",
@@ -268,6 +281,7 @@ pub static KINDS: &[&Kind] = &[
     &ROLE,
     &API_TOKEN,
     &CALENDAR,
+    &LEDGER_KEY,
     &PETITION,
     &MEDIATION,
     &MEDIATION_COMMITTEE,

@@ -73,7 +73,12 @@ pub fn load_keys(cfg: &Config, create: bool) -> anyhow::Result<LedgerKeys> {
         println!("公钥（请在门户公布，用于核验）：{}", keys.verifier().to_vkey());
         return Ok(keys);
     } else {
-        bail!("数据目录中没有账本签名密钥 {}；请在安装的数据目录下运行，或指定 --data-dir", path.display());
+        bail!(
+            "数据目录中没有账本签名密钥 {}：请在安装的数据目录下运行（或指定 --data-dir）；多节点共用数据库时，\
+             把首个节点的 ledger.key 复制到本节点的数据目录；密钥丢失时从备份恢复。确需换用新密钥，运行 \
+             `fazhi serve --rotate-key`（记入账本）",
+            path.display()
+        );
     };
     Ok(LedgerKeys { alg: cfg.ledger_hash, signer: Arc::new(signer) })
 }
@@ -119,6 +124,7 @@ pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
             Ok(())
         }
         LedgerCommand::Checkpoint => {
+            app.ensure_signing_key(false).await.map_err(crate::explain)?;
             let made = app.checkpoint_all().await.map_err(crate::explain)?;
             if made.is_empty() {
                 println!("所有账本自上次检查点以来没有新记录。");

@@ -93,6 +93,11 @@ struct ServeArgs {
     /// Mark cookies Secure (set when users reach the server over https).
     #[arg(long, env = "FAZHI_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
+    /// Make this node's key (the data directory's ledger.key, generated when missing) the
+    /// installation's checkpoint signing key, retiring the current one (recorded on the
+    /// ledger). Without it a node whose key the database does not know refuses to start.
+    #[arg(long)]
+    rotate_key: bool,
 }
 
 #[derive(Debug, Args)]
@@ -168,7 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let cfg = Config::resolve(&overrides)?;
     match cli.command {
-        Command::Serve(a) => serve(cfg, a.demo).await,
+        Command::Serve(a) => serve(cfg, a.demo, a.rotate_key).await,
         Command::Init(a) => init(cfg, a).await,
         Command::User(u) => user(cfg, u).await,
         Command::Calendar(calendar_cmd::CalendarCommand::Import { file }) => {
@@ -276,7 +281,7 @@ fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
     Ok(app)
 }
 
-async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
+async fn serve(cfg: Config, demo: bool, rotate_key: bool) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FAZHI_LOG")
@@ -289,7 +294,11 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let lock = datadir::lock(&cfg, cfg.database_url.is_none() && is_fresh(&cfg.data_dir))?;
     let first_start = cfg.database_url.is_none() && is_fresh_but_lock(&cfg.data_dir, lock.as_ref());
     let store = open(&cfg, first_start).await?;
-    let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, true)?);
+    let app = app(store, &cfg)?;
+    // A key is made only for a new installation or when asked to rotate: a lost key is
+    // never silently replaced.
+    let new_installation = !app.is_initialized().await?;
+    let app = app.with_ledger(ledger_cmd::load_keys(&cfg, new_installation || rotate_key)?);
     app.ensure_builtins().await?;
     app.load_calendar().await?;
     if demo {
@@ -310,17 +319,24 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
             print_first_admin(&first.username, &first.one_time_password);
         }
     }
+    match app.ensure_signing_key(rotate_key).await.map_err(explain)? {
+        fazhi_app::ledger_keys::KeyCheck::Rotated => {
+            println!("已启用新的账本签名密钥：{}", app.ledger.verifier().to_vkey())
+        }
+        fazhi_app::ledger_keys::KeyCheck::Registered | fazhi_app::ledger_keys::KeyCheck::Known => {}
+    }
     let settings = WebSettings { secure_cookies: cfg.secure_cookies, demo, body_limit: cfg.body_limit };
     let state = AppState::new(app.clone(), settings);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("无法监听 {}（端口被占用或地址无效？可用 --listen 指定）", cfg.listen))?;
+    let shutdown = shutdown_signal();
     println!("fazhi 已启动：http://{}  （数据：{}；按 Ctrl+C 停止）", listener.local_addr()?, where_data(&cfg));
     let purge = tokio::spawn(purge_sessions(app.clone()));
     let checkpoints = tokio::spawn(sign_checkpoints(app.clone(), cfg.checkpoint_interval_secs));
     let worker = tokio::spawn(run_jobs(app.clone()));
     let router = app_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     purge.abort();
     checkpoints.abort();
     worker.abort();
@@ -341,6 +357,7 @@ async fn build_demo(cfg: Config) -> anyhow::Result<()> {
     app.load_calendar().await?;
     app.seed_demo().await?;
     seed_demo_records(&app).await?;
+    app.ensure_signing_key(false).await.map_err(explain)?;
     app.checkpoint_all().await?;
     app.store.close().await;
     Ok(())
@@ -418,26 +435,31 @@ async fn sign_checkpoints(app: App, secs: u64) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Waits for Ctrl+C or SIGTERM. The handlers are installed when this is CALLED, not when the
+/// future is first polled: a TERM that arrives right after the server said it started must
+/// stop it gracefully, not kill it.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        let term = async {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            () = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
@@ -452,6 +474,7 @@ async fn init(cfg: Config, a: InitArgs) -> anyhow::Result<()> {
     let admin = a.admin.unwrap_or_else(|| cfg.install.admin.clone());
     match app.initialize(&district, &street, &admin).await.map_err(explain)? {
         Some(first) => {
+            app.ensure_signing_key(false).await.map_err(explain)?;
             println!("数据：{}", where_data(&cfg));
             print_first_admin(&first.username, &first.one_time_password);
             Ok(())

@@ -232,10 +232,17 @@ fn calendar_import_extends_the_known_years() {
 /// Starts `fazhi serve` on `dir` at a free loopback port; returns the child and address.
 #[allow(clippy::zombie_processes, reason = "callers wait for the child (stop_server, or kill then wait)")]
 fn start_server(dir: &Path) -> (std::process::Child, String) {
+    start_server_with(dir, &[]).0
+}
+
+/// [`start_server`] with more arguments; also returns what the server printed first.
+#[allow(clippy::zombie_processes, reason = "callers wait for the child (stop_server, or kill then wait)")]
+fn start_server_with(dir: &Path, extra: &[&str]) -> ((std::process::Child, String), String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fazhi"))
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env_remove("FAZHI_DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -243,14 +250,17 @@ fn start_server(dir: &Path) -> (std::process::Child, String) {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut printed = String::new();
     loop {
         assert!(Instant::now() < deadline, "server did not start");
         let line = lines.next().expect("server output").unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
         if let Some(rest) = line.split("http://").nth(1) {
             let addr = rest.split_whitespace().next().unwrap().to_owned();
             // Keep draining the pipe so the server never blocks on a full stdout.
             std::thread::spawn(move || for _ in lines {});
-            return (child, addr);
+            return ((child, addr), printed);
         }
     }
 }
@@ -315,4 +325,48 @@ fn a_file_that_is_not_a_fazhi_database_is_never_made_a_new_installation() {
         }
         assert_eq!(std::fs::read(dir.join("fazhi.db")).unwrap(), content, "{name}: the file was changed");
     }
+}
+
+#[test]
+fn signing_keys_are_registered_never_silently_replaced_and_rotation_is_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a");
+    assert!(fazhi(&dir, &["init"]).status.success());
+    let db_url = format!("sqlite://{}", dir.join("fazhi.db").display());
+    let first_key = text(&fazhi(&dir, &["ledger", "key"])).trim().to_owned();
+    let saved = tmp.path().join("first.key");
+    std::fs::copy(dir.join("ledger.key"), &saved).unwrap();
+
+    // A second node on the same database with a data directory of its own and no key.
+    let other = tmp.path().join("b");
+    std::fs::create_dir_all(&other).unwrap();
+    let node = |args: &[&str]| {
+        let mut all = vec!["--database-url", db_url.as_str()];
+        all.extend_from_slice(args);
+        fazhi(&other, &all)
+    };
+    let o = node(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!o.status.success() && text(&o).contains("ledger.key"), "{}", text(&o));
+    assert!(!other.join("ledger.key").exists(), "no key is made for an existing installation");
+    // Sharing the installation's key file, it signs.
+    std::fs::copy(&saved, other.join("ledger.key")).unwrap();
+    let o = node(&["ledger", "checkpoint"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A lost key is refused, not regenerated; --rotate-key makes a new one, recorded.
+    std::fs::remove_file(dir.join("ledger.key")).unwrap();
+    let o = fazhi(&dir, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!o.status.success() && text(&o).contains("ledger.key"), "{}", text(&o));
+    assert!(!dir.join("ledger.key").exists());
+    let ((server, _), printed) = start_server_with(&dir, &["--rotate-key"]);
+    assert!(printed.contains("已启用新的账本签名密钥"), "{printed}");
+    stop_server(server);
+    let new_key = text(&fazhi(&dir, &["ledger", "key"])).trim().to_owned();
+    assert_ne!(new_key, first_key);
+    // Old checkpoints still verify, with the retired key; the rotation is on the ledger.
+    let o = fazhi(&dir, &["ledger", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The node still holding the retired key is refused.
+    let o = node(&["ledger", "checkpoint"]);
+    assert!(!o.status.success() && text(&o).contains("已被停用"), "{}", text(&o));
 }

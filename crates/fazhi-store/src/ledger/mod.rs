@@ -359,6 +359,7 @@ pub async fn log_keepers<'a>(ex: impl Into<Exec<'a>>, ids: &[i64]) -> Result<Vec
     })?)
 }
 
+pub mod keys;
 mod reader;
 
 pub use reader::LogReader;
