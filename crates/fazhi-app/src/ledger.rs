@@ -182,6 +182,23 @@ impl App {
         &self,
         who: &Principal,
         only: Option<i64>,
+        progress: impl FnMut(u64, u64),
+    ) -> AppResult<Vec<LogReport>> {
+        self.verify_ledger_against(who, only, None, progress).await
+    }
+
+    /// [`App::verify_ledger`], and every log also against checkpoints held outside the
+    /// database (`external`, signed by its trusted key): a log shorter than one of them,
+    /// or whose tree at that size has another root, is reported; so is a log they name
+    /// that the database lacks.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] without the installation-settings permission; database errors.
+    pub async fn verify_ledger_against(
+        &self,
+        who: &Principal,
+        only: Option<i64>,
+        external: Option<&crate::ledger_publish::External>,
         mut progress: impl FnMut(u64, u64),
     ) -> AppResult<Vec<LogReport>> {
         // Every street's log: an installation-wide task (the operator, the auditors' tools).
@@ -250,6 +267,7 @@ impl App {
                     v.checkpoint(&c.note, key);
                 }
             }
+            crate::ledger_publish::check_external(external, l.log_id, &mut v);
             let entries = v.entries();
             reports.push(LogReport {
                 log_id: l.log_id,
@@ -260,6 +278,20 @@ impl App {
             });
         }
         reader.close().await;
+        if let Some(ext) = external {
+            let present = reports.iter().map(|r| r.log_id).collect();
+            for log_id in ext.missing_logs(&present).into_iter().filter(|l| only.is_none_or(|o| o == *l)) {
+                let mut v = LogVerifier::new(HashAlg::Sha256);
+                crate::ledger_publish::check_external(Some(ext), log_id, &mut v);
+                reports.push(LogReport {
+                    log_id,
+                    org_name: format!("账本 {log_id}（数据库中没有）"),
+                    entries: 0,
+                    checkpoints: 0,
+                    problems: v.finish(0),
+                });
+            }
+        }
         Ok(reports)
     }
 

@@ -19,6 +19,7 @@ pub mod input;
 pub mod jobs;
 pub mod ledger;
 pub mod ledger_keys;
+pub mod ledger_publish;
 pub mod lookup_cache;
 pub mod mediation;
 pub mod org;

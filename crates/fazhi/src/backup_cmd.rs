@@ -437,7 +437,7 @@ async fn verify_restored(cfg: &Config, m: &Manifest, target: &Target) -> anyhow:
     let (counts, heads) = restored_counts(target).await?;
     let store = crate::open(cfg, false).await?;
     let app = crate::app(store.clone(), cfg)?.with_ledger(crate::ledger_cmd::load_keys(cfg, false)?);
-    let verified = crate::ledger_cmd::verify(&app, None).await;
+    let verified = crate::ledger_cmd::verify(&app, None, None).await;
     store.close().await;
     let diffs = differences(m, &counts, &heads);
     if diffs.is_empty() {

@@ -22,6 +22,38 @@ pub enum LedgerCommand {
         /// Only the log of this org (a street/township or district id).
         #[arg(long)]
         org: Option<i64>,
+        /// Also check the database against checkpoints held elsewhere: a file written by
+        /// `ledger export`, or a portal's address. A log shorter than, or inconsistent
+        /// with, any of them fails. Needs --key.
+        #[arg(long, requires = "key")]
+        checkpoint: Option<String>,
+        /// The trusted public key (published, kept apart from this server) that must have
+        /// signed the --checkpoint notes.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Write the signed checkpoints (every log's latest; all with --history) and the keys as
+    /// JSON, to keep apart from this server.
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        history: bool,
+    },
+    /// Witness another installation's checkpoints (a district its streets): fetch them,
+    /// check each log against the checkpoint witnessed before with a consistency proof, and
+    /// keep the new ones. Fails when a log shrank or was rewritten.
+    Witness {
+        /// The portal's address, e.g. https://wanxing.example.gov.cn
+        #[arg(long)]
+        url: String,
+        /// The installation's published public key.
+        #[arg(long)]
+        key: String,
+        /// Where the witnessed checkpoints are kept (default: witness.json in the data
+        /// directory).
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Print an entry, its inclusion proof and the latest signed checkpoint as JSON.
     Proof {
@@ -117,7 +149,14 @@ pub fn check_proof(file: &Path, key: Option<&str>) -> anyhow::Result<()> {
 
 pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
     match cmd {
-        LedgerCommand::Verify { org } => verify(app, org).await,
+        LedgerCommand::Verify { org, checkpoint, key } => {
+            let external = match (checkpoint, key) {
+                (Some(src), Some(key)) => Some(crate::ledger_trust::external(&src, &key).await?),
+                _ => None,
+            };
+            verify(app, org, external.as_ref()).await
+        }
+        LedgerCommand::Export { out, history } => crate::ledger_trust::export(app, out.as_deref(), history).await,
         LedgerCommand::Proof { org, seq } => {
             let bundle = app.proof_for(&crate::operator(), org, seq).await.map_err(crate::explain)?;
             println!("{}", serde_json::to_string_pretty(&bundle)?);
@@ -138,7 +177,9 @@ pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
             println!("{}", app.ledger.verifier().to_vkey());
             Ok(())
         }
-        LedgerCommand::CheckProof { .. } => unreachable!("handled without a database"),
+        LedgerCommand::CheckProof { .. } | LedgerCommand::Witness { .. } => {
+            bail!("此命令不需要数据库，应在打开数据库之前处理")
+        }
     }
 }
 
@@ -146,7 +187,11 @@ pub async fn run(app: &App, cmd: LedgerCommand) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When anything does not match, or the database fails.
-pub(crate) async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
+pub(crate) async fn verify(
+    app: &App,
+    org: Option<i64>,
+    external: Option<&fazhi_app::ledger_publish::External>,
+) -> anyhow::Result<()> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -157,7 +202,7 @@ pub(crate) async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
     });
     let started = std::time::Instant::now();
     let reports = app
-        .verify_ledger(&crate::operator(), org, |done, total| {
+        .verify_ledger_against(&crate::operator(), org, external, |done, total| {
             if let Some(b) = &bar {
                 b.set_length(total);
                 b.set_position(done);

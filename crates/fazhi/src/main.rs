@@ -7,6 +7,7 @@ mod calendar_cmd;
 mod config;
 mod datadir;
 mod ledger_cmd;
+mod ledger_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -211,6 +212,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ledger(ledger_cmd::LedgerCommand::CheckProof { file, key }) => {
             ledger_cmd::check_proof(&file, key.as_deref())
+        }
+        Command::Ledger(ledger_cmd::LedgerCommand::Witness { url, key, state }) => {
+            let state = state.unwrap_or_else(|| ledger_trust::default_state(&cfg.data_dir));
+            ledger_trust::witness_cmd(&url, &key, &state).await
         }
         Command::Ledger(cmd) => {
             // Verifying and reading proofs only read: they run beside a server. Signing

@@ -370,3 +370,80 @@ fn signing_keys_are_registered_never_silently_replaced_and_rotation_is_recorded(
     let o = node(&["ledger", "checkpoint"]);
     assert!(!o.status.success() && text(&o).contains("已被停用"), "{}", text(&o));
 }
+
+/// Runs SQL on a data directory's SQLite file, as someone with write access to it would
+/// (the ledger's append-only triggers dropped first).
+fn tamper(dir: &Path, statements: &[&str]) {
+    let url = format!("sqlite://{}", dir.join("fazhi.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for sql in fazhi_testkit::DROP_LEDGER_GUARDS.iter().chain(statements) {
+            sqlx::query(sqlx::AssertSqlSafe(*sql)).execute(&mut c).await.unwrap();
+        }
+    });
+}
+
+/// Deletes the newest entry of log 2 with its checkpoints and shortens the head: a
+/// consistent, shorter log, which only checkpoints kept elsewhere can show.
+const CUT_TAIL: &[&str] = &[
+    "delete from ledger_checkpoint where log_id = 2",
+    "delete from ledger_node where log_id = 2 and level = 0 and idx = (select size - 1 from ledger_log where log_id = 2)",
+    "delete from ledger_entry where log_id = 2 and seq = (select size - 1 from ledger_log where log_id = 2)",
+    "update ledger_log set size = size - 1 where log_id = 2",
+];
+
+#[test]
+fn checkpoints_kept_elsewhere_catch_a_shortened_log_and_a_witness_sees_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(fazhi(&dir, &["init"]).status.success());
+    for name in ["li.si", "wang.wu"] {
+        let o = fazhi(&dir, &["user", "add", "--username", name, "--name", "某人", "--org", "2"]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    assert!(fazhi(&dir, &["ledger", "checkpoint"]).status.success());
+    let key = text(&fazhi(&dir, &["ledger", "key"])).trim().to_owned();
+    let kept = tmp.path().join("checkpoints.json");
+
+    // A district's installation witnesses the street's portal.
+    let state = tmp.path().join("witness.json");
+    let witness = |addr: &str| {
+        let url = format!("http://{addr}");
+        fazhi(&dir, &["ledger", "witness", "--url", &url, "--key", &key, "--state", state.to_str().unwrap()])
+    };
+    let (server, addr) = start_server(&dir);
+    let o = witness(&addr);
+    assert!(o.status.success() && text(&o).contains("首次见证"), "{}", text(&o));
+    stop_server(server);
+    // The log grows: the witness checks the new checkpoint with a consistency proof.
+    assert!(fazhi(&dir, &["user", "add", "--username", "zhao.liu", "--name", "赵六", "--org", "2"]).status.success());
+    assert!(fazhi(&dir, &["ledger", "checkpoint"]).status.success());
+    let (server, addr) = start_server(&dir);
+    let o = witness(&addr);
+    assert!(o.status.success() && text(&o).contains("与先前见证的一致"), "{}", text(&o));
+    stop_server(server);
+    // The street also exports its checkpoints to keep elsewhere.
+    let o = fazhi(&dir, &["ledger", "export", "--out", kept.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Someone with the database cuts the newest entry and every checkpoint: the database
+    // alone still looks whole …
+    tamper(&dir, CUT_TAIL);
+    let o = fazhi(&dir, &["ledger", "verify"]);
+    assert!(o.status.success(), "a consistent shorter log passes the database-only check: {}", text(&o));
+    // … the exported checkpoints do not.
+    let o = fazhi(&dir, &["ledger", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &key]);
+    let t = text(&o);
+    assert!(!o.status.success() && t.contains("检查点"), "{t}");
+    // A forged checkpoint file (another key) is refused.
+    let other = "fazhi-x+00000000+AQ==";
+    let o = fazhi(&dir, &["ledger", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", other]);
+    assert!(!o.status.success());
+    // … and so does the witness, once the server signs the shortened log.
+    let (server, addr) = start_server(&dir);
+    std::thread::sleep(Duration::from_millis(500));
+    let o = witness(&addr);
+    assert!(!o.status.success() && text(&o).contains("变短"), "{}", text(&o));
+    stop_server(server);
+}

@@ -13,8 +13,12 @@ use fazhi_app::ledger::{action_label, kind_label};
 use fazhi_ledger::Entry;
 use fazhi_ledger::proof::ProofBundle;
 
+use axum::Json;
+use fazhi_app::ledger_publish::{ConsistencyProof, Published};
+
 use super::{PageResult, beijing, render, render_status};
 use crate::AppState;
+use crate::api::{ApiError, ApiPath, ApiQuery};
 use crate::session::{LoginForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +26,42 @@ pub fn router() -> Router<AppState> {
         .route("/ledger", get(portal))
         .route("/ledger/check", post(check))
         .route("/ledger/proof/{log}/{seq}", get(download_proof))
+        .route("/ledger/checkpoints.json", get(published))
+        .route("/ledger/{log}/checkpoints.json", get(published_history))
+        .route("/ledger/{log}/consistency", get(consistency))
+}
+
+/// The latest signed checkpoint of every log and the registered keys: what a witness (the
+/// district's installation, an inspector) fetches and keeps (no login; no content).
+async fn published(State(state): State<AppState>) -> Result<Json<Published>, ApiError> {
+    Ok(Json(state.app.published_checkpoints(false, None).await?))
+}
+
+/// Every checkpoint of one log, oldest first.
+async fn published_history(
+    State(state): State<AppState>,
+    ApiPath(log): ApiPath<i64>,
+) -> Result<Json<Published>, ApiError> {
+    let p = state.app.published_checkpoints(true, Some(log)).await?;
+    if p.logs.is_empty() {
+        return Err(AppError::NotFound("账本").into());
+    }
+    Ok(Json(p))
+}
+
+#[derive(serde::Deserialize)]
+struct Sizes {
+    from: u64,
+    to: u64,
+}
+
+/// The consistency proof of a log between two sizes (`?from=N&to=M`), for witnesses.
+async fn consistency(
+    State(state): State<AppState>,
+    ApiPath(log): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<Sizes>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    Ok(Json(state.app.consistency_proof(log, q.from, q.to).await?))
 }
 
 struct LogLine {
@@ -45,6 +85,8 @@ struct Outcome {
 struct PortalPage {
     logs: Vec<LogLine>,
     public_key: String,
+    /// Keys that signed earlier checkpoints, with their validity, for checking those.
+    retired_keys: Vec<String>,
     csrf: String,
     proof: String,
     reference: String,
@@ -67,9 +109,17 @@ async fn portal_page(state: &AppState, csrf: String) -> Result<PortalPage, AppEr
             note: note.unwrap_or_default(),
         })
         .collect();
+    let retired_keys = state
+        .app
+        .ledger_keys()
+        .await?
+        .into_iter()
+        .filter_map(|k| k.valid_to.map(|to| format!("{}（{} 至 {}）", k.vkey, beijing(k.valid_from), beijing(to))))
+        .collect();
     Ok(PortalPage {
         logs,
         public_key: state.app.ledger.verifier().to_vkey(),
+        retired_keys,
         csrf,
         proof: String::new(),
         reference: String::new(),
