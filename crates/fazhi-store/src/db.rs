@@ -110,6 +110,9 @@ struct HealthState {
 /// costs one tiny write every five.
 pub const PROBE_EVERY_MS: i64 = 5_000;
 
+/// Bytes the probe writes: a disk with room for a few bytes only is not writable.
+const PROBE_BYTES: usize = 64 * 1024;
+
 impl WriteHealth {
     fn failed(&self, e: &sqlx::Error) {
         if let Some(why) = storage_failure(e) {
@@ -451,10 +454,14 @@ impl Store {
         if self.health.claim_probe(now_ms) {
             let probe = async {
                 let mut tx = self.begin().await?;
+                // As large as an ordinary write (a record with its ledger entry and index).
+                let pad = vec![0u8; PROBE_BYTES];
                 run!(&mut tx, |e| sqlx::query(
-                    "insert into write_probe (id, at) values (1, $1) on conflict (id) do update set at = excluded.at"
+                    "insert into write_probe (id, at, pad) values (1, $1, $2) \
+                     on conflict (id) do update set at = excluded.at, pad = excluded.pad"
                 )
                 .bind(now_ms)
+                .bind(&pad)
                 .execute(e)
                 .await
                 .map(|_| ()))?;
