@@ -54,7 +54,11 @@ impl App {
     async fn locked_until(&self, key: &str) -> AppResult<Option<i64>> {
         let now = self.now();
         let (n, last) = store::failures_since(&self.store.read, key, now - self.security.lockout_ms()).await?;
-        Ok(self.security.locked_until(n, last, now))
+        Ok(if key.starts_with("addr:") {
+            self.security.address_locked_until(n, last, now)
+        } else {
+            self.security.locked_until(n, last, now)
+        })
     }
 
     fn locked_message(&self, until: i64) -> String {

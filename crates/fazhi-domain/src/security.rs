@@ -7,8 +7,12 @@ use crate::clock::{MINUTE_MS, Millis};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityPolicy {
-    /// Failed attempts (per account and, separately, per source address) that lock it.
+    /// Failed attempts of one account that lock it.
     pub max_failures: u32,
+    /// Failed attempts from one source address that lock the address (default 50): far
+    /// above the per-account limit, since a whole office can share one address (NAT, or a
+    /// proxy not listed in `trusted_proxies`) and five typos must not lock everyone out.
+    pub max_failures_per_address: u32,
     /// How long a lock lasts, and the window in which failures are counted, in minutes.
     pub lockout_minutes: u32,
     /// A session unused this long is over, in minutes.
@@ -17,7 +21,7 @@ pub struct SecurityPolicy {
 
 impl Default for SecurityPolicy {
     fn default() -> Self {
-        Self { max_failures: 5, lockout_minutes: 15, idle_timeout_minutes: 30 }
+        Self { max_failures: 5, max_failures_per_address: 50, lockout_minutes: 15, idle_timeout_minutes: 30 }
     }
 }
 
@@ -33,9 +37,23 @@ impl SecurityPolicy {
     /// Given the failures recorded for one key (account or address) within the last
     /// `lockout_ms`, until when is it locked? `None` when it is not locked.
     pub fn locked_until(&self, recent_failures: i64, last_failure_at: Option<Millis>, now: Millis) -> Option<Millis> {
+        self.locked_after(self.max_failures, recent_failures, last_failure_at, now)
+    }
+
+    /// [`Self::locked_until`] for a source address ([`Self::max_failures_per_address`]).
+    pub fn address_locked_until(
+        &self,
+        recent_failures: i64,
+        last_failure_at: Option<Millis>,
+        now: Millis,
+    ) -> Option<Millis> {
+        self.locked_after(self.max_failures_per_address, recent_failures, last_failure_at, now)
+    }
+
+    fn locked_after(&self, limit: u32, recent: i64, last_failure_at: Option<Millis>, now: Millis) -> Option<Millis> {
         let last = last_failure_at?;
         let until = last + self.lockout_ms();
-        (recent_failures >= i64::from(self.max_failures) && until > now).then_some(until)
+        (recent >= i64::from(limit) && until > now).then_some(until)
     }
 
     /// Is a session last used at `last_seen` still alive at `now`?
@@ -56,6 +74,9 @@ mod tests {
         assert_eq!(p.locked_until(5, Some(t), t), Some(t + 15 * MINUTE_MS));
         assert_eq!(p.locked_until(5, Some(t), t + 15 * MINUTE_MS), None);
         assert_eq!(p.locked_until(0, None, t), None);
+        // An address shared by an office is locked far later than one account.
+        assert_eq!(p.address_locked_until(5, Some(t), t), None);
+        assert_eq!(p.address_locked_until(50, Some(t), t), Some(t + 15 * MINUTE_MS));
     }
 
     #[test]

@@ -35,11 +35,14 @@ pub struct WebSettings {
     pub demo: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` is believed (addresses or
+    /// networks). Nobody's by default: then the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self { secure_cookies: false, demo: false, body_limit: 256 * 1024 }
+        Self { secure_cookies: false, demo: false, body_limit: 256 * 1024, trusted_proxies: Vec::new() }
     }
 }
 
@@ -70,6 +73,9 @@ pub fn app_router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .layer(middleware::from_fn(check_origin))
         .layer(DefaultBodyLimit::max(limit))
+        // Pages and API answers carry personal data: never kept by a browser or a proxy
+        // cache (ASVS 8.2.1). Static assets set their own caching.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

@@ -6,7 +6,7 @@
 //! a form without the check. The login form, before any session exists, uses a
 //! double-submit token in its own cookie.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -59,16 +59,37 @@ impl FromRequestParts<AppState> for Staff {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        Ok(ClientAddr(addr))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = client_ip(peer, &parts.headers, &state.settings.trusted_proxies);
+        Ok(ClientAddr(ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())))
     }
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+/// right-most address of `X-Forwarded-For` that is not itself a trusted proxy (each proxy
+/// appends the address it was connected from; entries further left are whatever the client
+/// claimed), else `X-Real-IP`. A header that does not parse is not believed.
+pub fn client_ip(peer: Option<IpAddr>, headers: &axum::http::HeaderMap, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let hops: Option<Vec<IpAddr>> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
+        .map(|s| s.trim().parse().ok())
+        .collect();
+    if let Some(hops) = hops.filter(|h| !h.is_empty()) {
+        return Some(hops.iter().rev().find(|ip| !is_trusted(ip)).copied().unwrap_or(hops[0]));
+    }
+    let real = headers.get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse().ok());
+    Some(real.unwrap_or(peer))
 }
 
 /// Compares secrets in constant time.
@@ -157,5 +178,40 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromR
                 "地址中的编号不正确（应为数字）。请从列表进入。",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let nginx: Vec<ipnet::IpNet> = vec!["127.0.0.1/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let xff = headers(&[("x-forwarded-for", "1.2.3.4, 10.0.0.7")]);
+        // Nobody trusted (the default): the peer, whatever the header says.
+        assert_eq!(client_ip(Some(ip("127.0.0.1")), &xff, &[]), Some(ip("127.0.0.1")));
+        // Behind nginx: the right-most hop that is not a proxy of ours.
+        assert_eq!(client_ip(Some(ip("127.0.0.1")), &xff, &nginx), Some(ip("1.2.3.4")));
+        // A client forging the header only adds entries on the left.
+        let forged = headers(&[("x-forwarded-for", "9.9.9.9, 1.2.3.4")]);
+        assert_eq!(client_ip(Some(ip("127.0.0.1")), &forged, &nginx), Some(ip("1.2.3.4")));
+        // Not from a trusted peer: not believed.
+        assert_eq!(client_ip(Some(ip("5.6.7.8")), &forged, &nginx), Some(ip("5.6.7.8")));
+        // X-Real-IP when there is no X-Forwarded-For; garbage is not believed.
+        let real = headers(&[("x-real-ip", "1.2.3.5")]);
+        assert_eq!(client_ip(Some(ip("127.0.0.1")), &real, &nginx), Some(ip("1.2.3.5")));
+        let junk = headers(&[("x-forwarded-for", "not-an-ip")]);
+        assert_eq!(client_ip(Some(ip("127.0.0.1")), &junk, &nginx), Some(ip("127.0.0.1")));
     }
 }

@@ -38,6 +38,9 @@ pub struct FileConfig {
     /// Seconds between checkpoint rounds of a server (default 5, 1–60): every write a
     /// server acknowledged is covered by a signed checkpoint within this time.
     pub checkpoint_interval_secs: Option<u64>,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` / `X-Real-IP`
+    /// names the client; none by default.
+    pub trusted_proxies: Vec<String>,
     /// Per-installation changes to deadline rules (values DOMAIN.md marks UNVERIFIED,
     /// sectoral rules), by rule id; each needs its `basis`.
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
@@ -84,6 +87,7 @@ pub struct Config {
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
     /// Seconds between checkpoint rounds (1–60).
     pub checkpoint_interval_secs: u64,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl fmt::Debug for Config {
@@ -97,6 +101,18 @@ impl fmt::Debug for Config {
             .field("security", &self.security)
             .finish()
     }
+}
+
+/// `trusted_proxies` entries: a network (`10.0.0.0/8`) or one address (`127.0.0.1`).
+fn parse_proxies(list: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    list.iter()
+        .map(|s| {
+            let s = s.trim();
+            s.parse::<ipnet::IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
+                anyhow::anyhow!("配置项 trusted_proxies 中的「{s}」不是 IP 地址或网段（如 10.0.0.1 或 10.0.0.0/8）")
+            })
+        })
+        .collect()
 }
 
 pub const DEFAULT_DATA_DIR: &str = "./fazhi-data";
@@ -170,6 +186,7 @@ impl Config {
             yellow_days: file.yellow_card_working_days.unwrap_or(3),
             petition_backlog_days: file.petition_backlog_days.unwrap_or(90).clamp(1, 3650),
             checkpoint_interval_secs: file.checkpoint_interval_secs.unwrap_or(5).clamp(1, 60),
+            trusted_proxies: parse_proxies(&file.trusted_proxies)?,
             deadline_rules: file.deadline_rules,
         })
     }

@@ -330,7 +330,12 @@ async fn serve(cfg: Config, demo: bool, rotate_key: bool) -> anyhow::Result<()> 
         }
         fazhi_app::ledger_keys::KeyCheck::Registered | fazhi_app::ledger_keys::KeyCheck::Known => {}
     }
-    let settings = WebSettings { secure_cookies: cfg.secure_cookies, demo, body_limit: cfg.body_limit };
+    let settings = WebSettings {
+        secure_cookies: cfg.secure_cookies,
+        demo,
+        body_limit: cfg.body_limit,
+        trusted_proxies: cfg.trusted_proxies.clone(),
+    };
     let state = AppState::new(app.clone(), settings);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await

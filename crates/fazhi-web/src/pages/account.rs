@@ -40,9 +40,17 @@ struct NextQuery {
     next: String,
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
+/// Only local paths are followed after login (no open redirect): a path that parses as a
+/// URI with neither scheme nor host, starts with one `/`, and holds no backslash and no
+/// control character (CR/LF would split the `Location` header). Anything else goes home.
+pub(crate) fn safe_next(next: &str) -> &str {
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 2048;
+    let local = plain && next.parse::<axum::http::Uri>().is_ok_and(|u| u.scheme().is_none() && u.authority().is_none());
+    if local { next } else { "/" }
 }
 
 fn login_page_for(state: &AppState, csrf: String, username: String, next: String, error: Option<String>) -> LoginPage {
@@ -149,5 +157,27 @@ async fn change_password(
             )
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        for ok in ["/", "/petitions?state=open", "/petitions/12#timeline"] {
+            assert_eq!(super::safe_next(ok), ok);
+        }
+        for bad in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "/a\\b",
+            "https://evil.example/",
+            "evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/\u{7}",
+            "",
+        ] {
+            assert_eq!(super::safe_next(bad), "/", "{bad:?}");
+        }
     }
 }

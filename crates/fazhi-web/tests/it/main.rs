@@ -28,6 +28,7 @@ struct Client {
 struct Resp {
     status: StatusCode,
     location: Option<String>,
+    cache_control: Option<String>,
     body: String,
 }
 
@@ -54,8 +55,9 @@ impl Client {
         }
         let status = res.status();
         let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let cache_control = res.headers().get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_owned());
         let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-        Resp { status, location, body }
+        Resp { status, location, cache_control, body }
     }
 
     async fn get(&mut self, path: &str) -> Resp {
@@ -132,6 +134,39 @@ async fn login_flow_and_bad_credentials() {
         let r =
             fresh.post("/login", &[("csrf", "x"), ("username", "admin"), ("password", DEMO_PASSWORD)], ORIGIN).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// After login only a local path is followed (CR/LF, backslashes, other hosts go home,
+/// never a 500), and pages with personal data are never cached (ASVS 3, 8).
+#[tokio::test]
+async fn redirects_stay_local_and_personal_pages_are_not_cached() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, _) = setup(db.store.clone()).await;
+        for (next, to) in [
+            ("/petitions?x=1", "/petitions?x=1"),
+            ("/x\r\nSet-Cookie: a=b", "/"),
+            ("/\\evil.example", "/"),
+            ("//evil.example", "/"),
+            ("https://evil.example/", "/"),
+        ] {
+            let mut c = Client::new(router.clone());
+            let page = c.get("/login").await;
+            let csrf = Client::csrf_of(&page.body);
+            let r = c
+                .post(
+                    "/login",
+                    &[("csrf", &csrf), ("username", "admin"), ("password", DEMO_PASSWORD), ("next", next)],
+                    ORIGIN,
+                )
+                .await;
+            assert_eq!((r.status, r.location.as_deref()), (StatusCode::SEE_OTHER, Some(to)), "{next:?}");
+            let home = c.get("/").await;
+            assert_eq!(home.cache_control.as_deref(), Some("no-store"), "an authenticated page");
+        }
+        let mut c = Client::new(router.clone());
+        assert_eq!(c.get("/api/v1/petitions").await.cache_control.as_deref(), Some("no-store"));
+        assert!(c.get("/static/app.css").await.cache_control.unwrap().contains("max-age"), "assets keep theirs");
     }
 }
 
