@@ -392,6 +392,11 @@ async fn run_jobs(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(15));
     loop {
         tick.tick().await;
+        // A calendar imported through another node (or the CLI) is shown here too. Due
+        // dates never wait for this: each computation checks the version in its transaction.
+        if let Err(e) = app.refresh_calendar().await {
+            tracing::warn!(error = %e, "could not check the calendar version");
+        }
         if let Err(e) = app.schedule_daily().await {
             tracing::warn!(error = %e, "could not queue the daily scan");
         }
