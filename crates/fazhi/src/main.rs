@@ -386,7 +386,8 @@ async fn purge_sessions(app: App) {
     }
 }
 
-/// The job worker of this node: queues the daily clock scan and runs ready jobs.
+/// The job worker of this node: checks the calendar version (for the calendar status pages),
+/// queues the daily clock scan and runs ready jobs.
 async fn run_jobs(app: App) {
     let worker = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "fazhi".into()), std::process::id());
     let mut tick = tokio::time::interval(Duration::from_secs(15));

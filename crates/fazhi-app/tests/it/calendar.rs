@@ -261,3 +261,54 @@ async fn a_scan_moves_no_due_date_without_a_ledger_entry() {
         assert!(clean(&app.verify_ledger(&op(), None, |_, _| {}).await.unwrap()));
     }
 }
+
+/// The size of an import's one transaction: `FAZHI_CAL_CLOCKS` open clocks (default 3,000)
+/// over the demo's nodes, every one moved and recorded. Run with `--ignored --nocapture`.
+#[tokio::test]
+#[ignore = "timing: run on demand"]
+async fn import_moves_thousands_of_open_clocks_in_one_transaction() {
+    let n: usize = std::env::var("FAZHI_CAL_CLOCKS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-12-18"));
+        let admin = who(&app, "admin").await;
+        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let nodes =
+            fazhi_store::org::list_nodes(&app.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await.unwrap();
+        let rule = app.deadlines.rules.get("disclosure.reply").unwrap().clone();
+        let json =
+            serde_json::to_string(&fazhi_domain::deadline::DeadlineClock::new(rule, date("2026-12-18"))).unwrap();
+        let mut tx = app.store.begin().await.unwrap();
+        for i in 0..n {
+            let id = (i + 1).to_string();
+            let c = fazhi_store::clocks::NewClock {
+                org_id: nodes[i % nodes.len()].id,
+                owner_id: None,
+                record_type: "org_node",
+                record_id: &id,
+                rule_id: "disclosure.reply",
+                clock_json: &json,
+            };
+            let s = fazhi_store::clocks::ClockStatus {
+                clock_json: &json,
+                due_date: None,
+                state: "running",
+                card: "none",
+                closed: false,
+                problem: "没有 2027 年的节假日安排",
+            };
+            fazhi_store::clocks::insert(&mut tx, &c, &s, 1).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let started = std::time::Instant::now();
+        app.import_calendar(&by, BASE_2027).await.unwrap();
+        let secs = started.elapsed().as_secs_f64();
+        let moved = clocks(&app).await.iter().filter(|c| c.1.is_some()).count();
+        assert_eq!(moved, n);
+        println!(
+            "{}: import moving {n} open clocks (one entry each) in one transaction: {secs:.2} s",
+            db.engine().name()
+        );
+        assert!(clean(&app.verify_ledger(&op(), None, |_, _| {}).await.unwrap()));
+    }
+}
