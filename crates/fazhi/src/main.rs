@@ -202,6 +202,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.load_calendar().await.map_err(explain)?;
             let r = app.scan_clocks(&operator()).await.map_err(explain)?;
             println!("已检查 {} 个未结期限：黄牌 {}，红牌 {}，新发提醒 {} 条", r.checked, r.yellow, r.red, r.notified);
+            if r.recomputed > 0 {
+                println!("其中 {} 个期限按现行节假日安排重新计算了到期日，已记入账本", r.recomputed);
+            }
             Ok(())
         }
         Command::Ledger(ledger_cmd::LedgerCommand::CheckProof { file, key }) => {

@@ -164,7 +164,10 @@ impl App {
 
     /// The calendar to compute due dates with in `tx`: the database's, checked in `tx` and
     /// held until it ends (no import commits meanwhile), reloaded when the one in memory is
-    /// older.
+    /// older. Called before the transaction's first ledger append (as every clock path
+    /// does: clocks are applied before the step is saved): an import holds the exclusive
+    /// lock while it appends to every street's log, so a transaction holding a log's head
+    /// and then asking for this lock would deadlock with it (PostgreSQL then aborts one).
     ///
     /// # Errors
     /// [`AppError::Internal`] for database failures.
