@@ -184,7 +184,7 @@ impl App {
         let (Some(office), Some(team)) = (node("信访办"), node("综合执法大队")) else { return Ok(()) };
         let xinfang = user("xinfang").await?;
         let zhifa = user("zhifa").await?;
-        let cal = self.deadlines.calendar.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let cal = self.deadlines.calendar.current();
         // Event dates that put the due date where we want it; skipped quietly when the
         // calendar does not reach (a demo started next to an unknown year).
         let overdue = notice_date(&cal, today, 25, DayUnit::Working).ok().map(|d| d.due);

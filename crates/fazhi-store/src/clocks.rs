@@ -121,6 +121,28 @@ pub async fn open_batch<'a>(ex: impl Into<Exec<'a>>, after_id: i64, limit: i64) 
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(after_id).bind(limit).fetch_all(e).await)?)
 }
 
+/// Open clocks after `after_id`, read in the caller's transaction and locked until it ends
+/// (`for update` on PostgreSQL; SQLite has one writer, so the transaction already excludes
+/// every other change): a scan or a recompute writes back what it read, never over a
+/// concurrent pause or extension.
+///
+/// # Errors
+/// Database errors.
+pub async fn open_batch_for_update(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<ClockRow>> {
+    let lock = match tx.engine() {
+        crate::Engine::Postgres => " for update",
+        crate::Engine::Sqlite => "",
+    };
+    Ok(run!(tx, |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from deadline_clock c where not c.closed and c.id > "));
+        qb.push_bind(after_id);
+        qb.push(" order by c.id limit ");
+        qb.push_bind(limit);
+        qb.push(lock);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
 /// Clocks of the records each `(kind, filter)` admits (the filter is the caller's scope for
 /// the kind's read permission; `None` = the kind's clocks are excluded), red first, then
 /// yellow, then by due date.
@@ -227,6 +249,58 @@ pub async fn save_calendar_year(tx: &mut Tx, year: i64, text: &str, by: Option<i
         imported_at = excluded.imported_at";
     run!(tx, |e| sqlx::query(SQL).bind(year).bind(text).bind(by).bind(now).execute(e).await.map(|_| ()))?;
     Ok(())
+}
+
+/// The key of the PostgreSQL advisory lock that orders calendar imports against every
+/// transaction computing a due date ("fazhical").
+const CALENDAR_LOCK: i64 = 0x6661_7a68_6963_616c;
+
+/// The calendar's version (0 before the first import), read through a pool: a cheap check
+/// whether a node's calendar in memory is current.
+///
+/// # Errors
+/// Database errors.
+pub async fn calendar_version<'a>(ex: impl Into<Exec<'a>>) -> Result<i64> {
+    const SQL: &str = "select coalesce(max(version), 0) from calendar_version";
+    Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).fetch_one(e).await)?)
+}
+
+/// The calendar's version, read in a transaction that is about to compute due dates, and
+/// held until it ends: on PostgreSQL a shared advisory lock that an import takes
+/// exclusively, so no import commits between this read and this transaction's end (SQLite
+/// has one writer: the transaction already excludes an import). A due date written in this
+/// transaction with the calendar of this version is then never older than the calendar.
+///
+/// # Errors
+/// Database errors.
+pub async fn calendar_version_shared(tx: &mut Tx) -> Result<i64> {
+    if tx.engine() == crate::Engine::Postgres {
+        run!(&mut *tx, |e| sqlx::query("select pg_advisory_xact_lock_shared($1)")
+            .bind(CALENDAR_LOCK)
+            .execute(e)
+            .await
+            .map(|_| ()))?;
+    }
+    calendar_version(tx).await
+}
+
+/// Starts an import: waits until no transaction computes a due date (on PostgreSQL the
+/// exclusive side of [`calendar_version_shared`]; SQLite's one writer already excludes
+/// them), then adds one to the calendar's version. Returns the new version.
+///
+/// # Errors
+/// Database errors.
+pub async fn bump_calendar_version(tx: &mut Tx) -> Result<i64> {
+    const SQL: &str = "insert into calendar_version (id, version) values (1, 1) \
+        on conflict (id) do update set version = calendar_version.version + 1 returning version";
+    if tx.engine() == crate::Engine::Postgres {
+        run!(&mut *tx, |e| sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(CALENDAR_LOCK)
+            .execute(e)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(run!(tx, |e| sqlx::query_scalar(SQL).fetch_one(e).await)?)
 }
 
 #[derive(Debug, Clone, FromRow)]

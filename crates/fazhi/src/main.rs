@@ -208,6 +208,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.load_calendar().await.map_err(explain)?;
             let r = app.scan_clocks(&operator()).await.map_err(explain)?;
             println!("已检查 {} 个未结期限：黄牌 {}，红牌 {}，新发提醒 {} 条", r.checked, r.yellow, r.red, r.notified);
+            if r.recomputed > 0 {
+                println!("其中 {} 个期限按现行节假日安排重新计算了到期日，已记入账本", r.recomputed);
+            }
             Ok(())
         }
         Command::Ledger(ledger_cmd::LedgerCommand::CheckProof { file, key }) => {
@@ -413,12 +416,18 @@ async fn purge_sessions(app: App) {
     }
 }
 
-/// The job worker of this node: queues the daily clock scan and runs ready jobs.
+/// The job worker of this node: checks the calendar version (for the calendar status pages),
+/// queues the daily clock scan and runs ready jobs.
 async fn run_jobs(app: App) {
     let worker = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "fazhi".into()), std::process::id());
     let mut tick = tokio::time::interval(Duration::from_secs(15));
     loop {
         tick.tick().await;
+        // A calendar imported through another node (or the CLI) is shown here too. Due
+        // dates never wait for this: each computation checks the version in its transaction.
+        if let Err(e) = app.refresh_calendar().await {
+            tracing::warn!(error = %e, "could not check the calendar version");
+        }
         if let Err(e) = app.schedule_daily().await {
             tracing::warn!(error = %e, "could not queue the daily scan");
         }

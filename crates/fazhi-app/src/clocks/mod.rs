@@ -5,28 +5,31 @@
 //! Dates are computed by the domain (`fazhi_domain::deadline`), always against the one
 //! calendar held here, with "today" from the one clock in Beijing time.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use fazhi_domain::access::{ORG_READ, Principal, RecordRef, SETTINGS_MANAGE};
+use fazhi_domain::access::{ORG_READ, Principal, RecordRef};
 use fazhi_domain::calendar::WorkCalendar;
 use fazhi_domain::clock::beijing_date;
 use fazhi_domain::deadline::{ClockState, DeadlineClock, Extension, PauseReason, RuleSet};
 use fazhi_domain::record::{KINDS, Kind, RecordKey};
 use fazhi_domain::{FieldErrors, OrgId, UserId};
-use fazhi_store::clocks::{self as store, ClockRow, ClockStatus, NewClock, NewNotification, NotificationRow};
-use fazhi_store::org as org_store;
+use fazhi_store::clocks::{self as store, ClockRow, ClockStatus, NewClock, NotificationRow};
 
 use crate::ledger::Change;
 use crate::org::By;
 use crate::{App, AppError, AppResult, check, require};
 
 mod calendar;
+mod scan;
+
+pub use calendar::{CALENDAR_CHECK_MS, CalendarCell};
 
 /// The calendar and rules of an installation, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Deadlines {
-    pub calendar: Arc<RwLock<WorkCalendar>>,
+    /// The calendar in memory and the database version it was loaded at.
+    pub calendar: Arc<CalendarCell>,
     pub rules: Arc<RuleSet>,
     /// 黄牌 when a clock is due within this many working days (configurable; default 3).
     pub yellow_days: u32,
@@ -34,11 +37,7 @@ pub struct Deadlines {
 
 impl Default for Deadlines {
     fn default() -> Self {
-        Self {
-            calendar: Arc::new(RwLock::new(WorkCalendar::builtin())),
-            rules: Arc::new(RuleSet::builtin()),
-            yellow_days: 3,
-        }
+        Self { calendar: Arc::default(), rules: Arc::new(RuleSet::builtin()), yellow_days: 3 }
     }
 }
 
@@ -65,6 +64,8 @@ pub struct ClockView {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanReport {
     pub checked: usize,
+    /// Clocks whose due date moved (each with a `clock.recompute` ledger entry).
+    pub recomputed: usize,
     pub yellow: usize,
     pub red: usize,
     pub notified: usize,
@@ -102,9 +103,8 @@ impl App {
         beijing_date(self.now())
     }
 
-    fn evaluate(&self, clock: &DeadlineClock, today: NaiveDate) -> Evaluated {
-        let cal = self.deadlines.calendar.read().unwrap_or_else(|p| p.into_inner());
-        match clock.evaluate(&cal, today) {
+    fn evaluate(&self, cal: &WorkCalendar, clock: &DeadlineClock, today: NaiveDate) -> Evaluated {
+        match clock.evaluate(cal, today) {
             Ok(ev) => {
                 let closed = clock.completed_on.is_some();
                 // A window the petitioner or party holds (e.g. 30 days to ask for a 复查) is
@@ -219,7 +219,8 @@ impl App {
             .clone();
         let clock = DeadlineClock::new(rule, event_date);
         let json = serde_json::to_string(&clock).map_err(internal)?;
-        let ev = self.evaluate(&clock, self.today());
+        let cal = self.calendar_in(tx).await?;
+        let ev = self.evaluate(&cal, &clock, self.today());
         let new = NewClock {
             org_id: t.org.0,
             owner_id: t.owner.map(|u| u.0),
@@ -247,7 +248,8 @@ impl App {
         f(&mut clock).map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
         clock.validate().map_err(|e| AppError::Invalid(FieldErrors::single("clock", e.to_string())))?;
         let json = serde_json::to_string(&clock).map_err(internal)?;
-        let ev = self.evaluate(&clock, self.today());
+        let cal = self.calendar_in(tx).await?;
+        let ev = self.evaluate(&cal, &clock, self.today());
         store::update(&mut *tx, row.id, &self.status_of(&json, &ev), self.now()).await?;
         Ok(ev.due.map(|d| d.to_string()))
     }
@@ -366,10 +368,19 @@ impl App {
         Ok(RecordRef::of(key.kind, holders))
     }
 
-    pub(crate) fn view(&self, row: ClockRow) -> AppResult<ClockView> {
-        let clock = parse_clock(&row)?;
-        let ev = self.evaluate(&clock, self.today());
-        Ok(ClockView { row, clock, steps: ev.steps })
+    /// The clocks as shown, explained with the current calendar (checked at most every
+    /// [`CALENDAR_CHECK_MS`]).
+    pub(crate) async fn views(&self, rows: Vec<ClockRow>) -> AppResult<Vec<ClockView>> {
+        self.refresh_calendar().await?;
+        let cal = self.deadlines.calendar.current();
+        let today = self.today();
+        rows.into_iter()
+            .map(|row| {
+                let clock = parse_clock(&row)?;
+                let ev = self.evaluate(&cal, &clock, today);
+                Ok(ClockView { row, clock, steps: ev.steps })
+            })
+            .collect()
     }
 
     /// Clocks within the principal's scope, red first: for each kind of record, the clocks
@@ -382,7 +393,7 @@ impl App {
         require(who, ORG_READ)?;
         let filters: Vec<_> = KINDS.iter().map(|k| (*k, who.filter_for(k, k.read))).collect();
         let rows = store::list(&self.store.read, &filters, open_only, 500).await?;
-        rows.into_iter().map(|r| self.view(r)).collect()
+        self.views(rows).await
     }
 
     /// The clocks of a record the principal may read.
@@ -398,75 +409,7 @@ impl App {
     /// The clocks of a record, for a caller that has authorised it.
     pub(crate) async fn clocks_of_record(&self, kind: &Kind, record_id: &str) -> AppResult<Vec<ClockView>> {
         let rows = store::of_record(&self.store.read, kind.code, record_id).await?;
-        rows.into_iter().map(|r| self.view(r)).collect()
-    }
-
-    /// Re-evaluates every open clock on today's date; a clock that turns 黄牌 or 红牌 tells
-    /// its owner and the leaders above it (once per card), and the org's webhook.
-    ///
-    /// # Errors
-    /// [`AppError::Internal`] for database failures.
-    pub async fn scan_clocks(&self, who: &Principal) -> AppResult<ScanReport> {
-        // Every street's clocks: the scheduler's (or the operator's) task.
-        require(who, SETTINGS_MANAGE)?;
-        let today = self.today();
-        let mut report = ScanReport::default();
-        let mut after = 0;
-        loop {
-            let batch = store::open_batch(&self.store.read, after, 500).await?;
-            let Some(last) = batch.last().map(|r| r.id) else { break };
-            for row in batch {
-                report.checked += 1;
-                let clock = parse_clock(&row)?;
-                let ev = self.evaluate(&clock, today);
-                store::update(&self.store.write, row.id, &self.status_of(&row.clock_json, &ev), self.now()).await?;
-                match ev.card {
-                    "yellow" => report.yellow += 1,
-                    "red" => report.red += 1,
-                    _ => continue,
-                }
-                report.notified += self.notify_card(&row, &clock, &ev).await?;
-            }
-            after = last;
-        }
-        Ok(report)
-    }
-
-    async fn notify_card(&self, row: &ClockRow, clock: &DeadlineClock, ev: &Evaluated) -> AppResult<usize> {
-        let due = ev.due.map(|d| d.to_string()).unwrap_or_default();
-        let (title, urgency) = match ev.card {
-            "red" => (format!("【红牌】{}已超期", clock.rule.name), 2),
-            _ => (format!("【黄牌】{}即将到期", clock.rule.name), 1),
-        };
-        // The whole explanation travels with the reminder: the date is never shown bare.
-        let body = format!("到期日 {due}（{}）。计算过程：{}", clock.rule.citation, ev.steps.join("；"));
-        let link = format!("/clocks#clock-{}", row.id);
-        let org = org_store::get_node(&self.store.read, OrgId(row.org_id)).await?;
-        let ancestors: Vec<OrgId> = org.map(|o| o.org_path().ids()).unwrap_or_default();
-        let mut users = store::leaders(&self.store.read, &ancestors).await?;
-        users.extend(row.owner_id);
-        users.sort_unstable();
-        users.dedup();
-        let mut sent = 0;
-        for u in users {
-            let n = NewNotification {
-                record: Some((row.record_type.as_str(), row.record_id.clone())),
-                user_id: u,
-                clock_id: Some(row.id),
-                kind: ev.card,
-                title: &title,
-                body: &body,
-                link: &link,
-                urgency,
-            };
-            if store::notify(&self.store.write, &n, self.now()).await? {
-                sent += 1;
-            }
-        }
-        if sent > 0 {
-            self.enqueue_webhook(row.org_id, &title, &body).await?;
-        }
-        Ok(sent)
+        self.views(rows).await
     }
 
     /// Reads the inbox.

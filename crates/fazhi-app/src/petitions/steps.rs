@@ -185,7 +185,7 @@ impl App {
         let clocks =
             fazhi_store::clocks::of_record(ctx.tx(), fazhi_domain::record::PETITION.code, &id.to_string()).await?;
         ctx.commit().await?;
-        let clocks = clocks.into_iter().map(|c| self.view(c)).collect::<AppResult<_>>()?;
+        let clocks = self.views(clocks).await?;
         Ok((row, clocks))
     }
 

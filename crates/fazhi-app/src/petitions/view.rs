@@ -58,7 +58,7 @@ impl App {
             .into_iter()
             .filter(|s| authorize(who, PetitionFlow::permission(*s), &rec) == Decision::Allow)
             .collect();
-        let clocks = clock_rows.into_iter().map(|c| self.view(c)).collect::<AppResult<_>>()?;
+        let clocks = self.views(clock_rows).await?;
         let timeline = fazhi_store::ledger::entries_of_record(
             &self.store.read,
             fazhi_domain::record::PETITION.code,

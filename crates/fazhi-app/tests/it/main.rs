@@ -17,6 +17,7 @@ use fazhi_store::users::{self as user_store, UserQuery};
 use fazhi_testkit::engines;
 
 mod attachments;
+mod calendar;
 mod clocks;
 mod conformance;
 mod kernel;
