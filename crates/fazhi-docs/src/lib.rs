@@ -72,7 +72,17 @@ pub fn chinese_date((y, m, d): (i32, u32, u32)) -> String {
 }
 
 fn run(text: &str, font: &str, size: usize) -> Run {
-    Run::new().add_text(text).size(size).fonts(RunFonts::new().east_asia(font).ascii(font).hi_ansi(font))
+    Run::new().add_text(xml_text(text)).size(size).fonts(RunFonts::new().east_asia(font).ascii(font).hi_ansi(font))
+}
+
+/// `text` without the characters XML 1.0 forbids (C0 controls other than tab and line
+/// breaks, U+FFFE, U+FFFF): one of them in `word/document.xml` makes Word and WPS refuse the
+/// file or "repair" it. Input is cleaned at the boundary already; records stored before that
+/// rule, or text from elsewhere, must still make a valid document.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..))
+        .collect()
 }
 
 /// Exact line pitch so that 22 lines fill the 225 mm 版心.
@@ -207,6 +217,24 @@ mod tests {
         assert!(document.contains(r#"w:sz w:val="44""#), "2号 title: {}", &document[..document.len().min(3000)]);
         assert!(document.contains(FANGSONG) && document.contains(HEITI));
         assert!(zip.keys().any(|k| k.starts_with("word/footer")), "page numbers in footers");
+    }
+
+    /// Text pasted from Word keeps controls XML forbids; the document must still be XML.
+    #[test]
+    fn control_characters_never_reach_the_xml() {
+        let mut doc = sample();
+        doc.body.push(Block::Para("第一行\u{b}第二行\u{0}\u{1f}完\u{ffff}".into()));
+        doc.title = "意见书\u{c}".into();
+        let document = zip_entries(&doc.to_docx().unwrap()).remove("word/document.xml").unwrap();
+        let bad: Vec<u32> = document
+            .chars()
+            .filter(
+                |&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..),
+            )
+            .map(u32::from)
+            .collect();
+        assert!(bad.is_empty(), "characters XML 1.0 forbids: {bad:x?}");
+        assert!(document.contains("第二行") && document.contains("完"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod org;
 pub mod petition;
 pub mod record;
 pub mod security;
+pub mod text;
 pub mod user;
 pub mod validation;
 pub mod workflow;

@@ -6,6 +6,7 @@
 //! a pure function of the state so tests drive it with `oneshot`, without a socket.
 
 pub mod api;
+pub mod clean;
 pub mod error;
 pub mod module;
 pub mod pages;
@@ -72,6 +73,7 @@ pub fn app_router(state: AppState) -> Router {
         .route("/static/app.css", get(css))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(check_origin))
+        .layer(middleware::from_fn(clean::clean_input))
         .layer(DefaultBodyLimit::max(limit))
         // Pages and API answers carry personal data: never kept by a browser or a proxy
         // cache (ASVS 8.2.1). Static assets set their own caching.
