@@ -41,6 +41,11 @@ impl App {
     /// # Errors
     /// [`AppError::Internal`] for database failures.
     pub async fn ensure_builtins(&self) -> AppResult<()> {
+        // Search text indexed before normalisation, rewritten once (issue 13).
+        let n = fazhi_store::search::renormalize(&self.store).await?;
+        if n > 0 {
+            tracing::info!(rows = n, "search text normalised");
+        }
         let mut tx = self.store.begin().await?;
         for k in builtin_kinds() {
             org_store::ensure_kind(&mut tx, &k).await?;

@@ -42,7 +42,17 @@ fn hit_ranges(chars: &[char], terms: &[Vec<char>]) -> Vec<(usize, usize)> {
 }
 
 fn fold(c: char) -> char {
-    if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) }
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    // Full-width ASCII forms (U+FF01–U+FF5E) are their ASCII letter, as in the index
+    // (`segment::normalize`): one character for one, so positions stay aligned.
+    let c = match u32::from(c) {
+        n @ 0xFF01..=0xFF5E => char::from_u32(n - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        _ => c,
+    };
+    c.to_lowercase().next().unwrap_or(c)
 }
 
 fn term_chars(terms: &[String]) -> Vec<Vec<char>> {

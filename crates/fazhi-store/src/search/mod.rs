@@ -33,14 +33,16 @@ use crate::scope::{ScopeCols, push_scope};
 use crate::{Result, StoreError};
 
 mod highlight;
+mod renormalize;
 mod segment;
 
 use highlight::plain;
 pub use highlight::{mark_terms, marked_parts, snippet, strip_marks};
 
+pub use renormalize::renormalize;
 #[cfg(test)]
 use segment::dict_entries;
-pub use segment::{DOMAIN_DICT, Segmenter};
+pub use segment::{DOMAIN_DICT, Segmenter, normalize};
 
 /// Opens a highlighted part of a title or snippet (Unicode private use, never in stored text).
 pub const MARK_START: char = '\u{E000}';

@@ -63,6 +63,7 @@ impl Segmenter {
     /// or more characters inside it are added here (人民调解 in 人民调解委员会, 综合执法 in
     /// 综合执法大队), so a query for them finds the longer word.
     pub fn index_text(&self, text: &str) -> String {
+        let text = &*normalize(text);
         let mut out = String::with_capacity(text.len() * 2);
         let mut push = |tok: &str| {
             if !out.is_empty() {
@@ -85,6 +86,11 @@ impl Segmenter {
                 }
             }
             push(&tok);
+            // jieba keeps a number or Latin word joined to the Chinese after it
+            // ("12345热线"): index its runs too, so "12345" finds "拨打12345热线".
+            for run in mixed_runs(&tok) {
+                push(run);
+            }
         }
         out
     }
@@ -94,6 +100,7 @@ impl Segmenter {
     /// [`MAX_QUERY_TERMS`]. Empty when nothing searchable is left.
     pub fn query_terms(&self, query: &str) -> Vec<String> {
         let head: String = query.chars().take(MAX_QUERY_CHARS).collect();
+        let head = normalize(&head).into_owned();
         let mut terms: Vec<String> = Vec::new();
         for t in self.cut(&head) {
             let t = t.to_lowercase();
@@ -106,6 +113,40 @@ impl Segmenter {
         }
         terms
     }
+}
+
+/// The runs of ASCII letters/digits and of other characters in a token that mixes both
+/// (none for a token of one kind).
+fn mixed_runs(tok: &str) -> Vec<&str> {
+    let ascii = |c: char| c.is_ascii_alphanumeric();
+    if !(tok.chars().any(ascii) && tok.chars().any(|c| !ascii(c))) {
+        return Vec::new();
+    }
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut kind = tok.chars().next().is_some_and(ascii);
+    for (i, c) in tok.char_indices() {
+        if ascii(c) != kind {
+            runs.push(&tok[start..i]);
+            start = i;
+            kind = ascii(c);
+        }
+    }
+    runs.push(&tok[start..]);
+    runs.retain(|r| r.chars().any(char::is_alphanumeric));
+    runs
+}
+
+/// Text as it is indexed and queried: compatibility forms folded (NFKC: full-width digits
+/// and letters to ASCII, "１２３４５" to "12345", "ＷＩＦＩ" to "WIFI") and lower case, so
+/// the forms offices type and paste are one word to search. Borrowed when already so.
+pub fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+    let plain = |s: &str| matches!(is_nfkc_quick(s.chars()), IsNormalized::Yes) && !s.chars().any(char::is_uppercase);
+    if plain(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.nfkc().flat_map(char::to_lowercase).collect())
 }
 
 /// Lines of a dictionary file: `word [freq] [tag]`, `#` comments, blank lines skipped.

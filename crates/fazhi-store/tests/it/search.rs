@@ -284,3 +284,38 @@ async fn a_common_term_is_ranked_among_its_newest_matches() {
         assert_eq!(ids(&find(s, "古树名木", Some(ScopeFilter::All)).await), vec!["old"]);
     }
 }
+
+/// Full-width and half-width forms are one word to search, whichever was typed where; text
+/// indexed before the rule is rewritten once.
+#[tokio::test]
+async fn width_and_case_forms_are_one_word() {
+    for db in engines().await {
+        let s = &db.store;
+        let t = tree(s).await;
+        put(
+            s,
+            &doc("1", t.community, None, "热线转办", "市民拨打１２３４５热线反映小区ＷＩＦＩ故障，车牌津Ａ１２３４５"),
+        )
+        .await;
+        put(s, &doc("2", t.community, None, "热线转办", "市民拨打12345热线反映wifi故障")).await;
+        for q in ["12345", "１２３４５", "wifi", "ＷＩＦＩ", "WiFi"] {
+            assert_eq!(ids(&find(s, q, Some(ScopeFilter::All)).await).len(), 2, "{:?}: {q}", db.engine());
+        }
+        assert_eq!(ids(&find(s, "津A12345", Some(ScopeFilter::All)).await), vec!["1"], "{:?}", db.engine());
+        // A row indexed before normalisation (full-width text in the index) is found after
+        // the one-time rewrite.
+        fazhi_store::run!(&s.write, |e| sqlx::query(
+            "update search_doc set segmented = '旧 ＡＢＣ１２３ 记录' where record_id = '2'"
+        )
+        .execute(e)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        fazhi_store::run!(&s.write, |e| sqlx::query("delete from search_normalized").execute(e).await.map(|_| ()))
+            .unwrap();
+        assert!(find(s, "abc123", Some(ScopeFilter::All)).await.is_empty());
+        assert_eq!(search::renormalize(s).await.unwrap(), 1);
+        assert_eq!(ids(&find(s, "abc123", Some(ScopeFilter::All)).await), vec!["2"], "{:?}", db.engine());
+        assert_eq!(search::renormalize(s).await.unwrap(), 0, "once");
+    }
+}
