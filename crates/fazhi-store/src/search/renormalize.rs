@@ -1,7 +1,7 @@
 //! The one-time rewrite of search text indexed before normalisation (`segment::normalize`).
 
 use super::segment::normalize;
-use crate::{Result, Store, run};
+use crate::{Result, Store};
 
 /// The normalisation this build indexes with; rows of an older one are rewritten.
 const VERSION: i64 = 1;
