@@ -53,33 +53,118 @@ impl CitizenId {
 
 use chrono::Datelike;
 
-/// A contact phone: an 11-digit mobile starting with 1, or a landline of 7–8 digits with
-/// an optional area code (`022-23456789`, `02223456789`).
+/// Mobile number prefixes (号段) allocated to public mobile networks, by their first three
+/// digits. Source: 工业和信息化部《电信网编号计划（2017年版）》 and its later allocations (162,
+/// 165, 167, 190, 192, 196, 197). A new allocation is one entry here.
+pub const MOBILE_PREFIXES: &[&str] = &[
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "145", "146", "147", "148", "149", "150",
+    "151", "152", "153", "155", "156", "157", "158", "159", "162", "165", "166", "167", "170", "171", "172", "173",
+    "174", "175", "176", "177", "178", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189", "190",
+    "191", "192", "193", "195", "196", "197", "198", "199",
+];
+
+/// A contact phone in one stored form: a mobile as its 11 digits (`13800138000`, the
+/// country code `+86` / `0086` dropped), a landline as `area-number[-extension]`
+/// (`022-23456789-8001`) or, without an area code, `number[-extension]`. Accepted as
+/// people write them: spaces, hyphens, dots, brackets around the area code, full-width
+/// digits, `转` / `ext` before an extension.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
 pub struct Phone(String);
 
+const PHONE_RULE: &str = "电话应为 11 位手机号（号段须已启用，如 138…；可带 +86），或固定电话：区号-号码[-分机]（如 022-23456789、022-23456789-8001）";
+
 impl Phone {
-    /// Parse.
+    /// Parses a phone as written into its stored form.
     ///
     /// # Errors
-    /// [`AppError::Internal`] for database failures.
+    /// A [`FieldError`] on `field` naming the accepted forms.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        let v: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        let digits = v.chars().all(|c| c.is_ascii_digit());
-        let mobile = v.len() == 11 && v.starts_with('1');
-        let landline = (7..=8).contains(&v.len()) || (v.starts_with('0') && (10..=12).contains(&v.len()));
-        if digits && (mobile || landline) {
-            Ok(Self(v))
-        } else {
-            Err(FieldError {
-                field, message: "电话应为 11 位手机号，或带区号的固定电话（如 022-23456789）".into()
+        let bad = || FieldError { field, message: PHONE_RULE.into() };
+        // Full-width digits and signs as ASCII; an extension marker as a separator.
+        let text: String = raw
+            .trim()
+            .chars()
+            .map(|c| match u32::from(c) {
+                n @ 0xFF01..=0xFF5E => char::from_u32(n - 0xFEE0).unwrap_or(c),
+                _ => c,
             })
+            .collect::<String>()
+            .replace("转", "-")
+            .replace("分机", "-")
+            .to_ascii_lowercase()
+            .replace("ext.", "-")
+            .replace("ext", "-");
+        if text.is_empty() || text.chars().any(|c| !matches!(c, '0'..='9' | '+' | '-' | ' ' | '.' | '(' | ')')) {
+            return Err(bad());
+        }
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        // A mobile, with or without the country code.
+        let national = digits
+            .strip_prefix("0086")
+            .or_else(|| text.trim_start().starts_with('+').then(|| digits.strip_prefix("86")).flatten())
+            .or_else(|| (digits.len() == 13).then(|| digits.strip_prefix("86")).flatten())
+            .unwrap_or(&digits);
+        if national.len() == 11 && national.starts_with('1') {
+            return if MOBILE_PREFIXES.contains(&&national[..3]) { Ok(Self(national.to_owned())) } else { Err(bad()) };
+        }
+        if text.contains('+') {
+            return Err(bad());
+        }
+        // A landline: groups split at hyphens and brackets (spaces and dots inside a
+        // group are only spacing).
+        let groups: Vec<String> = text
+            .replace(['(', ')'], "-")
+            .split('-')
+            .map(|g| g.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|g| !g.is_empty())
+            .collect();
+        let area_len = |d: &str| if d.starts_with("01") || d.starts_with("02") { 3 } else { 4 };
+        let (area, number, ext) = match groups.as_slice() {
+            [one] if one.starts_with('0') => {
+                let n = area_len(one);
+                (Some(one.get(..n).unwrap_or("")), one.get(n..).unwrap_or(""), None)
+            }
+            [one] => (None, one.as_str(), None),
+            [a, n] if a.starts_with('0') => (Some(a.as_str()), n.as_str(), None),
+            [n, e] => (None, n.as_str(), Some(e.as_str())),
+            [a, n, e] if a.starts_with('0') => (Some(a.as_str()), n.as_str(), Some(e.as_str())),
+            _ => return Err(bad()),
+        };
+        let area_ok = area.is_none_or(|a| (3..=4).contains(&a.len()) && a.len() == area_len(a));
+        let number_ok = (7..=8).contains(&number.len()) && !number.starts_with(['0', '1']);
+        let ext_ok = ext.is_none_or(|e| (1..=6).contains(&e.len()));
+        if !(area_ok && number_ok && ext_ok) {
+            return Err(bad());
+        }
+        let mut out = area.map(|a| format!("{a}-")).unwrap_or_default();
+        out.push_str(number);
+        if let Some(e) = ext {
+            out.push('-');
+            out.push_str(e);
+        }
+        Ok(Self(out))
+    }
+
+    /// A mobile number only (accounts), in its stored form.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `field` when `raw` is not an allocated mobile number.
+    pub fn mobile(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        match Self::parse(field, raw) {
+            Ok(p) if p.0.len() == 11 && !p.0.contains('-') => Ok(p),
+            _ => Err(FieldError {
+                field, message: "手机号应为 11 位（号段须已启用，如 138…；可带 +86）".into()
+            }),
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -102,12 +187,43 @@ mod tests {
     }
 
     #[test]
-    fn phones() {
-        for ok in ["13800000000", "022-23456789", "23456789", "0755 8888 7777"] {
-            assert!(Phone::parse("phone", ok).is_ok(), "{ok}");
+    fn phones_as_people_write_them() {
+        for (raw, stored) in [
+            ("13800000000", "13800000000"),
+            ("+86 138 0013 8000", "13800138000"),
+            ("008613800138000", "13800138000"),
+            ("8613800138000", "13800138000"),
+            ("138-0013-8000", "13800138000"),
+            ("１３８００１３８０００", "13800138000"),
+            ("022-23456789", "022-23456789"),
+            ("02223456789", "022-23456789"),
+            ("(022) 2345 6789", "022-23456789"),
+            ("022-23456789-8001", "022-23456789-8001"),
+            ("022-23456789转8001", "022-23456789-8001"),
+            ("0755 8888 7777", "0755-88887777"),
+            ("0371-6234567", "0371-6234567"),
+            ("010 6523 4567", "010-65234567"),
+            ("23456789", "23456789"),
+            ("23456789-12", "23456789-12"),
+        ] {
+            assert_eq!(Phone::parse("phone", raw).map(Phone::into_string), Ok(stored.to_owned()), "{raw}");
         }
-        for bad in ["1380000000", "abc", "23800000000", "12345"] {
+        for bad in [
+            "12345678901",
+            "11000000000",
+            "1380000000",
+            "abc",
+            "23800000000",
+            "12345",
+            "+1 415 555 0100",
+            "022-0345678",
+            "022-23456789-8001-9",
+            "0222-23456789",
+            "",
+        ] {
             assert!(Phone::parse("phone", bad).is_err(), "{bad}");
         }
+        assert!(Phone::mobile("mobile", "022-23456789").is_err());
+        assert_eq!(Phone::mobile("mobile", "+86 138 0013 8000").unwrap().as_str(), "13800138000");
     }
 }

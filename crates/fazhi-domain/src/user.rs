@@ -50,11 +50,7 @@ pub fn mobile(raw: &str) -> Result<Option<String>, FieldError> {
     if v.is_empty() {
         return Ok(None);
     }
-    if v.len() == 11 && v.starts_with('1') && v.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(Some(v.to_owned()))
-    } else {
-        Err(FieldError { field: "mobile", message: "手机号应为以 1 开头的 11 位数字".into() })
-    }
+    crate::identity::Phone::mobile("mobile", v).map(|p| Some(p.into_string()))
 }
 
 /// The password rules (等保 2.0 level 3 habit): at least 10 characters, at least three of
