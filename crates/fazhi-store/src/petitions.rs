@@ -157,6 +157,28 @@ pub async fn get<'a>(ex: impl Into<Exec<'a>>, id: i64) -> Result<Option<Petition
     })?)
 }
 
+/// The item registered from the source record `external_no` of `channel` (a 12345 工单
+/// number, a 信访信息系统 number), if any: the oldest when an earlier import duplicated it.
+/// On PostgreSQL it first takes a transaction lock on that identity, so two imports of the
+/// same source record run one after the other (SQLite's single writer already does).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn by_source(tx: &mut Tx, channel: &str, external_no: &str) -> Result<Option<PetitionRow>> {
+    if tx.engine() == crate::Engine::Postgres {
+        run!(&mut *tx, |e| sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 12))")
+            .bind(format!("{channel}:{external_no}"))
+            .execute(e)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(run!(&mut *tx, |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where channel = "));
+        qb.push_bind(channel).push(" and external_no = ").push_bind(external_no).push(" order by id limit 1");
+        qb.build_query_as().fetch_optional(e).await
+    })?)
+}
+
 /// Reads by code.
 ///
 /// # Errors

@@ -85,6 +85,35 @@ pub struct Intake {
     pub warnings: Vec<String>,
     /// Earlier items of the same petitioner that look alike: offered for merging.
     pub possible_duplicates: Vec<(i64, String)>,
+    /// An import row whose source record (channel + external number) was registered
+    /// before: this is that item, and nothing new was registered.
+    pub existing: bool,
+}
+
+impl ValidIntake {
+    /// The source record's identity (channel code, external number), when it has one.
+    pub(crate) fn source(&self) -> Option<(&'static str, &str)> {
+        (!self.external_no.is_empty()).then(|| (self.channel.code(), self.external_no.as_str()))
+    }
+
+    /// The fields in which `row` (an item registered from the same source record) differs
+    /// from this one: a retry carries the same; anything else is a conflict.
+    pub(crate) fn differs_from(&self, row: &fazhi_store::petitions::PetitionRow) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if row.title != self.request.title {
+            out.push("title");
+        }
+        if row.content != self.request.content {
+            out.push("content");
+        }
+        if row.category != self.category {
+            out.push("category");
+        }
+        if row.received_on != self.received.to_string() {
+            out.push("received_on");
+        }
+        out
+    }
 }
 
 /// Most petitioners named on one item (a larger collective visit gives its headcount and its
@@ -338,6 +367,6 @@ impl App {
         let clocks = ctx.apply_clocks(row.key(), org, &plan, |_| creator).await?;
         let action = if round.is_some() { "petition.review_request" } else { "petition.register" };
         ctx.save(None, &row, action, json!({"warnings": warnings, "clocks": clocks})).await?;
-        Ok(Intake { id, tracking_code: code.display(), warnings, possible_duplicates })
+        Ok(Intake { id, tracking_code: code.display(), warnings, possible_duplicates, existing: false })
     }
 }

@@ -111,10 +111,15 @@ impl App {
 
     /// Imports items pushed by the 12345 hotline or the 信访信息系统 in one transaction:
     /// every row is checked first; one bad row means nothing is imported and every bad row is
-    /// listed.
+    /// listed. Idempotent on the source's identity (channel + external number): a row whose
+    /// source record was registered before (by an earlier import, or earlier in the batch)
+    /// answers with that item (`existing`), never a second one with its own clocks; the same
+    /// identity with other contents is a conflict, reported on the row.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] on `rows`, one message per broken rule and row.
+    /// [`AppError::Invalid`] on `rows`, one message per broken rule and row (naming the
+    /// field); a database failure while saving row N is [`AppError::Refused`] naming the row
+    /// (nothing imported).
     pub async fn import_petitions(&self, by: &By<'_>, drafts: &[IntakeDraft]) -> AppResult<Vec<Intake>> {
         require(by.who, PETITION_HANDLE)?;
         if drafts.is_empty() || drafts.len() > MAX_IMPORT_ROWS {
@@ -134,11 +139,57 @@ impl App {
                 Err(other) => return Err(other),
             }
         }
-        errors.into_result()?;
-        let mut out = Vec::with_capacity(valid.len());
-        for v in valid {
-            out.push(self.intake_in(&mut ctx, v, None).await?);
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
         }
+        // Saved in order in this one transaction: a row repeating an earlier row's source
+        // finds it like an earlier import's.
+        let mut out = Vec::with_capacity(valid.len());
+        for (i, v) in valid.into_iter().enumerate() {
+            let row = i + 1;
+            if let Some((channel, no)) = v.source() {
+                let earlier = fazhi_store::petitions::by_source(ctx.tx(), channel, no).await?;
+                if let Some(p) = earlier {
+                    let differ = v.differs_from(&p);
+                    if differ.is_empty() {
+                        out.push(Intake {
+                            id: p.id,
+                            tracking_code: fazhi_domain::petition::TrackingCode::parse(&p.tracking_code)
+                                .map_or_else(|| p.tracking_code.clone(), |c| c.display()),
+                            warnings: vec![format!("来源编号 {no} 已登记为信访件 {}，本次未重复登记", p.id)],
+                            possible_duplicates: Vec::new(),
+                            existing: true,
+                        });
+                    } else {
+                        errors.add(
+                            "rows",
+                            format!(
+                                "第 {row} 行 external_no：来源编号 {no} 已登记为信访件 {}，但 {} 不同：请核对来源，未重复登记",
+                                p.id,
+                                differ.join("、")
+                            ),
+                        );
+                    }
+                    continue;
+                }
+            }
+            match self.intake_in(&mut ctx, v, None).await {
+                Ok(intake) => out.push(intake),
+                Err(AppError::Invalid(e)) => {
+                    for fe in e.0 {
+                        errors.add("rows", format!("第 {row} 行 {}：{}", fe.field, fe.message));
+                    }
+                }
+                Err(AppError::Refused(m)) => errors.add("rows", format!("第 {row} 行：{m}")),
+                Err(e) => {
+                    tracing::error!(row, error = %e, "import row failed");
+                    return Err(AppError::Refused(format!(
+                        "第 {row} 行未能保存（数据库错误，已记入日志），本批全部未导入，请稍后重试"
+                    )));
+                }
+            }
+        }
+        errors.into_result()?;
         ctx.commit().await?;
         Ok(out)
     }

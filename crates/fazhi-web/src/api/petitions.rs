@@ -46,6 +46,9 @@ pub struct PetitionCreated {
     pub warnings: Vec<String>,
     /// Earlier similar items of the same petitioner: ids.
     pub possible_duplicates: Vec<i64>,
+    /// Import only: the row's source record (channel + external number) was registered
+    /// before, and this is that item; nothing new was registered.
+    pub existing: bool,
 }
 
 impl From<fazhi_app::petitions::Intake> for PetitionCreated {
@@ -55,6 +58,7 @@ impl From<fazhi_app::petitions::Intake> for PetitionCreated {
             tracking_code: i.tracking_code,
             warnings: i.warnings,
             possible_duplicates: i.possible_duplicates.into_iter().map(|(id, _)| id).collect(),
+            existing: i.existing,
         }
     }
 }

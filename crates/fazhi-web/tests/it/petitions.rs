@@ -197,6 +197,26 @@ async fn petitions_api_and_all_or_nothing_import() {
         let (_, doc) = api(&router, "GET", "/api/v1/openapi.json", None, None).await;
         assert!(doc["paths"]["/api/v1/petitions/import"].is_object());
 
+        // A retry of the same push (same channel and external number) registers nothing new:
+        // it answers with the items registered the first time, saying so per row.
+        let (s, again) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&good)).await;
+        assert_eq!(s, StatusCode::CREATED, "{again}");
+        assert_eq!(again[0]["id"].as_i64(), Some(id));
+        assert_eq!((again[0]["existing"].as_bool(), again[1]["existing"].as_bool()), (Some(true), Some(true)));
+        let (_, list) = api(&router, "GET", "/api/v1/petitions", Some(&token), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "no second item, no second set of clocks");
+        // The same source with other contents is a conflict on its row; a repeat inside one
+        // batch is the same item once.
+        let changed = format!("[{}]", item("推送一（改）", "P-1"));
+        let (s, j) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&changed)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+        assert!(j.to_string().contains("第 1 行 external_no") && j.to_string().contains("title"), "{j}");
+        let twice = format!("[{},{}]", item("推送六", "P-6"), item("推送六", "P-6"));
+        let (s, j) = api(&router, "POST", "/api/v1/petitions/import", Some(&token), Some(&twice)).await;
+        assert_eq!(s, StatusCode::CREATED, "{j}");
+        assert_eq!(j[0]["id"], j[1]["id"]);
+        assert_eq!((j[0]["existing"].as_bool(), j[1]["existing"].as_bool()), (Some(false), Some(true)));
+
         // The documented 1,000 rows fit, with letters of real length (well over the
         // general 256 KiB body limit): the answer is about the rows, not the body's size.
         let long = "群众反映小区消防通道被占用的详细经过。".repeat(40);
