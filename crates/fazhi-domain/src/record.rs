@@ -9,8 +9,8 @@
 //! authorises records knows them.
 
 use crate::access::{
-    ORG_MANAGE, ORG_READ, PETITION_HANDLE, PETITION_READ, Permission, ROLE_MANAGE, ROLE_READ, SETTINGS_MANAGE,
-    TOKEN_MANAGE, USER_MANAGE, USER_READ,
+    AUDIT_READ, ORG_MANAGE, ORG_READ, PETITION_HANDLE, PETITION_READ, Permission, ROLE_MANAGE, ROLE_READ,
+    SETTINGS_MANAGE, TOKEN_MANAGE, USER_MANAGE, USER_READ,
 };
 
 crate::code_enum! {
@@ -175,6 +175,19 @@ pub static CALENDAR: Kind = Kind {
     actions: &[("calendar.import", "导入节假日安排")],
 };
 
+/// 安全审计日志 (one installation-wide record, id `trail`): its entries anchor the head of
+/// the audit trail's hash chain in the ledger (see `fazhi_app::reconcile`).
+pub static AUDIT: Kind = Kind {
+    code: "audit",
+    module: Module::Org,
+    label: "安全审计日志",
+    read: AUDIT_READ,
+    handle: SETTINGS_MANAGE,
+    anchor: ScopeAnchor::Holders,
+    searchable: false,
+    actions: &[("audit.anchor", "锚定安全审计日志")],
+};
+
 /// 信访件 (信访工作条例).
 pub static PETITION: Kind = Kind {
     code: "petition",
@@ -268,6 +281,7 @@ pub static KINDS: &[&Kind] = &[
     &ROLE,
     &API_TOKEN,
     &CALENDAR,
+    &AUDIT,
     &PETITION,
     &MEDIATION,
     &MEDIATION_COMMITTEE,

@@ -80,6 +80,7 @@ pub static ORG: ModuleUi = ModuleUi {
         (&record::ROLE, "/roles/{id}"),
         (&record::API_TOKEN, "/tokens"),
         (&record::CALENDAR, "/calendar"),
+        (&record::AUDIT, "/audit"),
     ],
 };
 

@@ -290,7 +290,11 @@ impl App {
                 created_by: ctx.by.who.user().map(|u| u.0),
                 created_at: ctx.now,
             };
-            store::add_transfer(ctx.tx(), &t).await?;
+            let tid = store::add_transfer(ctx.tx(), &t).await?;
+            // The row the step wrote, in the step's one entry: `ledger verify` compares it.
+            let row =
+                serde_json::to_value(TransferRow { id: tid, ..t }).map_err(|e| AppError::internal("transfer", e))?;
+            payload.insert("transfer".into(), row);
         }
         self.finish_step(ctx, row, after, &e, state, &facts, payload, &notify).await
     }
