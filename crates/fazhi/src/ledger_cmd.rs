@@ -224,9 +224,9 @@ pub(crate) async fn verify(app: &App, org: Option<i64>) -> anyhow::Result<()> {
     }
     // Older entries are not evidence of tampering: say what could not be compared.
     if !report.partial.is_empty() {
-        let kinds: Vec<String> = report.partial.iter().map(|(k, n)| format!("{k} {n} 条")).collect();
+        let kinds: Vec<String> = report.partial.iter().map(|(k, n)| format!("{k}{n} 条")).collect();
         println!(
-            "  注：{} 的早期全过程记录由旧版本写入，不含逐字段的改动，无法比对；只核对了其后记录的字段",
+            "  注：{}的早期全过程记录由旧版本写入，不含逐字段的改动，无法比对；只核对了其后记录的字段",
             kinds.join("、")
         );
     }

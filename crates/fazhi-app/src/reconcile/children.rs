@@ -26,6 +26,9 @@ const SESSION: &str = "调解工作记录（mediation_session）";
 const MEDIATOR: &str = "调解员（mediator）";
 const ATTACHMENT: &str = "附件（attachment）";
 
+/// Child rows by their record's id: `(row id, columns)`.
+type ByParent = HashMap<i64, Vec<(i64, Map<String, Value>)>>;
+
 /// The steps that write a `petition_transfer` row, one each.
 const TRANSFER_ACTIONS: &[&str] = &["petition.assign", "petition.transfer", "petition.objection"];
 
@@ -100,14 +103,14 @@ fn columns<T: serde::Serialize>(row: &T, drop: &[&str]) -> AppResult<Map<String,
     Ok(m)
 }
 
-fn entries_for<'e>(entries: &'e Entries, id: i64) -> &'e [EntryFacts] {
+fn entries_for(entries: &Entries, id: i64) -> &[EntryFacts] {
     entries.get(&id.to_string()).map_or(&[][..], Vec::as_slice)
 }
 
 /// The transfers of a batch of petitions against their transfer steps' entries.
 async fn transfers(tx: &mut Tx, rows: &[PetitionRow], entries: &Entries, acc: &mut Acc) -> AppResult<()> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut by_parent: HashMap<i64, Vec<(i64, Map<String, Value>)>> = HashMap::new();
+    let mut by_parent: ByParent = HashMap::new();
     for t in store::transfers_of(tx, &ids).await? {
         by_parent.entry(t.petition_id).or_default().push((t.id, columns(&t, &["id"])?));
     }
@@ -126,7 +129,7 @@ async fn transfers(tx: &mut Tx, rows: &[PetitionRow], entries: &Entries, acc: &m
 /// The 调解工作记录 of a batch of cases against their `mediation.session` entries.
 async fn sessions(tx: &mut Tx, rows: &[CaseRow], entries: &Entries, acc: &mut Acc) -> AppResult<()> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut by_parent: HashMap<i64, Vec<(i64, Map<String, Value>)>> = HashMap::new();
+    let mut by_parent: ByParent = HashMap::new();
     for s in store::sessions_of(tx, &ids).await? {
         by_parent.entry(s.case_id).or_default().push((s.id, columns(&s, &["id"])?));
     }
@@ -146,7 +149,7 @@ async fn sessions(tx: &mut Tx, rows: &[CaseRow], entries: &Entries, acc: &mut Ac
 /// (older ones state the id and the name).
 async fn mediators(tx: &mut Tx, rows: &[CommitteeRow], entries: &Entries, acc: &mut Acc) -> AppResult<()> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut by_parent: HashMap<i64, Vec<(i64, Map<String, Value>)>> = HashMap::new();
+    let mut by_parent: ByParent = HashMap::new();
     for m in med_store::mediators(&mut *tx, &ids).await? {
         by_parent.entry(m.committee_id).or_default().push((m.id, columns(&m, &["id"])?));
     }

@@ -73,12 +73,17 @@ pub enum RecordProblem {
     Count { label: &'static str, parent: String, stored: usize, recorded: usize },
     #[error("安全审计日志（audit_event）第 {seq} 条（id {id}）与哈希链不符：该条被直接改动")]
     AuditAltered { seq: i64, id: i64 },
-    #[error("安全审计日志（audit_event）第 {from} 至 {to} 条不存在：记录被直接删除")]
+    #[error("安全审计日志（audit_event）{} 不存在：记录被直接删除", places(*from, *to))]
     AuditMissing { from: i64, to: i64 },
     #[error("安全审计日志（audit_event）id {id} 不在哈希链中：记录是在系统之外插入的")]
     AuditUnchained { id: i64 },
     #[error("安全审计日志（audit_event）第 {seq} 条与全过程记录锚定的哈希不一致：审计日志被改写")]
     AuditAnchor { seq: i64 },
+}
+
+/// "第 3 条" or "第 3 至 5 条".
+fn places(from: i64, to: i64) -> String {
+    if from == to { format!("第 {from} 条") } else { format!("第 {from} 至 {to} 条") }
 }
 
 /// What [`App::verify_records`] found.

@@ -202,7 +202,7 @@ async fn audit_lines_edited_deleted_or_inserted_are_named() {
         // The anchored end cut off, the head wound back to match: the anchor still counts it.
         exec(&app, "delete from audit_event where seq = 4").await;
         exec(&app, "update audit_head set seq = 3, chain = (select chain from audit_event where seq = 3)").await;
-        expect(&said(&app).await, &[&["audit_event", "第 4 至 4 条不存在"]]);
+        expect(&said(&app).await, &[&["audit_event", "第 4 条不存在"]]);
 
         // A line in the middle deleted, and one inserted without a place in the chain.
         exec(&app, "delete from audit_event where seq = 2").await;
@@ -216,8 +216,8 @@ async fn audit_lines_edited_deleted_or_inserted_are_named() {
         expect(
             &said(&app).await,
             &[
-                &["audit_event", "第 4 至 4 条不存在"],
-                &["audit_event", "第 2 至 2 条不存在"],
+                &["audit_event", "第 4 条不存在"],
+                &["audit_event", "第 2 条不存在"],
                 &["audit_event", &format!("id {inserted} "), "不在哈希链中"],
             ],
         );
