@@ -73,7 +73,7 @@ pub enum RecordProblem {
     Count { label: &'static str, parent: String, stored: usize, recorded: usize },
     #[error("安全审计日志（audit_event）第 {seq} 条（id {id}）与哈希链不符：该条被直接改动")]
     AuditAltered { seq: i64, id: i64 },
-    #[error("安全审计日志（audit_event）{} 不存在：记录被直接删除", places(*from, *to))]
+    #[error("安全审计日志（audit_event）{}不存在：记录被直接删除", places(*from, *to))]
     AuditMissing { from: i64, to: i64 },
     #[error("安全审计日志（audit_event）id {id} 不在哈希链中：记录是在系统之外插入的")]
     AuditUnchained { id: i64 },
