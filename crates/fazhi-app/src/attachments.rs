@@ -201,7 +201,10 @@ impl App {
             record_type,
             record_id: record_id.to_owned(),
             action: "attachment.add",
-            change: serde_json::json!({"attachment_id": id}),
+            // The row's own columns beside the file's (hash, name, size, type): `ledger
+            // verify` compares every attachment row with them.
+            change: serde_json::json!({"attachment_id": id, "org_id": org.0, "uploaded_by": row.uploaded_by,
+                "uploaded_at": now}),
             attachments: vec![att],
         };
         self.record(&mut tx, &by.actor(), change).await?;

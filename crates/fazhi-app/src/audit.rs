@@ -3,7 +3,7 @@
 
 use fazhi_domain::access::{AUDIT_READ, Principal};
 use fazhi_domain::{OrgId, UserId};
-use fazhi_store::Exec;
+use fazhi_store::Tx;
 use fazhi_store::auth::{AuditRow, NewAudit, insert_audit, list_audit};
 
 use crate::{App, AppResult, require};
@@ -46,13 +46,8 @@ pub struct Actor<'a> {
 }
 
 impl App {
-    pub(crate) async fn audit<'e>(
-        &self,
-        ex: impl Into<Exec<'e>>,
-        kind: &str,
-        actor: &Actor<'_>,
-        detail: &str,
-    ) -> AppResult<()> {
+    /// Writes an audit line in `tx` (the next link of the hash chain, see [`crate::reconcile`]).
+    pub(crate) async fn audit(&self, tx: &mut Tx, kind: &str, actor: &Actor<'_>, detail: &str) -> AppResult<()> {
         let a = NewAudit {
             at: self.now(),
             kind,
@@ -62,7 +57,15 @@ impl App {
             source_addr: actor.source_addr,
             detail,
         };
-        insert_audit(ex, &a).await?;
+        insert_audit(tx, &a).await?;
+        Ok(())
+    }
+
+    /// Writes an audit line in a transaction of its own (a refused login, a lockout).
+    pub(crate) async fn audit_alone(&self, kind: &str, actor: &Actor<'_>, detail: &str) -> AppResult<()> {
+        let mut tx = self.store.begin().await?;
+        self.audit(&mut tx, kind, actor, detail).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -79,7 +79,7 @@ impl App {
         let (ukey, akey) = (user_key(&name), addr_key(source_addr));
         for key in [&ukey, &akey] {
             if let Some(until) = self.locked_until(key).await? {
-                self.audit(&self.store.write, "login_locked", &actor, key).await?;
+                self.audit_alone("login_locked", &actor, key).await?;
                 return Err(AppError::Unauthenticated(self.locked_message(until)));
             }
         }
@@ -106,14 +106,14 @@ impl App {
             self.lookups.invalidate();
             for key in [&ukey, &akey] {
                 if let Some(until) = self.locked_until(key).await? {
-                    self.audit(&self.store.write, "lockout", &actor, key).await?;
+                    self.audit_alone("lockout", &actor, key).await?;
                     return Err(AppError::Unauthenticated(self.locked_message(until)));
                 }
             }
             return Err(AppError::Unauthenticated(BAD_CREDENTIALS.into()));
         };
         if user.disabled {
-            self.audit(&self.store.write, "login_failed", &actor, "账户已停用").await?;
+            self.audit_alone("login_failed", &actor, "账户已停用").await?;
             return Err(AppError::Unauthenticated("该账户已停用，请联系管理员".into()));
         }
         let token = random_hex(32);
@@ -234,10 +234,10 @@ impl App {
         errs.into_result()?;
         let hash = hash_password(new.to_owned()).await?;
         let mut tx = self.store.begin().await?;
+        let before = crate::reconcile::views::user(&mut tx, s.user_id.0).await?;
         user_store::set_password(&mut tx, s.user_id, &hash, false, self.now()).await?;
         let actor = Actor { username: &s.username, user_id: Some(s.user_id), org_id: Some(s.org_id), source_addr };
-        let c = crate::users::user_change(s.org_id, s.user_id, "user.password_change", serde_json::json!({}));
-        self.record(&mut tx, &actor, c).await?;
+        self.save_user(&mut tx, &actor, s.user_id, before.as_ref(), "user.password_change").await?;
         self.audit(&mut tx, "password_changed", &actor, "").await?;
         tx.commit().await?;
         self.lookups.invalidate();

@@ -11,10 +11,8 @@ use fazhi_store::roles::{self as role_store, RoleFields};
 use fazhi_store::{Tx, org as org_store, users as user_store};
 
 use crate::audit::Actor;
-use crate::ledger::Change;
 use crate::secrets::{hash_password, one_time_password};
 use crate::{App, AppResult};
-use serde_json::json;
 
 /// The password of every demo account. Demo data only: printed at every demo start.
 pub const DEMO_PASSWORD: &str = "Fazhi@demo2026";
@@ -99,7 +97,7 @@ impl App {
         let id = user_store::insert_user(&mut tx, &u, &hash, true, self.now()).await?;
         let roles: Vec<_> = admin_role.into_iter().collect();
         user_store::set_roles(&mut tx, id, &roles).await?;
-        self.record_user(&mut tx, &u, id, &roles).await?;
+        self.record_user(&mut tx, id).await?;
         tx.commit().await?;
         Ok(Some(FirstAdmin { username, one_time_password: password }))
     }
@@ -165,7 +163,7 @@ impl App {
             let rid: Option<RoleId> = role_store::role_id_by_code(&mut tx, role).await?;
             let roles: Vec<RoleId> = rid.into_iter().collect();
             user_store::set_roles(&mut tx, id, &roles).await?;
-            self.record_user(&mut tx, &u, id, &roles).await?;
+            self.record_user(&mut tx, id).await?;
         }
         tx.commit().await?;
         Ok(accounts)
@@ -260,16 +258,7 @@ impl App {
         let input =
             OrgInput { name: name.into(), kind: kind.into(), parent_id: parent.map(|p| p.0), code: String::new() };
         let id = org_store::insert_node(tx, &input, parent.map(|p| &p.1), self.now()).await?;
-        let change = json!({"name": name, "kind": kind, "parent_id": input.parent_id, "code": ""});
-        let c = Change {
-            org: id,
-            record_type: fazhi_domain::record::ORG_NODE.code,
-            record_id: id.to_string(),
-            action: "org.create",
-            change,
-            attachments: vec![],
-        };
-        self.record(tx, &SYSTEM, c).await?;
+        self.save_node(tx, &SYSTEM, id, None, "org.create", serde_json::Value::Null).await?;
         self.index_org(tx, id).await?;
         let path = match parent {
             Some(p) => p.1.child(id),
@@ -278,10 +267,8 @@ impl App {
         Ok((id, path))
     }
 
-    async fn record_user(&self, tx: &mut Tx, u: &NewUser, id: fazhi_domain::UserId, roles: &[RoleId]) -> AppResult<()> {
-        let change = json!({"username": u.username, "display_name": u.display_name, "mobile": u.mobile,
-            "org_id": u.org_id, "roles": roles});
-        self.record(tx, &SYSTEM, crate::users::user_change(u.org_id, id, "user.create", change)).await?;
+    async fn record_user(&self, tx: &mut Tx, id: fazhi_domain::UserId) -> AppResult<()> {
+        self.save_user(tx, &SYSTEM, id, None, "user.create").await?;
         self.index_user(tx, id).await?;
         Ok(())
     }

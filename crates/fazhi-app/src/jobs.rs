@@ -148,17 +148,11 @@ impl App {
         }
         let value = (!url.is_empty()).then_some(url);
         let mut tx = self.store.begin().await?;
+        let before = crate::reconcile::views::node(&mut tx, org.0).await?;
         clock_store::set_webhook(&mut tx, org.0, value, self.now()).await?;
-        let change = serde_json::json!({"webhook": value.map(webhook_host)});
-        let c = crate::ledger::Change {
-            org,
-            record_type: fazhi_domain::record::ORG_NODE.code,
-            record_id: org.to_string(),
-            action: "org.webhook",
-            change,
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), c).await?;
+        // The URL's path carries the robot's key: the entry has its host and a digest.
+        let payload = serde_json::json!({"webhook": value.map(webhook_host)});
+        self.save_node(&mut tx, &by.actor(), org, before.as_ref(), "org.webhook", payload).await?;
         tx.commit().await?;
         Ok(())
     }

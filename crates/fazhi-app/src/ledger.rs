@@ -109,7 +109,8 @@ impl App {
         tree::range_hash(alg, 0, size, &|id| nodes.get(&id).copied()).map_err(internal)
     }
 
-    /// Signs a checkpoint for every log that grew since its last one. Returns (log, size)
+    /// Anchors the audit trail ([`App::anchor_audit`]), then signs a checkpoint for every
+    /// log that grew since its last one. Returns (log, size)
     /// of each new checkpoint. Whether a log is covered is decided by the size in the
     /// latest checkpoint's SIGNED note, not by the row's `size` column: an edited column
     /// cannot switch signing off.
@@ -117,6 +118,10 @@ impl App {
     /// # Errors
     /// [`AppError::Internal`] for database failures.
     pub async fn checkpoint_all(&self) -> AppResult<Vec<(i64, u64)>> {
+        // The audit trail's head goes into the ledger first, so this round signs it too.
+        if let Err(e) = self.anchor_audit().await {
+            tracing::warn!(error = %e, "anchoring the audit trail failed");
+        }
         let mut made = Vec::new();
         let key = self.ledger.verifier();
         for l in store::logs(&self.store.read).await? {

@@ -59,6 +59,9 @@ pub struct App {
     pub petition_backlog_days: u32,
     /// Sessions and tokens resolved in the last seconds (see [`lookup_cache`]).
     pub lookups: Arc<lookup_cache::LookupCache>,
+    /// When this process last anchored the audit trail in the ledger (ms; 0 = never; see
+    /// [`reconcile::audit`]).
+    pub(crate) audit_anchored: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Why a use case did not happen. Every variant but `Internal` carries a Chinese message
@@ -198,6 +201,7 @@ impl App {
             deadlines: clocks::Deadlines::default(),
             petition_backlog_days: petitions::DEFAULT_BACKLOG_DAYS,
             lookups: Arc::default(),
+            audit_anchored: Arc::default(),
         }
     }
 

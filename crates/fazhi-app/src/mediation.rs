@@ -205,7 +205,10 @@ impl App {
         let now = ctx.now;
         let id = store::insert_mediator(ctx.tx(), committee, &name, &phone, None, now).await?;
         let org = rec.holders.first().map_or(by.who.org_id, |h| h.org_id);
-        ctx.record(key, org, "mediation.mediator", json!({"payload": {"mediator_id": id, "name": name}})).await?;
+        // The mediator's row as written, for `ledger verify` (older entries name id and name).
+        let row = store::mediators(ctx.tx(), &[committee]).await?.into_iter().find(|m| m.id == id);
+        let payload = json!({"payload": {"mediator_id": id, "name": name, "mediator": row}});
+        ctx.record(key, org, "mediation.mediator", payload).await?;
         ctx.commit().await?;
         Ok(id)
     }
@@ -376,7 +379,7 @@ impl App {
                 payload.insert(
                     "session".into(),
                     json!({"id": sid, "held_on": s.held_on, "place": s.place, "mediator_id": s.mediator_id,
-                        "record": s.record}),
+                        "record": s.record, "created_by": s.created_by, "created_at": s.created_at}),
                 );
             }
             MediationEvent::Agree(a) => {

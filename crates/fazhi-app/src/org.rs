@@ -8,9 +8,9 @@ pub use fazhi_store::org::OrgRow;
 use fazhi_store::org::{self as store};
 
 use crate::audit::Actor;
-use crate::ledger::Change;
+use crate::reconcile::views::{self, Saved};
 use crate::{App, AppError, AppResult, check, require};
-use serde_json::json;
+use fazhi_domain::record::ORG_NODE;
 
 /// The record reference of an org node: a node is owned by itself.
 pub fn node_ref(row: &OrgRow) -> RecordRef {
@@ -36,15 +36,23 @@ impl By<'_> {
     }
 }
 
-/// A change of an org node, recorded in the log of the street (or district) it belongs to.
-fn node_change(id: OrgId, action: &'static str, change: serde_json::Value) -> Change<'static> {
-    Change {
-        org: id,
-        record_type: fazhi_domain::record::ORG_NODE.code,
-        record_id: id.to_string(),
-        action,
-        change,
-        attachments: Vec::new(),
+impl App {
+    /// Records a change of node `id` made in `tx` (its view read `before` it; `after` is read
+    /// now, `None` once deleted): ONE entry in the log of the street (or district) it
+    /// belongs to (see [`crate::reconcile::views`]).
+    pub(crate) async fn save_node(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        actor: &Actor<'_>,
+        id: OrgId,
+        before: Option<&serde_json::Value>,
+        action: &'static str,
+        payload: serde_json::Value,
+    ) -> AppResult<()> {
+        let after = views::node(tx, id.0).await?;
+        let s = Saved { kind: &ORG_NODE, id: id.0, org: id, action, before, after: after.as_ref(), payload };
+        self.save_view(tx, actor, s).await?;
+        Ok(())
     }
 }
 
@@ -150,8 +158,7 @@ impl App {
         let id = store::insert_node(&mut tx, &input, parent_node.as_ref().map(|p| &p.path), self.now())
             .await
             .map_err(duplicate_name)?;
-        let change = json!({"name": input.name, "kind": input.kind, "parent_id": input.parent_id, "code": input.code});
-        self.record(&mut tx, &by.actor(), node_change(id, "org.create", change)).await?;
+        self.save_node(&mut tx, &by.actor(), id, None, "org.create", serde_json::Value::Null).await?;
         self.index_org(&mut tx, id).await?;
         self.audit(&mut tx, "org_created", &by.actor(), &format!("{}（{}）", input.name, id)).await?;
         tx.commit().await?;
@@ -169,10 +176,9 @@ impl App {
         // Kind and parent are not changed here; validate the rest with the current kind.
         let input = OrgDraft { kind: row.kind.clone(), ..draft.clone() }.validate(&kinds)?;
         let mut tx = self.store.begin().await?;
+        let before = views::node(&mut tx, id.0).await?;
         store::rename_node(&mut tx, id, &input.name, &input.code, self.now()).await.map_err(duplicate_name)?;
-        let change =
-            json!({"before": {"name": row.name, "code": row.code}, "after": {"name": input.name, "code": input.code}});
-        self.record(&mut tx, &by.actor(), node_change(id, "org.update", change)).await?;
+        self.save_node(&mut tx, &by.actor(), id, before.as_ref(), "org.update", serde_json::Value::Null).await?;
         self.index_org(&mut tx, id).await?;
         self.index_users_on(&mut tx, id).await?;
         self.audit(&mut tx, "org_updated", &by.actor(), &format!("{} -> {}", row.name, input.name)).await?;
@@ -196,9 +202,9 @@ impl App {
             return Ok(());
         }
         let mut tx = self.store.begin().await?;
+        let before = views::node(&mut tx, id.0).await?;
         store::move_subtree(&mut tx, &node, &target_node, self.now()).await.map_err(duplicate_name)?;
-        let change = json!({"from_parent": row.parent_id, "to_parent": target.id});
-        self.record(&mut tx, &by.actor(), node_change(id, "org.move", change)).await?;
+        self.save_node(&mut tx, &by.actor(), id, before.as_ref(), "org.move", serde_json::Value::Null).await?;
         self.index_org(&mut tx, id).await?;
         let moved = target_node.path.child(node.id);
         let (lo, hi) = moved.subtree_range();
@@ -218,11 +224,21 @@ impl App {
         let mut tx = self.store.begin().await?;
         let (children, users) = store::occupancy(&mut tx, id).await?;
         check_delete(&row.node(), children, users).map_err(|r| AppError::Refused(r.to_string()))?;
-        // Recorded first: the log is found through the node, which is about to go.
-        let change = json!({"name": row.name, "kind": row.kind, "parent_id": row.parent_id});
-        self.record(&mut tx, &by.actor(), node_change(id, "org.delete", change)).await?;
+        // Recorded first: the log is found through the node, which is about to go. Every
+        // field becomes null; `ledger verify` expects no row after an `org.delete`.
+        let before = views::node(&mut tx, id.0).await?;
+        let s = Saved {
+            kind: &ORG_NODE,
+            id: id.0,
+            org: id,
+            action: "org.delete",
+            before: before.as_ref(),
+            after: None,
+            payload: serde_json::Value::Null,
+        };
+        self.save_view(&mut tx, &by.actor(), s).await?;
         store::delete_node(&mut tx, id).await?;
-        self.unindex(&mut tx, fazhi_domain::record::ORG_NODE.code, &id.to_string()).await?;
+        self.unindex(&mut tx, ORG_NODE.code, &id.to_string()).await?;
         self.audit(&mut tx, "org_deleted", &by.actor(), &row.name).await?;
         tx.commit().await?;
         self.lookups.invalidate();

@@ -10,6 +10,7 @@ use fazhi_store::StoreError;
 use fazhi_store::roles::{self as store, RoleFields};
 
 use crate::org::By;
+use crate::reconcile::views::{self, Saved};
 use crate::secrets::random_hex;
 use crate::{App, AppError, AppResult, require};
 
@@ -69,25 +70,29 @@ impl RoleDraft {
     }
 }
 
-fn role_json(v: &ValidRole) -> serde_json::Value {
-    let perms: Vec<&str> = v.permissions.iter().map(|p| p.code()).collect();
-    serde_json::json!({"name": v.name, "description": v.description, "scope": v.scope.code(), "permissions": perms})
-}
-
-/// Roles are installation-wide; their changes go to the log of the admin who made them.
-fn role_change(
-    by: &By<'_>,
-    id: RoleId,
-    action: &'static str,
-    change: serde_json::Value,
-) -> crate::ledger::Change<'static> {
-    crate::ledger::Change {
-        org: by.who.org_id,
-        record_type: "role",
-        record_id: id.to_string(),
-        action,
-        change,
-        attachments: Vec::new(),
+impl App {
+    /// Records a change of role `id` made in `tx` (its view read `before` it). Roles are
+    /// installation-wide; their changes go to the log of the admin who made them.
+    async fn save_role(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        id: RoleId,
+        before: Option<&serde_json::Value>,
+        action: &'static str,
+    ) -> AppResult<()> {
+        let after = views::role(tx, id.0).await?;
+        let s = Saved {
+            kind: &fazhi_domain::record::ROLE,
+            id: id.0,
+            org: by.who.org_id,
+            action,
+            before,
+            after: after.as_ref(),
+            payload: serde_json::Value::Null,
+        };
+        self.save_view(tx, &by.actor(), s).await?;
+        Ok(())
     }
 }
 
@@ -129,8 +134,7 @@ impl App {
         let f = RoleFields { code: &code, name: &v.name, description: &v.description, scope: v.scope, builtin: false };
         let mut tx = self.store.begin().await?;
         let id = store::insert_role(&mut tx, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
-        let change = role_json(&v);
-        self.record(&mut tx, &by.actor(), role_change(by, id, "role.create", change)).await?;
+        self.save_role(&mut tx, by, id, None, "role.create").await?;
         self.audit(&mut tx, "role_created", &by.actor(), &v.name).await?;
         tx.commit().await?;
         self.lookups.invalidate();
@@ -157,9 +161,9 @@ impl App {
             builtin: false,
         };
         let mut tx = self.store.begin().await?;
+        let before = views::role(&mut tx, id.0).await?;
         store::update_role(&mut tx, id, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
-        let change = role_json(&v);
-        self.record(&mut tx, &by.actor(), role_change(by, id, "role.update", change)).await?;
+        self.save_role(&mut tx, by, id, before.as_ref(), "role.update").await?;
         self.audit(&mut tx, "role_updated", &by.actor(), &v.name).await?;
         tx.commit().await?;
         self.lookups.invalidate();

@@ -9,6 +9,7 @@ use fazhi_store::auth::{self as store};
 use fazhi_store::users as user_store;
 
 use crate::org::By;
+use crate::reconcile::views::{self, Saved};
 use crate::secrets::{random_hex, sha256_hex};
 use crate::users::user_ref;
 use crate::{App, AppError, AppResult, check, require};
@@ -16,20 +17,30 @@ use crate::{App, AppError, AppResult, check, require};
 /// Prefix of every token, so leaked tokens are recognisable in logs and scanners.
 pub const TOKEN_PREFIX: &str = "fzt_";
 
-/// A token's issue or revocation, recorded in the log of its holder's street.
-fn token_change(
-    org: OrgId,
-    id: TokenId,
-    action: &'static str,
-    change: serde_json::Value,
-) -> crate::ledger::Change<'static> {
-    crate::ledger::Change {
-        org,
-        record_type: "api_token",
-        record_id: id.to_string(),
-        action,
-        change,
-        attachments: Vec::new(),
+impl App {
+    /// Records a token's issue or revocation made in `tx` (its view read `before` it), in
+    /// the log of its holder's street. The token's hash is there only as a digest.
+    async fn save_token(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        by: &By<'_>,
+        org: OrgId,
+        id: TokenId,
+        before: Option<&serde_json::Value>,
+        action: &'static str,
+    ) -> AppResult<()> {
+        let after = views::token(tx, id.0).await?;
+        let s = Saved {
+            kind: &fazhi_domain::record::API_TOKEN,
+            id: id.0,
+            org,
+            action,
+            before,
+            after: after.as_ref(),
+            payload: serde_json::Value::Null,
+        };
+        self.save_view(tx, &by.actor(), s).await?;
+        Ok(())
     }
 }
 
@@ -81,8 +92,7 @@ impl App {
             self.now(),
         )
         .await?;
-        let change = serde_json::json!({"name": name, "user_id": target.id, "prefix": prefix});
-        self.record(&mut tx, &by.actor(), token_change(OrgId(target.org_id), id, "token.issue", change)).await?;
+        self.save_token(&mut tx, by, OrgId(target.org_id), id, None, "token.issue").await?;
         self.audit(&mut tx, "token_issued", &by.actor(), &format!("{name} -> {}", target.username)).await?;
         tx.commit().await?;
         self.lookups.invalidate();
@@ -100,9 +110,9 @@ impl App {
         let rec = RecordRef::single(OrgId(holder.org_id), holder.path(), None);
         check(by.who, TOKEN_MANAGE, &rec)?;
         let mut tx = self.store.begin().await?;
+        let before = views::token(&mut tx, id.0).await?;
         store::revoke_token(&mut tx, id, self.now()).await?;
-        let c = token_change(OrgId(holder.org_id), id, "token.revoke", serde_json::json!({"name": row.name}));
-        self.record(&mut tx, &by.actor(), c).await?;
+        self.save_token(&mut tx, by, OrgId(holder.org_id), id, before.as_ref(), "token.revoke").await?;
         self.audit(&mut tx, "token_revoked", &by.actor(), &row.name).await?;
         tx.commit().await?;
         self.lookups.invalidate();

@@ -10,21 +10,43 @@ use fazhi_store::roles::{self as role_store, RoleRow};
 use fazhi_store::users::{self as store};
 pub use fazhi_store::users::{UserQuery, UserRow};
 
-use crate::ledger::Change;
+use crate::audit::Actor;
 use crate::org::{By, node_ref};
+use crate::reconcile::views::{self, Saved};
 use crate::secrets::{hash_password, one_time_password};
 use crate::{App, AppError, AppResult, check, require};
-use serde_json::json;
+use serde_json::Value;
 
 /// A user record is owned by the org node it sits on and by the user themself.
 pub fn user_ref(u: &UserRow) -> RecordRef {
     RecordRef::single(OrgId(u.org_id), u.path(), Some(u.user_id()))
 }
 
-/// A change of a user account, recorded in the log of the street its org belongs to.
-/// Passwords never appear in the ledger, only that they changed.
-pub(crate) fn user_change(org: OrgId, id: UserId, action: &'static str, change: serde_json::Value) -> Change<'static> {
-    Change { org, record_type: "user", record_id: id.to_string(), action, change, attachments: Vec::new() }
+impl App {
+    /// Records a change of user `id` made in `tx` (the view read `before` it and now): ONE
+    /// entry in the log of the street its (new) node belongs to. Passwords appear only as
+    /// digests of their hashes ([`views::secret_digest`]).
+    pub(crate) async fn save_user(
+        &self,
+        tx: &mut fazhi_store::Tx,
+        actor: &Actor<'_>,
+        id: UserId,
+        before: Option<&Value>,
+        action: &'static str,
+    ) -> AppResult<()> {
+        let after = views::user(tx, id.0).await?.ok_or(AppError::NotFound("用户"))?;
+        let s = Saved {
+            kind: &fazhi_domain::record::USER,
+            id: id.0,
+            org: OrgId(after["org_id"].as_i64().unwrap_or_default()),
+            action,
+            before,
+            after: Some(&after),
+            payload: Value::Null,
+        };
+        self.save_view(tx, actor, s).await?;
+        Ok(())
+    }
 }
 
 /// A user with their roles.
@@ -131,9 +153,7 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         store::set_roles(&mut tx, id, &role_ids).await?;
-        let change = json!({"username": new.username, "display_name": new.display_name, "mobile": new.mobile,
-            "org_id": new.org_id, "roles": role_ids});
-        self.record(&mut tx, &by.actor(), user_change(new.org_id, id, "user.create", change)).await?;
+        self.save_user(&mut tx, &by.actor(), id, None, "user.create").await?;
         self.index_user(&mut tx, id).await?;
         self.audit(&mut tx, "user_created", &by.actor(), &format!("{}（{}）", new.username, new.display_name)).await?;
         tx.commit().await?;
@@ -159,11 +179,10 @@ impl App {
         errs.into_result()?;
         let new = draft.validate()?;
         let mut tx = self.store.begin().await?;
+        let before = views::user(&mut tx, id.0).await?;
         store::update_profile(&mut tx, id, &new, self.now()).await?;
         store::set_roles(&mut tx, id, &role_ids).await?;
-        let change =
-            json!({"display_name": new.display_name, "mobile": new.mobile, "org_id": new.org_id, "roles": role_ids});
-        self.record(&mut tx, &by.actor(), user_change(new.org_id, id, "user.update", change)).await?;
+        self.save_user(&mut tx, &by.actor(), id, before.as_ref(), "user.update").await?;
         self.index_user(&mut tx, id).await?;
         self.audit(&mut tx, "user_updated", &by.actor(), &user.username).await?;
         tx.commit().await?;
@@ -181,12 +200,13 @@ impl App {
             return Err(AppError::Refused("不能停用自己的账户".into()));
         }
         let mut tx = self.store.begin().await?;
+        let before = views::user(&mut tx, id.0).await?;
         store::set_disabled(&mut tx, id, disabled, self.now()).await?;
         if disabled {
             auth_store::delete_sessions_of(&mut tx, id).await?;
         }
         let action = if disabled { "user.disable" } else { "user.enable" };
-        self.record(&mut tx, &by.actor(), user_change(OrgId(user.org_id), id, action, json!({}))).await?;
+        self.save_user(&mut tx, &by.actor(), id, before.as_ref(), action).await?;
         let kind = if disabled { "user_disabled" } else { "user_enabled" };
         self.audit(&mut tx, kind, &by.actor(), &user.username).await?;
         tx.commit().await?;
@@ -203,10 +223,10 @@ impl App {
         let password = one_time_password();
         let hash = hash_password(password.clone()).await?;
         let mut tx = self.store.begin().await?;
+        let before = views::user(&mut tx, id.0).await?;
         store::set_password(&mut tx, id, &hash, true, self.now()).await?;
         auth_store::delete_sessions_of(&mut tx, id).await?;
-        self.record(&mut tx, &by.actor(), user_change(OrgId(user.org_id), id, "user.password_reset", json!({})))
-            .await?;
+        self.save_user(&mut tx, &by.actor(), id, before.as_ref(), "user.password_reset").await?;
         self.audit(&mut tx, "password_reset", &by.actor(), &user.username).await?;
         tx.commit().await?;
         self.lookups.invalidate();

@@ -9,8 +9,8 @@
 //! authorises records knows them.
 
 use crate::access::{
-    ORG_MANAGE, ORG_READ, PETITION_HANDLE, PETITION_READ, Permission, ROLE_MANAGE, ROLE_READ, SETTINGS_MANAGE,
-    TOKEN_MANAGE, USER_MANAGE, USER_READ,
+    AUDIT_READ, ORG_MANAGE, ORG_READ, PETITION_HANDLE, PETITION_READ, Permission, ROLE_MANAGE, ROLE_READ,
+    SETTINGS_MANAGE, TOKEN_MANAGE, USER_MANAGE, USER_READ,
 };
 
 crate::code_enum! {
@@ -188,6 +188,19 @@ pub static LEDGER_KEY: Kind = Kind {
     actions: &[("key.register", "登记签名密钥"), ("key.rotate", "更换签名密钥")],
 };
 
+/// 安全审计日志 (one installation-wide record, id `trail`): its entries anchor the head of
+/// the audit trail's hash chain in the ledger (see `fazhi_app::reconcile`).
+pub static AUDIT: Kind = Kind {
+    code: "audit",
+    module: Module::Org,
+    label: "安全审计日志",
+    read: AUDIT_READ,
+    handle: SETTINGS_MANAGE,
+    anchor: ScopeAnchor::Holders,
+    searchable: false,
+    actions: &[("audit.anchor", "锚定安全审计日志")],
+};
+
 /// 信访件 (信访工作条例).
 pub static PETITION: Kind = Kind {
     code: "petition",
@@ -282,6 +295,7 @@ pub static KINDS: &[&Kind] = &[
     &API_TOKEN,
     &CALENDAR,
     &LEDGER_KEY,
+    &AUDIT,
     &PETITION,
     &MEDIATION,
     &MEDIATION_COMMITTEE,

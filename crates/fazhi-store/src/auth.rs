@@ -159,14 +159,47 @@ pub struct NewAudit<'a> {
     pub detail: &'a str,
 }
 
-/// Inserts audit.
+/// The chain value of audit line number `seq` whose predecessor's chain is `prev` (`""` for
+/// the first chained line): SHA-256, in hex, of the previous chain and the line's canonical
+/// JSON (every column but `id`). See migration 0012 and `fazhi_app::reconcile::audit`.
+pub fn audit_chain(prev: &str, seq: i64, a: &NewAudit<'_>) -> String {
+    let line = serde_json::json!({
+        "prev": prev, "seq": seq, "at": a.at, "kind": a.kind, "username": a.username,
+        "user_id": a.user_id.map(|u| u.0), "org_id": a.org_id.map(|o| o.0),
+        "source_addr": a.source_addr, "detail": a.detail,
+    });
+    let digest = fazhi_ledger::HashAlg::Sha256.digest(fazhi_ledger::canonical::to_string(&line).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const AUDIT_BUMP: &str = "update audit_head set seq = seq + 1 where id = 1 returning seq, chain";
+const AUDIT_HEAD_CREATE: &str = "insert into audit_head (id, seq, chain) values (1, 0, '') on conflict (id) do nothing";
+
+/// Inserts an audit line as the next link of the chain, in `tx`. The head row is bumped
+/// first (`UPDATE … RETURNING`: on PostgreSQL a row lock held to the end of `tx`, so
+/// concurrent writers take their places one after another; SQLite's one writer already
+/// does), then the line is written with its place and chain value.
 ///
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
-pub async fn insert_audit<'a>(ex: impl Into<Exec<'a>>, a: &NewAudit<'_>) -> Result<()> {
-    const SQL: &str = "insert into audit_event (at, kind, username, user_id, org_id, source_addr, detail) \
-        values ($1, $2, $3, $4, $5, $6, $7)";
-    run!(ex.into(), |e| sqlx::query(SQL)
+pub async fn insert_audit(tx: &mut crate::Tx, a: &NewAudit<'_>) -> Result<()> {
+    let bumped: Option<(i64, String)> = run!(&mut *tx, |e| sqlx::query_as(AUDIT_BUMP).fetch_optional(e).await)?;
+    let (seq, prev) = match bumped {
+        Some(head) => head,
+        None => {
+            run!(&mut *tx, |e| sqlx::query(AUDIT_HEAD_CREATE).execute(e).await.map(|_| ()))?;
+            run!(&mut *tx, |e| sqlx::query_as(AUDIT_BUMP).fetch_one(e).await)?
+        }
+    };
+    let chain = audit_chain(&prev, seq, a);
+    run!(&mut *tx, |e| sqlx::query("update audit_head set chain = $1 where id = 1")
+        .bind(&chain)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
+    const SQL: &str = "insert into audit_event (at, kind, username, user_id, org_id, source_addr, detail, seq, \
+        chain) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    run!(&mut *tx, |e| sqlx::query(SQL)
         .bind(a.at)
         .bind(a.kind)
         .bind(a.username)
@@ -174,6 +207,8 @@ pub async fn insert_audit<'a>(ex: impl Into<Exec<'a>>, a: &NewAudit<'_>) -> Resu
         .bind(a.org_id.map(|o| o.0))
         .bind(a.source_addr)
         .bind(a.detail)
+        .bind(seq)
+        .bind(&chain)
         .execute(e)
         .await
         .map(|_| ()))?;

@@ -25,6 +25,7 @@ pub mod mediation;
 pub mod org;
 pub mod petitions;
 pub mod receptions;
+pub mod reconcile;
 pub mod record;
 pub mod roles;
 pub mod scope;

@@ -81,6 +81,7 @@ pub static ORG: ModuleUi = ModuleUi {
         (&record::API_TOKEN, "/tokens"),
         (&record::CALENDAR, "/calendar"),
         (&record::LEDGER_KEY, "/ledger"),
+        (&record::AUDIT, "/audit"),
     ],
 };
 

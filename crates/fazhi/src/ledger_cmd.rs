@@ -255,16 +255,34 @@ pub(crate) async fn verify(
     // The business records against what the ledger vouches for (timed on their own: the
     // figures above stay the ledger's).
     let records_started = std::time::Instant::now();
-    let (records, record_problems) = app.verify_records(&crate::operator(), |_| {}).await.map_err(crate::explain)?;
+    let report = app.verify_records(&crate::operator(), |_| {}).await.map_err(crate::explain)?;
     let records_secs = records_started.elapsed().as_secs_f64();
-    if record_problems.is_empty() {
-        println!("✔ 业务记录：{records} 件，字段与全过程记录一致（用时 {records_secs:.2} 秒）");
+    let records = report.checked;
+    if report.problems.is_empty() {
+        println!("✔ 业务记录、用户与权限、附件、审计日志：{records} 条，与全过程记录一致（用时 {records_secs:.2} 秒）");
     } else {
         bad += 1;
-        println!("✘ 业务记录：{records} 件，{} 件与全过程记录不一致", record_problems.len());
-        for p in record_problems.iter().take(10) {
+        println!(
+            "✘ 业务记录、用户与权限、附件、审计日志：{records} 条，{} 处与全过程记录不一致",
+            report.problems.len()
+        );
+        for p in report.problems.iter().take(20) {
             println!("  {p}");
         }
+        if report.problems.len() > 20 {
+            println!("  ……另有 {} 处", report.problems.len() - 20);
+        }
+    }
+    // Older entries are not evidence of tampering: say what could not be compared.
+    if !report.partial.is_empty() {
+        let kinds: Vec<String> = report.partial.iter().map(|(k, n)| format!("{k}{n} 条")).collect();
+        println!(
+            "  注：{}的早期全过程记录由旧版本写入，不含逐字段的改动，无法比对；只核对了其后记录的字段",
+            kinds.join("、")
+        );
+    }
+    if report.audit_unchained > 0 {
+        println!("  注：安全审计日志中有 {} 条写于哈希链启用之前，无法核对", report.audit_unchained);
     }
     if bad > 0 {
         bail!("核验未通过：{bad} 处（账本、附件或业务记录）有问题");

@@ -290,7 +290,9 @@ impl App {
                 created_by: ctx.by.who.user().map(|u| u.0),
                 created_at: ctx.now,
             };
-            store::add_transfer(ctx.tx(), &t).await?;
+            // The row as written goes into the step's one entry (`ledger verify` compares it).
+            let t = TransferRow { id: store::add_transfer(ctx.tx(), &t).await?, ..t };
+            payload.insert("transfer".into(), serde_json::to_value(t).map_err(|e| AppError::internal("transfer", e))?);
         }
         self.finish_step(ctx, row, after, &e, state, &facts, payload, &notify).await
     }

@@ -121,7 +121,7 @@ async fn timelines_label_every_action_and_documents_are_vouched_for() {
         let reply_entry = entries.iter().find(|e| e.action == "petition.reply").unwrap();
         assert_eq!(reply_entry.change["fields"]["reply_text"][1], "经核实，路灯已由物业修复。");
         assert!(app.petition_opinion(&desk, item.id).await.is_ok());
-        let (_, problems) = app.verify_records(&super::op(), |_| {}).await.unwrap();
+        let problems = app.verify_records(&super::op(), |_| {}).await.unwrap().problems;
         assert!(problems.is_empty(), "{problems:?}");
 
         // Tamper with the reply text in the database: the document is refused and verify
@@ -134,7 +134,7 @@ async fn timelines_label_every_action_and_documents_are_vouched_for() {
         .unwrap();
         let refused = app.petition_opinion(&desk, item.id).await.unwrap_err();
         assert!(matches!(&refused, AppError::Refused(m) if m.contains("reply_text")), "{refused:?}");
-        let (_, problems) = app.verify_records(&super::op(), |_| {}).await.unwrap();
+        let problems = app.verify_records(&super::op(), |_| {}).await.unwrap().problems;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].to_string().contains("reply_text"), "{}", problems[0]);
 
@@ -159,7 +159,7 @@ async fn timelines_label_every_action_and_documents_are_vouched_for() {
             }
             .unwrap();
         }
-        let (_, problems) = app.verify_records(&super::op(), |_| {}).await.unwrap();
+        let problems = app.verify_records(&super::op(), |_| {}).await.unwrap().problems;
         let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(said.len(), 3, "{said:?}");
         assert!(said.iter().any(|p| p.contains("没有任何全过程记录")), "{said:?}");

@@ -43,7 +43,7 @@ async fn each_street_keeps_its_own_log() {
             (e.action.as_str(), e.record_type.as_str(), e.actor_name.as_str()),
             ("org.update", "org_node", "admin")
         );
-        assert_eq!(e.change["after"]["name"], "一网格");
+        assert_eq!(e.change["fields"]["name"][1], "一网格");
         assert_eq!(e.record_id, grid.0.to_string());
 
         // The record's timeline: created by the demo seed, then renamed.

@@ -25,6 +25,8 @@ mod ledger;
 mod live_verify;
 mod petition_flow;
 mod petitions;
+mod reconcile;
+mod reconcile_rows;
 mod search;
 
 const T0: i64 = 1_780_000_000_000;

@@ -250,9 +250,11 @@ async fn roles_users_sessions_and_tokens() {
             org_id: Some(t.dept),
             ..Default::default()
         };
-        auth::insert_audit(&s.write, &a).await.unwrap();
         let unknown = auth::NewAudit { at: 2, kind: "login_failed", username: "ghost", ..Default::default() };
-        auth::insert_audit(&s.write, &unknown).await.unwrap();
+        let mut tx = s.begin().await.unwrap();
+        auth::insert_audit(&mut tx, &a).await.unwrap();
+        auth::insert_audit(&mut tx, &unknown).await.unwrap();
+        tx.commit().await.unwrap();
         assert_eq!(auth::list_audit(&s.read, Some(&ScopeFilter::All), 10).await.unwrap().len(), 2);
         assert_eq!(auth::list_audit(&s.read, Some(&ScopeFilter::Org(t.dept)), 10).await.unwrap().len(), 1);
         assert_eq!(auth::list_audit(&s.read, Some(&ScopeFilter::Org(t.street_b)), 10).await.unwrap().len(), 0);
