@@ -161,7 +161,7 @@ pub struct NewAudit<'a> {
 
 /// The chain value of audit line number `seq` whose predecessor's chain is `prev` (`""` for
 /// the first chained line): SHA-256, in hex, of the previous chain and the line's canonical
-/// JSON (every column but `id`). See migration 0012 and `fazhi_app::reconcile::audit`.
+/// JSON (every column but `id`). See migration 0013 and `fazhi_app::reconcile::audit`.
 pub fn audit_chain(prev: &str, seq: i64, a: &NewAudit<'_>) -> String {
     let line = serde_json::json!({
         "prev": prev, "seq": seq, "at": a.at, "kind": a.kind, "username": a.username,

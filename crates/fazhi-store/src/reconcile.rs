@@ -369,7 +369,7 @@ pub async fn audit_after(tx: &mut Tx, after_seq: i64, limit: i64) -> Result<Vec<
 }
 
 /// Audit lines without a place in the chain: how many precede the first chained line (lines
-/// older than the chain, written before migration 0012), and the ids of those after it
+/// older than the chain, written before migration 0013), and the ids of those after it
 /// (which the program never writes).
 ///
 /// # Errors

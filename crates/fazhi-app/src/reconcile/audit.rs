@@ -14,7 +14,7 @@
 //! the trail grew ([`App::anchor_audit`]). The ledger is append-only and signed: every
 //! anchored place must still exist and carry the anchored chain value. What is left: lines
 //! written in the last minute before an anchor can be removed without trace, and lines
-//! written before the chain existed (migration 0012) are not protected (counted, not
+//! written before the chain existed (migration 0013) are not protected (counted, not
 //! checked).
 //!
 //! Counting lines in the ledger instead (one entry per line) would cost a ledger append per
