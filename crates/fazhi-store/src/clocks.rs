@@ -427,3 +427,15 @@ pub async fn set_webhook<'a>(ex: impl Into<Exec<'a>>, org: i64, url: Option<&str
     }
     Ok(())
 }
+
+/// Clocks with id greater than `after`, in id order, at most `limit` (for `ledger verify`).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn clocks_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<ClockRow>> {
+    Ok(run!(tx, |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from deadline_clock c where c.id > "));
+        qb.push_bind(after).push(" order by c.id limit ").push_bind(limit);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}

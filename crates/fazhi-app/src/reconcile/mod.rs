@@ -38,6 +38,7 @@
 mod access;
 pub mod audit;
 mod children;
+mod clocks;
 pub mod views;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -352,6 +353,7 @@ impl App {
         access::records(tx, &mut acc).await?;
         progress(acc.report.checked);
         children::attachments(tx, &mut acc).await?;
+        clocks::verify(tx, &mut acc).await?;
         audit::verify(tx, &mut acc).await?;
         progress(acc.report.checked);
         Ok(acc.report)

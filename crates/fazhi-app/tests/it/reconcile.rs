@@ -358,3 +358,35 @@ async fn older_entries_are_not_comparable_rather_than_tampering() {
         expect(&said(&app).await, &[&["用户（app_user）", &format!(" {old} "), "disabled"]]);
     }
 }
+
+/// A statutory clock's due date moved, a clock closed, or one inserted in the database is
+/// named; the clocks of a demo year of petitions (started, extended, completed, paused)
+/// report nothing.
+#[tokio::test]
+async fn clocks_moved_closed_or_inserted_are_named() {
+    for db in fazhi_testkit::engines().await {
+        let (app, _) = demo(db.store.clone()).await;
+        app.seed_demo_petitions(40).await.unwrap();
+        let clean = said(&app).await;
+        assert!(clean.is_empty(), "{:?}: {clean:#?}", db.engine());
+        let open = scalar(&app, "select min(id) from deadline_clock where closed = false").await;
+        let done = scalar(&app, "select min(id) from deadline_clock where closed = true").await;
+        exec(&app, format!("update deadline_clock set due_date = '2099-12-31' where id = {open}")).await;
+        exec(&app, format!("update deadline_clock set closed = false where id = {done}")).await;
+        exec(
+            &app,
+            "insert into deadline_clock (org_id, record_type, record_id, rule_id, clock_json, due_date, state, \
+             created_at, updated_at) select org_id, record_type, record_id, 'petition.extra', clock_json, due_date, \
+             state, created_at, updated_at from deadline_clock where id = (select min(id) from deadline_clock)",
+        )
+        .await;
+        expect(
+            &said(&app).await,
+            &[
+                &["deadline_clock", &open.to_string(), "due_date"],
+                &["deadline_clock", &done.to_string(), "closed"],
+                &["deadline_clock", "没有任何全过程记录"],
+            ],
+        );
+    }
+}
