@@ -371,6 +371,17 @@ async fn clocks_moved_closed_or_inserted_are_named() {
         assert!(clean.is_empty(), "{:?}: {clean:#?}", db.engine());
         let open = scalar(&app, "select min(id) from deadline_clock where closed = false").await;
         let done = scalar(&app, "select min(id) from deadline_clock where closed = true").await;
+        // A clock of a record that keeps another clock (this pass reads the entries of records
+        // that have clocks).
+        let other = scalar(
+            &app,
+            format!(
+                "select max(c.id) from deadline_clock c where c.id not in ({open}, {done}) and exists \
+                 (select 1 from deadline_clock d where d.record_type = c.record_type and d.record_id = c.record_id \
+                 and d.id not in (c.id, {open}, {done}))"
+            ),
+        )
+        .await;
         exec(&app, format!("update deadline_clock set due_date = '2099-12-31' where id = {open}")).await;
         exec(&app, format!("update deadline_clock set closed = false where id = {done}")).await;
         exec(
@@ -380,12 +391,15 @@ async fn clocks_moved_closed_or_inserted_are_named() {
              state, created_at, updated_at from deadline_clock where id = (select min(id) from deadline_clock)",
         )
         .await;
+        exec(&app, "delete from notification where clock_id is not null").await;
+        exec(&app, format!("delete from deadline_clock where id = {other}")).await;
         expect(
             &said(&app).await,
             &[
                 &["deadline_clock", &open.to_string(), "due_date"],
                 &["deadline_clock", &done.to_string(), "closed"],
                 &["deadline_clock", "没有任何全过程记录"],
+                &["deadline_clock", &other.to_string(), "直接删除"],
             ],
         );
     }
