@@ -53,6 +53,9 @@ pub fn lock(cfg: &Config, create: bool) -> anyhow::Result<Option<DirLock>> {
     if !create && !db.exists() {
         return Ok(None);
     }
+    // The lock sits beside the real file: a symbolic link (or another path) to the same
+    // database must find the same lock.
+    let db = std::fs::canonicalize(&db).unwrap_or(db);
     let mut name = db.file_name().map(std::ffi::OsString::from).unwrap_or_default();
     name.push(LOCK_SUFFIX);
     let path = db.with_file_name(name);
@@ -156,6 +159,21 @@ mod tests {
         assert!(err.contains("正由另一个 fazhi 进程使用") && err.contains(&std::process::id().to_string()), "{err}");
         drop(first);
         assert!(lock(&c, true).unwrap().is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_the_database_finds_the_same_lock() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("data");
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::write(real.join("fazhi.db"), "").unwrap();
+        let other = d.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        std::os::unix::fs::symlink(real.join("fazhi.db"), other.join("fazhi.db")).unwrap();
+        let _held = lock(&cfg(&real), false).unwrap().expect("locked");
+        let err = lock(&cfg(&other), false).unwrap_err().to_string();
+        assert!(err.contains("正由另一个 fazhi 进程使用"), "{err}");
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod access;
 pub mod audit;
 mod children;
 mod clocks;
+mod keys;
 pub mod views;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -354,6 +355,7 @@ impl App {
         progress(acc.report.checked);
         children::attachments(tx, &mut acc).await?;
         clocks::verify(tx, &mut acc).await?;
+        keys::verify(tx, &mut acc).await?;
         audit::verify(tx, &mut acc).await?;
         progress(acc.report.checked);
         Ok(acc.report)

@@ -404,3 +404,22 @@ async fn clocks_moved_closed_or_inserted_are_named() {
         );
     }
 }
+
+/// A checkpoint key retired or forged in `ledger_key` (to sign with a key of one's choosing)
+/// is named: only keys registered on the ledger count.
+#[tokio::test]
+async fn a_forged_or_retired_signing_key_is_named() {
+    for db in fazhi_testkit::engines().await {
+        let (app, _) = demo(db.store.clone()).await;
+        app.ensure_signing_key(false).await.unwrap();
+        assert!(said(&app).await.is_empty());
+        let forged = fazhi_app::ledger::LedgerKeys::generate(fazhi_ledger::HashAlg::Sha256).verifier().to_vkey();
+        exec(&app, "update ledger_key set valid_to = 1").await;
+        exec(
+            &app,
+            format!("insert into ledger_key (vkey, valid_from, valid_to, created_at) values ('{forged}', 1, null, 1)"),
+        )
+        .await;
+        expect(&said(&app).await, &[&["ledger_key", "valid_to"], &["ledger_key", "没有任何全过程记录"]]);
+    }
+}
