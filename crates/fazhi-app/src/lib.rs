@@ -83,6 +83,10 @@ pub enum AppError {
     /// Not logged in, wrong credentials, locked, session over.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The database cannot take writes now (disk full, read-only, the server gone), or
+    /// holds data this program did not write: nothing was saved; an operator must act.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed that the user cannot fix: logged with its cause chain
     /// ([`Internal`]), shown as a generic message.
     #[error("内部错误：{0}")]
@@ -136,6 +140,10 @@ impl AppError {
             AppError::NotFound(what) => v(404, "not_found", "未找到", format!("{what}不存在，或已被删除。")),
             AppError::Refused(m) => v(409, "refused", "无法办理", m.clone()),
             AppError::Unauthenticated(m) => v(401, "unauthenticated", "请登录", m.clone()),
+            AppError::Unavailable(m) => {
+                tracing::error!(error = %m, "store unavailable");
+                v(503, "unavailable", "暂时无法保存", m.clone())
+            }
             AppError::Internal(i) => {
                 tracing::error!(error = %i, "internal error");
                 v(500, "internal", "系统错误", "服务器内部错误，已记录日志。请稍后再试，或联系管理员。".into())
@@ -165,6 +173,16 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if let Some(why) = e.storage_failure() {
+            return AppError::Unavailable(format!(
+                "数据库暂时无法写入（{why}），本次提交没有保存。请联系管理员检查磁盘空间和数据库文件"
+            ));
+        }
+        if let StoreError::Corrupt(m) = &e {
+            return AppError::Unavailable(format!(
+                "数据库中的数据与程序写入的不一致（{m}），本次操作没有执行。请管理员运行 `fazhi ledger verify` 查明，必要时从备份恢复（`fazhi restore`）"
+            ));
+        }
         AppError::internal_from("store", e)
     }
 }

@@ -110,6 +110,10 @@ struct HealthState {
 /// costs one tiny write every five.
 pub const PROBE_EVERY_MS: i64 = 5_000;
 
+/// Free bytes below which a SQLite database's filesystem counts as full (8 MiB: a few
+/// records with their ledger entries and index; 5 % of a smaller filesystem).
+pub const MIN_FREE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Bytes the probe writes: a disk with room for a few bytes only is not writable.
 const PROBE_BYTES: usize = 64 * 1024;
 
@@ -239,6 +243,17 @@ pub enum StoreError {
     /// Stored data that cannot be what this program wrote (e.g. a hash of the wrong length).
     #[error("数据损坏：{0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// Why the database cannot take writes at all (disk full, read-only, I/O, server gone),
+    /// when that is what this error is; `None` for an error about this one write.
+    pub fn storage_failure(&self) -> Option<String> {
+        match self {
+            StoreError::Sqlx(e) => storage_failure(e),
+            _ => None,
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -449,9 +464,15 @@ impl Store {
 
     /// Whether the store takes writes: `None` when it does, else why not. Writes one row of
     /// `write_probe` when the last probe is older than [`PROBE_EVERY_MS`] (a fifth of that
-    /// while failing); otherwise answers from what the last writes found.
+    /// while failing); otherwise answers from what the last writes found. On SQLite the free
+    /// space of the database's filesystem is checked too: a full disk can still take the
+    /// probe into pages the write-ahead log already holds.
     pub async fn write_state(&self, now_ms: i64) -> Option<String> {
         if self.health.claim_probe(now_ms) {
+            if let Some(why) = self.low_disk() {
+                self.health.set(Some(why));
+                return self.health.failing();
+            }
             let probe = async {
                 let mut tx = self.begin().await?;
                 // As large as an ordinary write (a record with its ledger entry and index).
@@ -472,6 +493,18 @@ impl Store {
             }
         }
         self.health.failing()
+    }
+
+    /// On SQLite, why the database's filesystem is too full to write
+    /// ([`MIN_FREE_BYTES`] left), if it is.
+    fn low_disk(&self) -> Option<String> {
+        let Db::Sqlite(p) = &self.write else { return None };
+        let file = p.connect_options().get_filename().to_owned();
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+        let free = fs4::available_space(dir).ok()?;
+        let total = fs4::total_space(dir).ok()?;
+        (free < MIN_FREE_BYTES.min(total / 20))
+            .then(|| format!("磁盘剩余空间不足：{} 上只剩 {} KiB", dir.display(), free / 1024))
     }
 
     /// Checks that the database answers (for `/healthz`).

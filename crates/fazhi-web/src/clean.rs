@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use fazhi_domain::text::{clean, is_unwanted};
 
-/// Bodies larger than this are passed on untouched (the route's own limit refuses them).
-const MAX_CLEANED_BODY: usize = 32 * 1024 * 1024;
+/// Bodies larger than this are refused (413): no route accepts more (the import takes 40 MiB).
+const MAX_CLEANED_BODY: usize = 48 * 1024 * 1024;
 
 /// The middleware.
 pub async fn clean_input(req: Request, next: Next) -> Response {

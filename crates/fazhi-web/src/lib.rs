@@ -106,16 +106,16 @@ pub fn app_router(state: AppState) -> Router {
 /// read-only): a monitor must not see "ok" while acknowledged writes could be refused.
 async fn healthz(State(state): State<AppState>) -> Response {
     let checks = async {
-        state.app.store.ping().await.map_err(|_| "database unavailable".to_owned())?;
+        state.app.store.ping().await.map_err(|_| "数据库无法连接".to_owned())?;
         match state.app.store.write_state(state.app.now()).await {
             None => Ok(()),
-            Some(why) => Err(format!("database not writable: {why}")),
+            Some(why) => Err(format!("数据库无法写入：{why}")),
         }
     };
     match tokio::time::timeout(Duration::from_secs(2), checks).await {
         Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
         Ok(Err(why)) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable (timeout)".to_owned()).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "数据库无响应（超时）".to_owned()).into_response(),
     }
 }
 

@@ -146,12 +146,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     JsonRejection::JsonDataError(e) => {
                         (StatusCode::UNPROCESSABLE_ENTITY, format!("请求体字段不符合要求：{}", source_text(e)))
                     }
-                    JsonRejection::BytesRejection(_) => {
-                        (StatusCode::PAYLOAD_TOO_LARGE, "请求体过大或无法读取".to_owned())
-                    }
+                    JsonRejection::BytesRejection(_) => (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "请求体超过上限（一般请求为配置项 body_limit_kib，默认 256 KiB；批量导入为 1,000 行 × 40 KiB）或无法读取".to_owned(),
+                    ),
                     _ => (StatusCode::BAD_REQUEST, "请求体无法解析".to_owned()),
                 };
-                Err(ApiError::new(status, "invalid_json", message))
+                let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid_json" };
+                Err(ApiError::new(status, code, message))
             }
         }
     }

@@ -52,6 +52,22 @@ async fn copy_between(src: &fazhi_store::Store, dst: &fazhi_store::Store, from: 
     if let Some((t, n)) = snap::row_counts(&dst.write, &dst_tables).await?.into_iter().find(|(_, n)| *n > 0) {
         bail!("目标数据库 {} 不为空（表 {t} 有 {n} 行）：只能复制到空数据库", redact_url(to));
     }
+    // A source whose ledger does not verify is not copied: the target would hold a copy
+    // that can never pass, and a failed copy leaves it filled.
+    let source_problems: Vec<String> = snap::recomputed_heads(&src.read)
+        .await?
+        .into_iter()
+        .flat_map(|(h, issues)| issues.into_iter().take(3).map(move |i| format!("账本 {}：{i}", h.log_id)))
+        .collect();
+    if !source_problems.is_empty() {
+        for p in &source_problems {
+            println!("✘ {p}");
+        }
+        bail!(
+            "源数据库的账本核验未通过（{} 处），未复制任何数据：请先在源库运行 `fazhi ledger verify` 查明原因",
+            source_problems.len()
+        );
+    }
     println!("正在复制 {} → {}", redact_url(from), redact_url(to));
     let mut s = Snapshot::begin(&src.read, false).await?;
     let counts = snap::row_counts(&mut s.tx, &src_tables).await?;
@@ -103,7 +119,10 @@ async fn check_copy(
         for p in &problems {
             println!("✘ {p}");
         }
-        bail!("复制后的核验发现 {} 处不一致", problems.len());
+        bail!(
+            "复制后的核验发现 {} 处不一致。目标数据库已写入但未通过核验，不要使用：请清空它（PostgreSQL：dropdb 后 createdb；SQLite：删除该文件）后重试",
+            problems.len()
+        );
     }
     let rows: i64 = counts.iter().map(|c| c.1).sum();
     let entries: u64 = heads.iter().map(|h| h.size).sum();
