@@ -154,7 +154,7 @@ impl App {
             store::delete_session(&self.store.write, &hash).await?;
             return Err(expired());
         };
-        if !self.security.session_alive(row.last_seen_at, now) {
+        if !self.security.session_alive(row.created_at, row.last_seen_at, now) {
             let mut tx = self.store.begin().await?;
             store::delete_session(&mut tx, &hash).await?;
             let actor = Actor {
@@ -236,6 +236,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         let before = crate::reconcile::views::user(&mut tx, s.user_id.0).await?;
         user_store::set_password(&mut tx, s.user_id, &hash, false, self.now()).await?;
+        // Whoever else held a session of this account (a stolen password's user) is out.
+        store::delete_other_sessions(&mut tx, s.user_id, &s.token_hash).await?;
         let actor = Actor { username: &s.username, user_id: Some(s.user_id), org_id: Some(s.org_id), source_addr };
         self.save_user(&mut tx, &actor, s.user_id, before.as_ref(), "user.password_change").await?;
         self.audit(&mut tx, "password_changed", &actor, "").await?;

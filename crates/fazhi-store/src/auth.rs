@@ -86,6 +86,20 @@ pub async fn delete_sessions_of<'a>(ex: impl Into<Exec<'a>>, user: UserId) -> Re
     Ok(())
 }
 
+/// Ends every session of a user but the one whose token hash is `keep` (a password change:
+/// the person stays logged in where they changed it, everywhere else is out).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn delete_other_sessions<'a>(ex: impl Into<Exec<'a>>, user: UserId, keep: &str) -> Result<u64> {
+    Ok(run!(ex.into(), |e| sqlx::query("delete from user_session where user_id = $1 and token_hash <> $2")
+        .bind(user.0)
+        .bind(keep)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
 /// Removes sessions idle since before `cutoff`.
 ///
 /// # Errors

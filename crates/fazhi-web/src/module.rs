@@ -43,7 +43,7 @@ pub static PLATFORM: ModuleUi = ModuleUi {
         ("clock_updated", "期限已更新。"),
         ("attachment_added", "附件已上传，并已记入全过程记录。"),
         ("saved", "已保存，并已记入全过程记录。"),
-        ("password_changed", "密码已修改。"),
+        ("password_changed", "密码已修改；其他设备和浏览器上的登录已全部退出。"),
     ],
     pages: &[],
 };

@@ -136,6 +136,29 @@ async fn sessions_expire_after_idle_timeout() {
     }
 }
 
+/// ASVS 3.3: a session ends 12 hours after login however busy, and a password change ends
+/// every other session of the account (the doc of `change_password` said so; now it does).
+#[tokio::test]
+async fn sessions_have_an_absolute_lifetime_and_a_password_change_ends_the_others() {
+    for db in engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        let s = app.login("xinfang", DEMO_PASSWORD, "127.0.0.1").await.unwrap();
+        for _ in 0..(12 * 3 - 1) {
+            clock.advance(20 * MINUTE_MS);
+            assert!(app.session(&s.token).await.is_ok(), "busy and younger than 12 h");
+        }
+        clock.advance(20 * MINUTE_MS);
+        assert!(app.session(&s.token).await.is_err(), "12 hours after login");
+
+        let here = app.login("xinfang", DEMO_PASSWORD, "10.0.0.1").await.unwrap();
+        let elsewhere = app.login("xinfang", DEMO_PASSWORD, "10.0.0.2").await.unwrap();
+        let info = app.session(&here.token).await.unwrap();
+        app.change_password(&info, DEMO_PASSWORD, "Another-pass-2026", "Another-pass-2026", "10.0.0.1").await.unwrap();
+        assert!(app.session(&here.token).await.is_ok(), "the session that changed it stays");
+        assert!(app.session(&elsewhere.token).await.is_err(), "every other session ends");
+    }
+}
+
 #[tokio::test]
 async fn first_login_forces_a_password_change_that_follows_the_rules() {
     for db in engines().await {
