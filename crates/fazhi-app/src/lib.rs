@@ -32,6 +32,7 @@ pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod users;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -57,6 +58,8 @@ pub struct App {
     pub deadlines: clocks::Deadlines,
     /// An open petition received more than this many days ago counts as 积案 (configurable).
     pub petition_backlog_days: u32,
+    /// Where reminder webhooks may go ([`webhook::WebhookPolicy`]).
+    pub webhooks: Arc<webhook::WebhookPolicy>,
     /// Sessions and tokens resolved in the last seconds (see [`lookup_cache`]).
     pub lookups: Arc<lookup_cache::LookupCache>,
     /// When this process last anchored the audit trail in the ledger (ms; 0 = never; see
@@ -218,6 +221,7 @@ impl App {
             attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
             deadlines: clocks::Deadlines::default(),
             petition_backlog_days: petitions::DEFAULT_BACKLOG_DAYS,
+            webhooks: Arc::default(),
             lookups: Arc::default(),
             audit_anchored: Arc::default(),
         }

@@ -41,6 +41,9 @@ pub struct FileConfig {
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` / `X-Real-IP`
     /// names the client; none by default.
     pub trusted_proxies: Vec<String>,
+    /// Hosts reminder webhooks may be sent to over https (default: the 企业微信 and 钉钉
+    /// group robots).
+    pub webhook_hosts: Option<Vec<String>>,
     /// Per-installation changes to deadline rules (values DOMAIN.md marks UNVERIFIED,
     /// sectoral rules), by rule id; each needs its `basis`.
     pub deadline_rules: fazhi_domain::deadline::RuleOverrides,
@@ -88,6 +91,7 @@ pub struct Config {
     /// Seconds between checkpoint rounds (1–60).
     pub checkpoint_interval_secs: u64,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub webhook_hosts: Vec<String>,
 }
 
 impl fmt::Debug for Config {
@@ -187,6 +191,13 @@ impl Config {
             petition_backlog_days: file.petition_backlog_days.unwrap_or(90).clamp(1, 3650),
             checkpoint_interval_secs: file.checkpoint_interval_secs.unwrap_or(5).clamp(1, 60),
             trusted_proxies: parse_proxies(&file.trusted_proxies)?,
+            webhook_hosts: file
+                .webhook_hosts
+                .clone()
+                .unwrap_or_else(|| fazhi_app::webhook::ROBOT_HOSTS.iter().map(|h| (*h).to_owned()).collect())
+                .into_iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
             deadline_rules: file.deadline_rules,
         })
     }

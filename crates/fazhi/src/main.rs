@@ -286,6 +286,8 @@ fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
     app.deadlines.rules = Arc::new(rules);
     app.deadlines.yellow_days = cfg.yellow_days;
     app.petition_backlog_days = cfg.petition_backlog_days;
+    app.webhooks =
+        Arc::new(fazhi_app::webhook::WebhookPolicy { hosts: cfg.webhook_hosts.clone(), allow_loopback_http: false });
     Ok(app)
 }
 

@@ -219,7 +219,10 @@ async fn jobs_are_never_claimed_twice_by_concurrent_workers() {
 async fn webhooks_are_delivered_and_a_failing_one_is_retried_without_blocking() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     for db in fazhi_testkit::engines().await {
-        let (app, clock) = demo(db.store.clone()).await;
+        let (mut app, clock) = demo(db.store.clone()).await;
+        // The delivery goes to a local mock: plain http to loopback, allowed for tests only.
+        app.webhooks =
+            std::sync::Arc::new(fazhi_app::webhook::WebhookPolicy { allow_loopback_http: true, ..Default::default() });
         clock.set(at("2026-09-21"));
         let admin = who(&app, "admin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };

@@ -112,7 +112,7 @@ async fn a_clean_demo_and_ordinary_use_report_nothing() {
         let gone = app.create_org(&by, &OrgDraft { name: "待删网格".into(), ..grid }).await.unwrap();
         app.delete_org(&by, gone).await.unwrap();
         let street = org_id(&app, "万兴街道").await;
-        app.set_webhook(&by, street, "https://oapi.example.com/robot/send?access_token=secret").await.unwrap();
+        app.set_webhook(&by, street, "https://oapi.dingtalk.com/robot/send?access_token=secret").await.unwrap();
 
         // Business records with child rows, an attachment, the audit trail anchored.
         super::reconcile_rows::ordinary_records(&app).await;
