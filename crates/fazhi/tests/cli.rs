@@ -90,37 +90,15 @@ fn http_get(addr: &str, path: &str) -> String {
 fn first_serve_creates_everything_and_stops_gracefully() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("fresh");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fazhi"))
-        .arg("--data-dir")
-        .arg(&dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("FAZHI_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut printed = String::new();
-    let addr = loop {
-        assert!(Instant::now() < deadline, "server did not start: {printed}");
-        let line = lines.next().expect("server output").unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let ((child, addr), printed) = start_server_with(&dir, &[]);
     assert!(printed.contains("一次性密码"), "first start prints the admin password: {printed}");
     let health = http_get(&addr, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
     let login = http_get(&addr, "/login");
     assert!(login.contains("法治政府建设工作平台"));
 
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+    // Graceful shutdown exits 0.
+    stop_server(child);
 }
 
 #[test]

@@ -149,15 +149,20 @@ async fn portal_submission_with_a_per_address_limit() {
     }
 }
 
+/// An API token of the petition desk's account, issued by the admin.
+async fn xinfang_token(app: &fazhi_app::App, label: &str) -> String {
+    let xinfang = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+    let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
+    let p = app.principal(admin.user_id()).await.unwrap();
+    let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+    app.issue_token(&by, Some(xinfang.id), label).await.unwrap().1
+}
+
 #[tokio::test]
 async fn petitions_api_and_all_or_nothing_import() {
     for db in fazhi_testkit::engines().await {
         let (router, _, app) = setup(db.store.clone()).await;
-        let xinfang = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
-        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
-        let p = app.principal(admin.user_id()).await.unwrap();
-        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
-        let (_, token) = app.issue_token(&by, Some(xinfang.id), "信访平台推送").await.unwrap();
+        let token = xinfang_token(&app, "信访平台推送").await;
         let item = |t: &str, ext: &str| {
             format!(
                 r#"{{"channel":"platform","external_no":"{ext}","category":"claim","title":"{t}","content":"平台推送的信访事项内容","petitioners":[{{"name":"赵六","phone":"13900000000"}}]}}"#
@@ -238,11 +243,7 @@ async fn petitions_api_and_all_or_nothing_import() {
 async fn pasted_control_characters_never_break_a_request() {
     for db in fazhi_testkit::engines().await {
         let (router, _, app) = setup(db.store.clone()).await;
-        let xinfang = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
-        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
-        let p = app.principal(admin.user_id()).await.unwrap();
-        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
-        let (_, token) = app.issue_token(&by, Some(xinfang.id), "粘贴测试").await.unwrap();
+        let token = xinfang_token(&app, "粘贴测试").await;
         let body = r#"{"channel":"platform","external_no":"N-1\u0000","category":"claim","title":"消防\u0000通道被占用","content":"第一段\u000b第二段\u001f","petitioners":[{"name":"赵\u0000六","phone":"13900000000"}]}"#;
         let (s, j) = api(&router, "POST", "/api/v1/petitions", Some(&token), Some(body)).await;
         assert_eq!(s, StatusCode::CREATED, "{:?}: {j}", db.engine());
