@@ -114,14 +114,13 @@ async fn post_webhook(policy: std::sync::Arc<crate::webhook::WebhookPolicy>, w: 
         "markdown": {"title": w.title, "content": format!("**{}**\n\n{}", w.title, w.text), "text": format!("**{}**\n\n{}", w.title, w.text)},
     });
     tokio::task::spawn_blocking(move || {
-        policy
-            .resolve_public(host.split(':').next().unwrap_or(&host))
-            .map_err(|why| format!("webhook {host}: {why}"))?;
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .max_redirects(0)
-            .build()
-            .new_agent();
+        let config =
+            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).max_redirects(0).build();
+        // The addresses checked are the addresses connected to: the check is the agent's
+        // resolver, so a name that resolves to a public address for a check and to a private
+        // one for the connection (DNS rebinding) is refused.
+        let resolver = crate::webhook::PublicResolver::new(policy.clone());
+        let agent = ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::new(), resolver);
         agent
             .post(&w.url)
             .send_json(&body)
@@ -182,5 +181,29 @@ impl App {
     /// [`AppError::Internal`] for database failures.
     pub async fn webhook_of(&self, org: fazhi_domain::OrgId) -> AppResult<Option<String>> {
         Ok(clock_store::webhook(&self.store.read, org.0).await?.map(|u| webhook_host(&u)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host on the list that resolves to a loopback address is refused by the agent's own
+    /// resolver (the address checked is the address connected to), and the error names the
+    /// host, never the key in the URL.
+    #[tokio::test]
+    async fn a_listed_host_resolving_to_loopback_is_refused() {
+        let policy = std::sync::Arc::new(crate::webhook::WebhookPolicy {
+            hosts: vec!["localhost".into()],
+            allow_loopback_http: false,
+        });
+        let job = WebhookJob {
+            url: "https://localhost/cgi-bin/webhook/send?key=SECRET-KEY".into(),
+            title: "t".into(),
+            text: "x".into(),
+        };
+        let err = post_webhook(policy, job).await.unwrap_err();
+        assert!(err.contains("非公网地址"), "{err}");
+        assert!(!err.contains("SECRET-KEY"), "{err}");
     }
 }

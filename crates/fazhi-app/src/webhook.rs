@@ -6,7 +6,7 @@
 //! host resolves to must be public, and redirects are not followed. The robot's key is in
 //! the URL's query: only the host is ever logged or recorded.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 
 /// The hosts of the group robots reminders are sent to by default.
 pub const ROBOT_HOSTS: &[&str] = &["qyapi.weixin.qq.com", "oapi.dingtalk.com"];
@@ -55,23 +55,43 @@ impl WebhookPolicy {
         }
         Ok(host.to_owned())
     }
+}
 
-    /// Resolves `host` and refuses it when any address is not public (blocking: call from
-    /// a blocking task).
-    ///
-    /// # Errors
-    /// The reason when the host does not resolve or resolves to an address that is not
-    /// public.
-    pub fn resolve_public(&self, host: &str) -> Result<(), String> {
-        if self.allow_loopback_http {
-            return Ok(());
+/// The webhook agent's name resolver: the system's ([`DefaultResolver`]), refusing any answer
+/// with an address that is not public, so the addresses the policy checked are the ones the
+/// connection uses (no second lookup that DNS rebinding could answer differently).
+///
+/// [`DefaultResolver`]: ureq::unversioned::resolver::DefaultResolver
+#[derive(Debug)]
+pub struct PublicResolver {
+    policy: std::sync::Arc<WebhookPolicy>,
+    inner: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl PublicResolver {
+    pub fn new(policy: std::sync::Arc<WebhookPolicy>) -> Self {
+        Self { policy, inner: ureq::unversioned::resolver::DefaultResolver::default() }
+    }
+}
+
+impl ureq::unversioned::resolver::Resolver for PublicResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        if self.policy.allow_loopback_http {
+            return Ok(addrs);
         }
-        let addrs: Vec<IpAddr> =
-            (host, 443).to_socket_addrs().map_err(|e| format!("无法解析 {host}：{e}"))?.map(|a| a.ip()).collect();
-        match addrs.iter().find(|ip| !is_public(ip)) {
-            Some(ip) => Err(format!("{host} 解析到非公网地址 {ip}，已拒绝发送")),
-            None if addrs.is_empty() => Err(format!("无法解析 {host}")),
-            None => Ok(()),
+        match addrs.iter().find(|a| !is_public(&a.ip())) {
+            Some(a) => {
+                let host = uri.host().unwrap_or("");
+                let why = format!("{host} 解析到非公网地址 {}，已拒绝发送", a.ip());
+                Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, why)))
+            }
+            None => Ok(addrs),
         }
     }
 }

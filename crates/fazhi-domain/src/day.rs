@@ -29,7 +29,31 @@ impl Day {
     /// # Errors
     /// [`BadDay`] for anything else.
     pub fn from_text(raw: &str) -> Result<Self, BadDay> {
-        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map(Self).map_err(|_| BadDay(raw.chars().take(40).collect()))
+        // Full-width digits and hyphens, as an IME or a pasted document types them.
+        let folded: String = raw
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                '－' | '‐' | '‑' => '-',
+                c => c,
+            })
+            .collect();
+        let t = folded.as_str();
+        // chrono's `%Y` also takes a sign and more than four digits ("+12026-01-05"): only a
+        // four-digit year, a one- or two-digit month and day are a date as people write it.
+        let mut parts = t.split('-');
+        let shaped = matches!(
+            (parts.next(), parts.next(), parts.next(), parts.next()),
+            (Some(y), Some(m), Some(d), None)
+                if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len())
+                    && t.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+        );
+        let bad = || BadDay(raw.chars().take(40).collect());
+        if !shaped {
+            return Err(bad());
+        }
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Self).map_err(|_| bad())
     }
 
     /// Parses a day typed into field `field` (Chinese name `label`).
@@ -37,8 +61,24 @@ impl Day {
     /// # Errors
     /// "{label}应为 YYYY-MM-DD" on `field` when `raw` is not a date.
     pub fn parse(field: &'static str, label: &str, raw: &str) -> Result<Self, FieldError> {
-        Self::from_text(raw).map_err(|_| FieldError { field, message: format!("{label}应为 YYYY-MM-DD") })
+        let day =
+            Self::from_text(raw).map_err(|_| FieldError { field, message: format!("{label}应为 YYYY-MM-DD") })?;
+        if !(Self::EARLIEST..=Self::LATEST).contains(&day) {
+            return Err(FieldError {
+                field,
+                message: format!("{label} {day} 不是可能的日期（应在 {} 至 {} 之间）", Self::EARLIEST, Self::LATEST),
+            });
+        }
+        Ok(day)
     }
+
+    /// The earliest day a person can type into a form: the founding of the People's Republic
+    /// (no record this platform keeps, nor an agreement or a deadline, is older).
+    pub const EARLIEST: Day = Day(NaiveDate::from_ymd_opt(1949, 10, 1).expect("a date"));
+
+    /// The latest day a person can type (a performance deadline or a plan can lie years
+    /// ahead, not a century).
+    pub const LATEST: Day = Day(NaiveDate::from_ymd_opt(2099, 12, 31).expect("a date"));
 
     /// The day itself when it lies in `[from, today]`: an act is not dated in the future
     /// nor before the matter it belongs to was received. `from_label` names `from` (收到日期,
@@ -131,6 +171,16 @@ mod tests {
         assert_eq!(d(" 2026-03-02 ").to_string(), "2026-03-02");
         assert!(Day::from_text("2026-3-2x").is_err());
         assert!(Day::from_text("2026-02-30").is_err());
+        assert_eq!(d("2026-3-2"), d("2026-03-02"), "month and day as people write them");
+        assert_eq!(d("２０２６－０３－０２"), d("2026-03-02"), "full-width as pasted");
+        for bad in ["+2026-03-02", "12026-03-02", "-2026-03-02", "26-03-02", "2026-003-02", "2026-03-02-", "2026/03/02"]
+        {
+            assert!(Day::from_text(bad).is_err(), "{bad}");
+        }
+        let e = Day::parse("date", "送达日期", "0001-01-01").unwrap_err();
+        assert_eq!(e.message, "送达日期 0001-01-01 不是可能的日期（应在 1949-10-01 至 2099-12-31 之间）");
+        assert!(Day::parse("date", "送达日期", "2100-01-01").is_err());
+        assert!(Day::parse("date", "送达日期", "1949-10-01").is_ok());
         let e = Day::parse("date", "送达日期", "明天").unwrap_err();
         assert_eq!((e.field, e.message.as_str()), ("date", "送达日期应为 YYYY-MM-DD"));
         assert_eq!(serde_json::to_string(&d("2026-01-05")).unwrap(), "\"2026-01-05\"");

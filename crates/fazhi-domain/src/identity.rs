@@ -31,6 +31,9 @@ impl CitizenId {
         if CHECK[(sum % 11) as usize] != chars[17] {
             return Err(err("身份证号校验位不正确，请核对（GB 11643）"));
         }
+        if !PROVINCE_CODES.contains(&&v[..2]) {
+            return Err(err("身份证号前两位不是有效的省级行政区划代码（GB/T 2260），请核对"));
+        }
         let (y, m, d) = (&v[6..10], &v[10..12], &v[12..14]);
         let valid_date =
             chrono::NaiveDate::from_ymd_opt(y.parse().unwrap_or(0), m.parse().unwrap_or(0), d.parse().unwrap_or(0))
@@ -39,6 +42,25 @@ impl CitizenId {
             return Err(err("身份证号中的出生日期不正确"));
         }
         Ok(Self(v))
+    }
+
+    /// [`CitizenId::parse`], and the birth date it encodes is not after `today`: a number
+    /// whose holder is not yet born is not a possible one.
+    ///
+    /// # Errors
+    /// As [`CitizenId::parse`]; "身份证号中的出生日期晚于今天" on `field`.
+    pub fn parse_on(field: &'static str, raw: &str, today: chrono::NaiveDate) -> Result<Self, FieldError> {
+        let id = Self::parse(field, raw)?;
+        if id.birth_date() > today {
+            return Err(FieldError { field, message: "身份证号中的出生日期晚于今天，请核对".into() });
+        }
+        Ok(id)
+    }
+
+    /// The birth date encoded in digits 7–14 (valid: checked by [`CitizenId::parse`]).
+    pub fn birth_date(&self) -> chrono::NaiveDate {
+        let n = |r: std::ops::Range<usize>| self.0[r].parse().unwrap_or(1);
+        chrono::NaiveDate::from_ymd_opt(n(6..10) as i32, n(10..12), n(12..14)).unwrap_or_default()
     }
 
     pub fn as_str(&self) -> &str {
@@ -52,6 +74,15 @@ impl CitizenId {
 }
 
 use chrono::Datelike;
+
+/// The first two digits of a resident identity number: the province-level division of GB/T
+/// 2260 (11–15 华北, 21–23 东北, 31–37 华东, 41–46 中南, 50–54 西南, 61–65 西北), plus 71
+/// 台湾 and the 港澳台居民居住证 codes 81 香港, 82 澳门, 83 台湾 (国务院办公厅《港澳台居民居住证
+/// 申领发放办法》, 国办发〔2018〕81号, 第五条).
+pub const PROVINCE_CODES: &[&str] = &[
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44",
+    "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
+];
 
 /// Mobile number prefixes (号段) allocated to public mobile networks, by their first three
 /// digits. Source: 工业和信息化部《电信网编号计划（2017年版）》 and its later allocations (162,
@@ -184,6 +215,19 @@ mod tests {
         assert!(CitizenId::parse("id", "1101051949123100").unwrap_err().message.contains("18 位"));
         assert!(CitizenId::parse("id", "11010519491331002X").is_err(), "month 13");
         assert_eq!(CitizenId::parse("id", "11010519491231002X").unwrap().masked(), "1101**********002X");
+        // A possible value, not only a well-formed one: province 99 does not exist, and a
+        // holder born after today is not yet born (check characters recomputed).
+        let with_check = |first17: &str| {
+            let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+            format!("{first17}{}", CHECK[(sum % 11) as usize])
+        };
+        assert!(CitizenId::parse("id", &with_check("99010519491231002")).unwrap_err().message.contains("GB/T 2260"));
+        let unborn = with_check("11010520301231002");
+        assert!(CitizenId::parse("id", &unborn).is_ok());
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert!(CitizenId::parse_on("id", &unborn, today).unwrap_err().message.contains("晚于今天"));
+        let id = CitizenId::parse_on("id", "11010519491231002X", today).unwrap();
+        assert_eq!(id.birth_date(), chrono::NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
     }
 
     #[test]

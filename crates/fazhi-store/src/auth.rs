@@ -6,9 +6,9 @@ use fazhi_domain::clock::Millis;
 use fazhi_domain::{OrgId, TokenId, UserId};
 use sqlx::{FromRow, QueryBuilder};
 
-use crate::Result;
 use crate::db::Exec;
 use crate::scope::{ScopeCols, push_scope};
+use crate::{Result, Tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
@@ -124,6 +124,31 @@ pub async fn record_failure<'a>(ex: impl Into<Exec<'a>>, key: &str, at: Millis) 
         .await
         .map(|_| ()))?;
     Ok(())
+}
+
+/// Counts the attempts of `key` at or after `since` and, when fewer than `limit`, records
+/// one more at `at` — atomically: concurrent callers with the same key are serialised for
+/// the rest of the transaction (PostgreSQL: a transaction-scoped advisory lock on the key's
+/// hash; SQLite: the transaction is already the one writer, `BEGIN IMMEDIATE`). Returns
+/// whether the attempt was admitted. Rolled back with the transaction, so an attempt whose
+/// use case fails is not counted.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn admit_attempt(tx: &mut Tx, key: &str, since: Millis, limit: i64, at: Millis) -> Result<bool> {
+    if tx.engine() == crate::Engine::Postgres {
+        run!(&mut *tx, |e| sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(e)
+            .await
+            .map(|_| ()))?;
+    }
+    let (n, _) = failures_since(&mut *tx, key, since).await?;
+    if n >= limit {
+        return Ok(false);
+    }
+    record_failure(&mut *tx, key, at).await?;
+    Ok(true)
 }
 
 /// Failures of `key` at or after `since`: (count, time of the latest).

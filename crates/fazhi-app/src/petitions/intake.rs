@@ -122,7 +122,7 @@ pub const MAX_PETITIONERS: usize = 100;
 
 /// The petitioners as stored (JSON objects) and the key that finds the same petitioner's
 /// earlier items (ID number, else phone); errors are added to `e`.
-fn petitioners_of(drafts: &[PetitionerDraft], e: &mut FieldErrors) -> (Vec<serde_json::Value>, String) {
+fn petitioners_of(drafts: &[PetitionerDraft], today: Day, e: &mut FieldErrors) -> (Vec<serde_json::Value>, String) {
     let mut petitioners = Vec::new();
     let mut key = String::new();
     if drafts.iter().all(|p| p.name.trim().is_empty()) {
@@ -131,7 +131,11 @@ fn petitioners_of(drafts: &[PetitionerDraft], e: &mut FieldErrors) -> (Vec<serde
     for p in drafts.iter().filter(|p| !p.name.trim().is_empty()) {
         let name = e.take(bounded_text("petitioners", "信访人姓名", &p.name, 1, 50));
         let phone = if p.phone.trim().is_empty() { None } else { e.take(Phone::parse("phone", &p.phone)) };
-        let id = if p.id_number.trim().is_empty() { None } else { e.take(CitizenId::parse("id_number", &p.id_number)) };
+        let id = if p.id_number.trim().is_empty() {
+            None
+        } else {
+            e.take(CitizenId::parse_on("id_number", &p.id_number, today.date()))
+        };
         let address = e.take(bounded_text("address", "住址", &p.address, 0, 200));
         if key.is_empty() {
             key = id
@@ -232,7 +236,7 @@ impl App {
         if d.petitioners.len() > MAX_PETITIONERS {
             e.add("petitioners", format!("一件最多登记 {MAX_PETITIONERS} 名信访人；人数更多的集体访请填写人数和代表"));
         }
-        let (petitioners, key) = petitioners_of(&d.petitioners, &mut e);
+        let (petitioners, key) = petitioners_of(&d.petitioners, today, &mut e);
         if d.collective
             && d.headcount.unwrap_or(1) < 2
             && d.petitioners.iter().filter(|p| !p.name.trim().is_empty()).count() < 2

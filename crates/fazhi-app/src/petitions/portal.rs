@@ -84,11 +84,6 @@ impl App {
     /// # Errors
     /// [`AppError::Refused`] over the hourly limit; [`AppError::Invalid`] naming the fields.
     pub async fn portal_submit(&self, d: &IntakeDraft, source_addr: &str) -> AppResult<Intake> {
-        let key = format!("portal:{source_addr}");
-        let (n, _) = fazhi_store::auth::failures_since(&self.store.read, &key, self.now() - 3_600_000).await?;
-        if n >= PORTAL_SUBMISSIONS_PER_HOUR {
-            return Err(AppError::Refused("提交过于频繁，请一小时后再试，或拨打信访电话、到信访接待场所反映".into()));
-        }
         let pick = || AppError::Invalid(FieldErrors::single("org_id", "请选择反映事项所在的街道（乡镇）"));
         let street = d.org_id.ok_or_else(pick)?;
         if !self.portal_streets().await?.iter().any(|(id, _)| *id == street) {
@@ -104,8 +99,20 @@ impl App {
             org_id: Some(OrgId(street).0),
             ..d.clone()
         };
-        let intake = self.intake(&by, &draft).await?;
-        fazhi_store::auth::record_failure(&self.store.write, &key, self.now()).await?;
+        // The limit is taken in the submission's own transaction: concurrent submissions from
+        // one address are serialised on the address (count, then record), and a submission
+        // that fails validation rolls its attempt back with everything else.
+        let mut ctx = self.begin(&by).await?;
+        let key = format!("portal:{source_addr}");
+        let now = self.now();
+        let admitted =
+            fazhi_store::auth::admit_attempt(ctx.tx(), &key, now - 3_600_000, PORTAL_SUBMISSIONS_PER_HOUR, now).await?;
+        if !admitted {
+            return Err(AppError::Refused("提交过于频繁，请一小时后再试，或拨打信访电话、到信访接待场所反映".into()));
+        }
+        let valid = self.validate_intake(&mut ctx, &draft).await?;
+        let intake = self.intake_in(&mut ctx, valid, None).await?;
+        ctx.commit().await?;
         Ok(intake)
     }
 

@@ -248,3 +248,57 @@ async fn use_cases_compose_in_one_transaction() {
         assert_eq!(app.count_petitions(&worker, &Default::default()).await.unwrap(), before + 1);
     }
 }
+
+/// The portal's hourly limit per address is atomic: twelve submissions racing from one
+/// address register exactly [`fazhi_app::petitions::PORTAL_SUBMISSIONS_PER_HOUR`] items,
+/// and another address is not affected.
+#[tokio::test]
+async fn the_portal_limit_holds_under_concurrent_submissions() {
+    use fazhi_app::petitions::PORTAL_SUBMISSIONS_PER_HOUR;
+    for db in fazhi_testkit::engines().await {
+        let (app, clock) = demo(db.store.clone()).await;
+        clock.set(at("2026-10-20"));
+        let street = app.portal_streets().await.unwrap()[0].0;
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let app = app.clone();
+            set.spawn(async move {
+                let d = IntakeDraft {
+                    category: "claim".into(),
+                    title: format!("路灯不亮{i}"),
+                    content: "小区门口路灯损坏一周，夜间出行不便".into(),
+                    org_id: Some(street),
+                    petitioners: vec![PetitionerDraft { name: "王五".into(), ..Default::default() }],
+                    ..Default::default()
+                };
+                app.portal_submit(&d, "203.0.113.7").await
+            });
+        }
+        let (mut ok, mut refused) = (0, 0);
+        while let Some(r) = set.join_next().await {
+            match r.unwrap() {
+                Ok(_) => ok += 1,
+                Err(AppError::Refused(m)) => {
+                    assert!(m.contains("提交过于频繁"), "{m}");
+                    refused += 1;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(
+            (ok, refused),
+            (PORTAL_SUBMISSIONS_PER_HOUR, 12 - PORTAL_SUBMISSIONS_PER_HOUR),
+            "{:?}",
+            db.store.engine()
+        );
+        let d = IntakeDraft {
+            category: "claim".into(),
+            title: "井盖缺失".into(),
+            content: "路口井盖缺失".into(),
+            org_id: Some(street),
+            petitioners: vec![PetitionerDraft { name: "赵六".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        app.portal_submit(&d, "203.0.113.8").await.unwrap();
+    }
+}
