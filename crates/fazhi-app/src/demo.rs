@@ -102,6 +102,7 @@ impl App {
                 }],
                 collective,
                 accepted_elsewhere: String::new(),
+                submission: String::new(),
             };
             let intake = self.intake(&by, &d).await?;
             made += 1;

@@ -69,8 +69,7 @@ pub struct PublicDay {
 }
 
 fn day(raw: &str, field: &'static str, label: &str) -> Result<NaiveDate, FieldErrors> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldErrors::single(field, format!("{label}应为 YYYY-MM-DD")))
+    fazhi_domain::Day::parse(field, label, raw).map(fazhi_domain::Day::date).map_err(|e| FieldErrors(vec![e]))
 }
 
 impl App {

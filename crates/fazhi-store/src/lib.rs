@@ -30,6 +30,7 @@ pub mod record;
 pub mod roles;
 pub mod scope;
 pub mod search;
+pub mod submissions;
 pub mod users;
 
 pub use db::{ConnectMode, Db, Engine, Exec, Store, StoreError, Tx};

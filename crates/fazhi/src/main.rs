@@ -297,6 +297,8 @@ async fn serve(cfg: Config, demo: bool, rotate_key: bool) -> anyhow::Result<()> 
             tracing_subscriber::EnvFilter::try_from_env("FAZHI_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
+        // Colour codes only on a terminal: a log written to a file or a journal stays plain.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     if demo && datadir::demo_missing(&cfg) {
         datadir::build_demo_aside(&cfg, build_demo).await?;

@@ -57,6 +57,10 @@ pub struct IntakeDraft {
     pub collective: bool,
     /// The item is already accepted by another body (第十九条第三款): who and when, as told.
     pub accepted_elsewhere: String,
+    /// The key of this submission (the form's hidden nonce, or an API client's retry key):
+    /// 8–64 ASCII letters, digits, `-` or `_`. The same key from the same account registers
+    /// one item; a repeat answers with that item (`existing`). Empty: no such check.
+    pub submission: String,
 }
 
 /// An item that passed every check, ready to be written.
@@ -161,10 +165,121 @@ impl App {
     /// [`AppError::Forbidden`] without the permission; database errors.
     pub async fn intake(&self, by: &By<'_>, d: &IntakeDraft) -> AppResult<Intake> {
         let mut ctx = self.begin(by).await?;
+        let key = submission_key(by, &d.submission)?;
+        if let Some(done) = self.submitted_before(&mut ctx, key.as_deref()).await? {
+            return Ok(done);
+        }
         let valid = self.validate_intake(&mut ctx, d).await?;
         let intake = self.intake_in(&mut ctx, valid, None).await?;
+        self.record_submission(&mut ctx, key.as_deref(), intake.id).await?;
         ctx.commit().await?;
         Ok(intake)
+    }
+
+    /// The item a repeated submission registered (`existing`), when `key` was submitted
+    /// before; on PostgreSQL the key stays locked until `ctx` ends (see
+    /// [`fazhi_store::submissions::find`]).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn submitted_before(&self, ctx: &mut Ctx<'_>, key: Option<&str>) -> AppResult<Option<Intake>> {
+        let Some(key) = key else { return Ok(None) };
+        let Some((kind, id)) = fazhi_store::submissions::find(ctx.tx(), key).await? else { return Ok(None) };
+        let id: i64 = id.parse().map_err(|e| AppError::internal("form_submission.record_id", e))?;
+        if kind != PETITION.code {
+            return Err(AppError::internal("form_submission.record_type", kind));
+        }
+        let row = store::get(ctx.tx(), id).await?.ok_or(AppError::NotFound("信访件"))?;
+        Ok(Some(Intake {
+            id,
+            tracking_code: TrackingCode::parse(&row.tracking_code)
+                .map_or_else(|| row.tracking_code.clone(), |c| c.display()),
+            warnings: vec![format!("此表单已提交过，信访件 {id} 已登记，本次未重复登记")],
+            possible_duplicates: Vec::new(),
+            existing: true,
+        }))
+    }
+
+    /// Records that submission `key` registered item `id` (nothing without a key).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn record_submission(&self, ctx: &mut Ctx<'_>, key: Option<&str>, id: i64) -> AppResult<()> {
+        if let Some(key) = key {
+            let now = ctx.now;
+            fazhi_store::submissions::record(ctx.tx(), key, PETITION.code, &id.to_string(), now).await?;
+        }
+        Ok(())
+    }
+
+    /// What the desk is told after registering item `id` (the page the registering form
+    /// redirects to): its tracking code, the warnings of its intake and the earlier items of
+    /// the same petitioner that look alike, among those `who` may read.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] / [`AppError::Forbidden`] as reading the item; database errors.
+    pub async fn registered(&self, who: &fazhi_domain::access::Principal, id: i64) -> AppResult<Intake> {
+        let row = self.visible_petition(who, id, PETITION.read).await?;
+        let tree = self.org_snapshot().await?;
+        let possible_duplicates = self
+            .possible_duplicates(
+                &self.store.read,
+                who,
+                &tree,
+                &row.petitioner_key,
+                &row.title,
+                &row.content,
+                row.created_at,
+                Some(id),
+            )
+            .await?;
+        Ok(Intake {
+            id,
+            tracking_code: TrackingCode::parse(&row.tracking_code)
+                .map_or_else(|| row.tracking_code.clone(), |c| c.display()),
+            warnings: intake_warnings(
+                row.channel,
+                u32::try_from(row.headcount).unwrap_or(u32::MAX),
+                &row.accepted_elsewhere,
+            ),
+            possible_duplicates,
+            existing: false,
+        })
+    }
+
+    /// Earlier items (within 90 days before `at`) of the petitioner `key` whose request looks
+    /// like this one, among the items `who` may read (never a title from outside their scope).
+    #[allow(clippy::too_many_arguments)]
+    async fn possible_duplicates<'e>(
+        &self,
+        ex: impl Into<fazhi_store::db::Exec<'e>>,
+        who: &fazhi_domain::access::Principal,
+        tree: &crate::lookup_cache::OrgTree,
+        key: &str,
+        title: &str,
+        content: &str,
+        at: i64,
+        exclude: Option<i64>,
+    ) -> AppResult<Vec<(i64, String)>> {
+        let mut out = Vec::new();
+        if key.is_empty() {
+            return Ok(out);
+        }
+        let mine = self.search.cut(&format!("{title} {content}"));
+        for old in store::recent_of_petitioner(ex, key, at - 90 * 86_400_000).await? {
+            if Some(old.id) == exclude || old.created_at > at {
+                continue;
+            }
+            let rec = super::petition_ref(tree, &old);
+            if fazhi_domain::access::authorize(who, PETITION.read, &rec) != fazhi_domain::access::Decision::Allow {
+                continue;
+            }
+            let theirs = self.search.cut(&format!("{} {}", old.title, old.content));
+            if rules::similarity(&mine, &theirs) >= rules::DUPLICATE_SIMILARITY {
+                out.push((old.id, old.title));
+            }
+        }
+        Ok(out)
     }
 
     /// [`App::intake`] inside the caller's use case (the benchmark's bulk generator registers
@@ -300,36 +415,14 @@ impl App {
             collective,
             accepted_elsewhere,
         } = valid;
-        let mut warnings = Vec::new();
-        if request.too_many_representatives {
-            warnings
-                .push(format!("走访代表 {} 人，超过信访工作条例第二十条规定的 5 人，已如实登记", request.headcount));
-        }
-        if !accepted_elsewhere.is_empty() {
-            warnings.push(format!(
-                "该事项已由其他机关受理（{accepted_elsewhere}）：同一事项已受理的，不再重复受理（信访工作条例第十九条第三款）"
-            ));
-        }
-        // Duplicates: the same petitioner with a similar request within 90 days, among the
-        // items the registering user may read (never a title from outside their scope).
-        let mut possible_duplicates = Vec::new();
-        if !key.is_empty() && round.is_none() {
-            let mine = self.search.cut(&format!("{} {}", request.title, request.content));
-            let tree = ctx.tree().await?;
-            let since = ctx.now - 90 * 86_400_000;
-            for old in store::recent_of_petitioner(ctx.tx(), &key, since).await? {
-                let rec = super::petition_ref(&tree, &old);
-                if fazhi_domain::access::authorize(ctx.by.who, PETITION.read, &rec)
-                    != fazhi_domain::access::Decision::Allow
-                {
-                    continue;
-                }
-                let theirs = self.search.cut(&format!("{} {}", old.title, old.content));
-                if rules::similarity(&mine, &theirs) >= rules::DUPLICATE_SIMILARITY {
-                    possible_duplicates.push((old.id, old.title));
-                }
-            }
-        }
+        let warnings = intake_warnings(channel, request.headcount, &accepted_elsewhere);
+        // Duplicates: the same petitioner with a similar request within 90 days.
+        let possible_duplicates = if round.is_none() {
+            let (tree, who, now) = (ctx.tree().await?, ctx.by.who, ctx.now);
+            self.possible_duplicates(ctx.tx(), who, &tree, &key, &request.title, &request.content, now, None).await?
+        } else {
+            Vec::new()
+        };
         let mut random = [0u8; 11];
         getrandom::fill(&mut random).map_err(|e| AppError::internal("random", e))?;
         let code = TrackingCode::from_random(random);
@@ -373,4 +466,43 @@ impl App {
         ctx.save(None, &row, action, json!({"warnings": warnings, "clocks": clocks})).await?;
         Ok(Intake { id, tracking_code: code.display(), warnings, possible_duplicates, existing: false })
     }
+}
+
+/// What the desk is told about an item it registers: recorded as typed, but worth a second
+/// look.
+fn intake_warnings(channel: Channel, headcount: u32, accepted_elsewhere: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    // 信访工作条例 第二十条: walk-in visits by more than five people send representatives.
+    if channel == Channel::Visit && headcount > rules::MAX_VISIT_REPRESENTATIVES {
+        warnings.push(format!("走访代表 {headcount} 人，超过信访工作条例第二十条规定的 5 人，已如实登记"));
+    }
+    if !accepted_elsewhere.is_empty() {
+        warnings.push(format!(
+            "该事项已由其他机关受理（{accepted_elsewhere}）：同一事项已受理的，不再重复受理（信访工作条例第十九条第三款）"
+        ));
+    }
+    warnings
+}
+
+/// The stored key of a submission: the submitting account (or the portal's street) and the
+/// form's nonce, so one account's key never finds another's item.
+///
+/// # Errors
+/// [`AppError::Invalid`] on `submission` when the nonce is not 8–64 of `[A-Za-z0-9_-]`.
+pub(crate) fn submission_key(by: &By<'_>, nonce: &str) -> AppResult<Option<String>> {
+    let nonce = nonce.trim();
+    if nonce.is_empty() {
+        return Ok(None);
+    }
+    if !(8..=64).contains(&nonce.len()) || !nonce.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(AppError::Invalid(FieldErrors::single(
+            "submission",
+            "表单提交标识应为 8–64 位英文字母、数字、- 或 _；请刷新页面后重新填写",
+        )));
+    }
+    let who = match by.who.user() {
+        Some(u) => format!("u{}", u.0),
+        None => format!("{}@{}", by.username, by.who.org_id.0),
+    };
+    Ok(Some(format!("{who}:{nonce}")))
 }

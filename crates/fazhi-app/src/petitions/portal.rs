@@ -103,6 +103,12 @@ impl App {
         // one address are serialised on the address (count, then record), and a submission
         // that fails validation rolls its attempt back with everything else.
         let mut ctx = self.begin(&by).await?;
+        // A repeated submission (a refresh, a double click) answers with its item and does
+        // not count against the limit.
+        let once = super::intake::submission_key(&by, &d.submission)?;
+        if let Some(done) = self.submitted_before(&mut ctx, once.as_deref()).await? {
+            return Ok(done);
+        }
         let key = format!("portal:{source_addr}");
         let now = self.now();
         let admitted =
@@ -112,6 +118,7 @@ impl App {
         }
         let valid = self.validate_intake(&mut ctx, &draft).await?;
         let intake = self.intake_in(&mut ctx, valid, None).await?;
+        self.record_submission(&mut ctx, once.as_deref(), intake.id).await?;
         ctx.commit().await?;
         Ok(intake)
     }

@@ -67,6 +67,7 @@ impl App {
             petitioners: people,
             collective: parent.collective != 0,
             accepted_elsewhere: String::new(),
+            submission: String::new(),
         };
         // The request is registered by whoever received it; it belongs to the body above.
         let mut valid = self.validate_intake(&mut ctx, &draft).await?;

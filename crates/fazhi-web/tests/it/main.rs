@@ -78,6 +78,13 @@ impl Client {
     }
 
     /// The CSRF token in the last page's forms.
+    /// The value of the (hidden) input `name` of a page's form.
+    fn field_of(body: &str, name: &str) -> String {
+        let pat = format!("name=\"{name}\" value=\"");
+        let i = body.find(&pat).unwrap_or_else(|| panic!("page has a {name} field")) + pat.len();
+        body[i..].split('"').next().unwrap().to_owned()
+    }
+
     fn csrf_of(body: &str) -> String {
         let i = body.find("name=\"csrf\" value=\"").expect("page has a csrf field") + 19;
         body[i..].split('"').next().unwrap().to_owned()

@@ -19,6 +19,7 @@ async fn petition_desk_item_page_and_public_tracking() {
                 "/petitions/new",
                 &[
                     ("csrf", &csrf),
+                    ("submission", &Client::field_of(&form.body, "submission")),
                     ("channel", "visit"),
                     ("category", "claim"),
                     ("name", "张三"),
@@ -34,24 +35,33 @@ async fn petition_desk_item_page_and_public_tracking() {
             bad.body.contains("电话应为") && bad.body.contains("诉求摘要不能为空") && bad.body.contains("第十九条")
         );
         assert!(bad.body.contains("value=\"张三\""), "typed values kept");
-        let ok = c
-            .post(
-                "/petitions/new",
-                &[
-                    ("csrf", &csrf),
-                    ("channel", "visit"),
-                    ("category", "claim"),
-                    ("name", "张三"),
-                    ("phone", "13800000000"),
-                    ("headcount", "7"),
-                    ("title", "工地拖欠工资"),
-                    ("content", "某工地拖欠七名工人三个月工资"),
-                ],
-                ORIGIN,
-            )
-            .await;
+        let submission = Client::field_of(&bad.body, "submission");
+        assert_eq!(submission, Client::field_of(&form.body, "submission"), "the form keeps its nonce");
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("submission", submission.as_str()),
+            ("channel", "visit"),
+            ("category", "claim"),
+            ("name", "张三"),
+            ("phone", "13800000000"),
+            ("headcount", "7"),
+            ("title", "工地拖欠工资"),
+            ("content", "某工地拖欠七名工人三个月工资"),
+        ];
+        let posted = c.post("/petitions/new", &fields, ORIGIN).await;
+        // POST, redirect, GET: the result page can be refreshed.
+        assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+        let done = posted.location.clone().unwrap();
+        assert!(done.starts_with("/petitions/") && done.ends_with("/registered"), "{done}");
+        let ok = c.get(&done).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
         assert!(ok.body.contains("第二十条"), "representatives warning shown");
+        // The same submission sent again (the browser's "resend") registers nothing new.
+        let before = c.get("/petitions").await.body.matches("工地拖欠工资").count();
+        let again = c.post("/petitions/new", &fields, ORIGIN).await;
+        assert_eq!(again.location, Some(format!("{done}?again=1")));
+        assert!(c.get(&format!("{done}?again=1")).await.body.contains("本次未重复登记"));
+        assert_eq!(c.get("/petitions").await.body.matches("工地拖欠工资").count(), before);
         let i = ok.body.find("class=\"secret\">").unwrap() + 15;
         let code: String = ok.body[i..].chars().take(14).collect();
         let j = ok.body.find("href=\"/petitions/").unwrap() + 17;
@@ -95,7 +105,7 @@ async fn portal_submission_with_a_per_address_limit() {
         let mut public = Client::new(router);
         let page = public.get("/petition").await;
         assert!(page.body.contains("万兴街道") && page.body.contains("学府街道"));
-        let csrf = Client::csrf_of(&page.body);
+        let mut csrf = Client::csrf_of(&page.body);
         let r = public
             .post(
                 "/petition",
@@ -107,11 +117,34 @@ async fn portal_submission_with_a_per_address_limit() {
         assert!(r.body.contains("请选择反映事项所在的街道"), "{}", r.body);
         for i in 0..5 {
             let title = format!("路灯不亮{i}");
+            // The first submission is sent three times (a refresh of the POST): one item,
+            // and one use of the hourly limit.
+            let nonce = format!("portal-nonce-{i}");
+            let sends = if i == 0 { 3 } else { 1 };
+            for _ in 1..sends {
+                let r = public
+                    .post(
+                        "/petition",
+                        &[
+                            ("csrf", &csrf),
+                            ("submission", &nonce),
+                            ("org_id", &street),
+                            ("category", "claim"),
+                            ("name", "王五"),
+                            ("title", &title),
+                            ("content", "小区门口路灯损坏一周，夜间出行不便"),
+                        ],
+                        ORIGIN,
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            }
             let r = public
                 .post(
                     "/petition",
                     &[
                         ("csrf", &csrf),
+                        ("submission", &nonce),
                         ("org_id", &street),
                         ("category", "claim"),
                         ("name", "王五"),
@@ -121,8 +154,14 @@ async fn portal_submission_with_a_per_address_limit() {
                     ORIGIN,
                 )
                 .await;
-            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-            assert!(r.body.contains("您的查询码"));
+            assert_eq!((r.status, r.location.as_deref()), (StatusCode::SEE_OTHER, Some("/petition/submitted")));
+            let done = public.get("/petition/submitted").await;
+            assert!(done.body.contains("您的查询码"), "{}", done.body);
+            let i = done.body.find("class=\"secret\">").unwrap() + 15;
+            let code: String = done.body[i..].chars().take(14).collect();
+            let again = public.get("/petition/submitted").await.body;
+            assert!(again.contains(&code), "a refresh shows the code again");
+            csrf = Client::csrf_of(&again);
         }
         let r = public
             .post(

@@ -34,6 +34,9 @@ pub(super) struct IntakeForm {
     pub(super) collective: String,
     #[serde(default)]
     pub(super) accepted_elsewhere: String,
+    /// The form's nonce: one submission registers one item, however often it is sent.
+    #[serde(default)]
+    pub(super) submission: String,
 }
 
 impl IntakeForm {
@@ -60,6 +63,7 @@ impl IntakeForm {
             }],
             collective: self.collective == "yes",
             accepted_elsewhere: self.accepted_elsewhere.clone(),
+            submission: self.submission.clone(),
         }
     }
 
@@ -114,7 +118,12 @@ pub(super) async fn form_page(
 }
 
 pub(super) async fn new_page(State(state): State<AppState>, Staff(s): Staff) -> PageResult {
-    let form = IntakeForm { channel: "visit".into(), category: "claim".into(), ..Default::default() };
+    let form = IntakeForm {
+        channel: "visit".into(),
+        category: "claim".into(),
+        submission: fazhi_app::secrets::random_hex(16),
+        ..Default::default()
+    };
     render(&form_page(&state, &s, form, FieldErrors::new()).await?)
 }
 
@@ -126,8 +135,13 @@ pub(super) struct DonePage {
     code: String,
     warnings: Vec<String>,
     duplicates: Vec<(i64, String)>,
+    /// The form had been submitted before: nothing new was registered.
+    again: bool,
 }
 
+/// Registers the item and redirects to its "registered" page (POST, redirect, GET: a
+/// refreshed result page registers nothing; the form's nonce makes a re-sent POST find the
+/// item it registered).
 pub(super) async fn create(
     State(state): State<AppState>,
     Staff(s): Staff,
@@ -136,16 +150,38 @@ pub(super) async fn create(
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.intake(&by, &f.draft()).await {
-        Ok(i) => render(&DonePage {
-            chrome: Chrome::new(&s, "信访件已登记", "/petitions"),
-            id: i.id,
-            code: i.tracking_code,
-            warnings: i.warnings,
-            duplicates: i.possible_duplicates,
-        }),
+        Ok(i) => {
+            let again = if i.existing { "?again=1" } else { "" };
+            Ok(Redirect::to(&format!("/petitions/{}/registered{again}", i.id)).into_response())
+        }
         Err(AppError::Invalid(errors)) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &s, f, errors).await?)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct DoneQuery {
+    #[serde(default)]
+    again: String,
+}
+
+/// What the desk is told after registering an item: its tracking code, warnings and
+/// possible duplicates.
+pub(super) async fn registered(
+    State(state): State<AppState>,
+    Staff(s): Staff,
+    PagePath(id): PagePath<i64>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let i = state.app.registered(&s.principal, id).await?;
+    render(&DonePage {
+        chrome: Chrome::new(&s, "信访件已登记", "/petitions"),
+        id: i.id,
+        code: i.tracking_code,
+        warnings: i.warnings,
+        duplicates: i.possible_duplicates,
+        again: q.again == "1",
+    })
 }

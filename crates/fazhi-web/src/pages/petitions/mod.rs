@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/petitions", get(list::list))
         .route("/petitions/new", get(intake::new_page).post(intake::create))
         .route("/petitions/{id}", get(item::item))
+        .route("/petitions/{id}/registered", get(intake::registered))
         .route("/petitions/{id}/step", post(item::step))
         .route("/petitions/{id}/review", post(item::review))
         .route("/petitions/{id}/opinion", get(opinion::opinion_page))
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/petitions/indicators/{code}", get(indicators::indicator_items))
         .route("/track", get(public::track_page).post(public::track))
         .route("/petition", get(public::portal_page).post(public::portal_submit))
+        .route("/petition/submitted", get(public::portal_submitted))
 }
 
 #[derive(Clone)]

@@ -61,10 +61,45 @@ pub(super) async fn portal_page(
     let page = PortalPage {
         csrf,
         streets: state.app.portal_streets().await?,
-        form: IntakeForm { category: "claim".into(), ..Default::default() },
+        form: IntakeForm {
+            category: "claim".into(),
+            submission: fazhi_app::secrets::random_hex(16),
+            ..Default::default()
+        },
         errors: FieldErrors::new(),
         refusal: None,
         code: None,
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+/// The cookie that carries a submission's tracking code from the POST to the page it
+/// redirects to (only there, for ten minutes: the code is the key to the item's status).
+const PORTAL_CODE_COOKIE: &str = "fazhi_portal_code";
+
+/// The page after a submission: the tracking code (from the cookie the POST set) beside a
+/// fresh form; a refresh shows the code again and registers nothing.
+pub(super) async fn portal_submitted(
+    State(state): State<AppState>,
+    jar: axum_extra::extract::cookie::CookieJar,
+) -> PageResult {
+    let Some(code) = jar.get(PORTAL_CODE_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(Redirect::to("/petition").into_response());
+    };
+    let csrf = fazhi_app::secrets::random_hex(16);
+    let jar =
+        jar.add(crate::session::cookie(crate::session::LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
+    let page = PortalPage {
+        csrf,
+        streets: state.app.portal_streets().await?,
+        form: IntakeForm {
+            category: "claim".into(),
+            submission: fazhi_app::secrets::random_hex(16),
+            ..Default::default()
+        },
+        errors: FieldErrors::new(),
+        refusal: None,
+        code: Some(code),
     };
     Ok((jar, render(&page)?).into_response())
 }
@@ -93,9 +128,11 @@ pub(super) async fn portal_submit(
     };
     let status = match state.app.portal_submit(&f.form.draft(), &addr).await {
         Ok(i) => {
-            page.code = Some(i.tracking_code);
-            page.form = IntakeForm::default();
-            StatusCode::OK
+            let mut c = crate::session::cookie(PORTAL_CODE_COOKIE, i.tracking_code, state.settings.secure_cookies);
+            c.set_path("/petition/submitted");
+            c.set_max_age(time::Duration::minutes(10));
+            let jar = axum_extra::extract::cookie::CookieJar::new().add(c);
+            return Ok((jar, Redirect::to("/petition/submitted")).into_response());
         }
         Err(AppError::Invalid(e)) => {
             page.errors = e;
