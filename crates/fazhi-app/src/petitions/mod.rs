@@ -23,7 +23,7 @@ use fazhi_store::petitions::{self as store};
 
 pub use intake::{Intake, IntakeDraft, PetitionerDraft, ValidIntake};
 pub use portal::{MAX_IMPORT_ROWS, PORTAL_SUBMISSIONS_PER_HOUR, PublicStatus};
-pub use review::ReviewDraft;
+pub use review::{ReviewDraft, ReviewReceipt};
 pub use steps::StepInput;
 pub use view::PetitionView;
 

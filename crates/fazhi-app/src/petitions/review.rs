@@ -85,4 +85,41 @@ impl App {
         ctx.commit().await?;
         Ok(intake)
     }
+
+    /// What the clerk who registered a 复查/复核 request is told on the item it answers: the
+    /// round's stage, the body above that handles it and its tracking code (for the
+    /// petitioner). Readable by whoever may read the answered item: the round itself sits at
+    /// the body above, often outside the clerk's scope.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when `round_id` is not a round of `parent_id`;
+    /// [`AppError::Forbidden`] when `who` may not read the answered item; database errors.
+    pub async fn review_receipt(
+        &self,
+        who: &fazhi_domain::access::Principal,
+        parent_id: i64,
+        round_id: i64,
+    ) -> AppResult<ReviewReceipt> {
+        self.visible_petition(who, parent_id, fazhi_domain::record::PETITION.read).await?;
+        let round = store::get(&self.store.read, round_id)
+            .await?
+            .filter(|r| r.parent_id == Some(parent_id))
+            .ok_or(AppError::NotFound("复查（复核）请求"))?;
+        let tree = self.org_snapshot().await?;
+        let body = tree.get(round.org_id).map_or_else(|| format!("机构 {}", round.org_id), |n| n.name.clone());
+        let code = rules::TrackingCode::parse(&round.tracking_code)
+            .map_or_else(|| round.tracking_code.clone(), |c| c.display());
+        Ok(ReviewReceipt { stage: stage_of(&round)?.label(), body, tracking_code: code })
+    }
+}
+
+/// A registered 复查/复核 request as told to the clerk (see [`App::review_receipt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewReceipt {
+    /// 复查 or 复核.
+    pub stage: &'static str,
+    /// The body that handles it (the one above the body that answered).
+    pub body: String,
+    /// The round's tracking code, dashed, for the petitioner.
+    pub tracking_code: String,
 }

@@ -169,6 +169,15 @@ async fn review_rounds_visits_and_the_opinion_document() {
         assert!(field(app.request_review(&by, id, &late).await.unwrap_err(), "received_on").contains("30 日"));
         let ok = ReviewDraft { received_on: "2026-04-19".into(), content: "不服处理意见，请求复查".into() };
         let review = app.request_review(&by, id, &ok).await.unwrap();
+        // The clerk, who may not read the round at the district, is told who handles it and
+        // its code for the petitioner, on the answered item.
+        assert!(app.petition(&worker, review.id).await.is_err(), "the round is outside the street's scope");
+        let receipt = app.review_receipt(&worker, id, review.id).await.unwrap();
+        assert_eq!(
+            (receipt.stage, receipt.body.as_str(), receipt.tracking_code.as_str()),
+            ("复查", "南开区（演示）", review.tracking_code.as_str())
+        );
+        assert!(matches!(app.review_receipt(&worker, id, id).await, Err(AppError::NotFound(_))), "not a round of it");
         let admin = who(&app, "ducha").await;
         let (child, clocks) = app.petition(&admin, review.id).await.unwrap();
         assert_eq!((child.parent_id, child.stage.code(), child.state.code()), (Some(id), "review", "accepted"));

@@ -185,13 +185,31 @@ pub(super) async fn item_page(
     })
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ItemQuery {
+    done: Option<String>,
+    /// The 复查/复核 round just registered against this item (`?done=petition_review`).
+    round: Option<String>,
+}
+
 pub(super) async fn item(
     State(state): State<AppState>,
     Staff(s): Staff,
     PagePath(id): PagePath<i64>,
-    Query(d): Query<Done>,
+    Query(q): Query<ItemQuery>,
 ) -> PageResult {
-    render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
+    let mut page = item_page(&state, &s, id, FieldErrors::new(), q.done.as_deref()).await?;
+    // The clerk stays on the answered item and is told who handles the request and its
+    // code for the petitioner (the round itself may be outside the clerk's scope).
+    if let Some(round) = q.round.as_deref().and_then(|r| r.trim().parse::<i64>().ok()) {
+        if let Ok(r) = state.app.review_receipt(&s.principal, id, round).await {
+            page.chrome.notice = Some(format!(
+                "{}请求已登记，由{}办理，查询码 {}（请告知信访人，凭码可查询办理进度）",
+                r.stage, r.body, r.tracking_code
+            ));
+        }
+    }
+    render(&page)
 }
 
 pub(super) async fn step(
@@ -238,7 +256,7 @@ pub(super) async fn review(
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     let d = ReviewDraft { received_on: f.received_on, content: f.content };
     match state.app.request_review(&by, id, &d).await {
-        Ok(i) => Ok(Redirect::to(&format!("/petitions/{}?done=petition_review", i.id)).into_response()),
+        Ok(i) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_review&round={}", i.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
         }

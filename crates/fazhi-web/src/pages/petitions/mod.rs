@@ -24,7 +24,7 @@ use fazhi_domain::access::PETITION_HANDLE;
 use fazhi_domain::petition::{Channel, State as PState};
 
 use super::org::{NodeOption, options};
-use super::{Chrome, Done, PageResult, form_id, render, render_status};
+use super::{Chrome, PageResult, form_id, render, render_status};
 use crate::AppState;
 use crate::session::{ClientAddr, CsrfForm, LoginForm, PagePath, Staff};
 pub fn router() -> Router<AppState> {
