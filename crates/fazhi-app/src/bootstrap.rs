@@ -44,6 +44,11 @@ impl App {
         if n > 0 {
             tracing::info!(rows = n, "search text normalised");
         }
+        // Petitions indexed before their petitioners' names were (issue 14), rebuilt once.
+        let n = self.reindex_petitions_if_stale().await?;
+        if n > 0 {
+            tracing::info!(items = n, "petition search documents rebuilt");
+        }
         let mut tx = self.store.begin().await?;
         for k in builtin_kinds() {
             org_store::ensure_kind(&mut tx, &k).await?;

@@ -15,7 +15,10 @@
 //! |---|---|---|---|---|
 //! | `org_node` | `org.read` | name | kind label, code | the node |
 //! | `user` | `user.read` | display name | username, org node name | node, the user |
-//! | `petition` | `petitions.read` | title | request | desk + creator; assignee + 包案 leader |
+//! | `petition` | `petitions.read` | title | request, petitioners' names | desk + creator; assignee + 包案 leader |
+//!
+//! Petitions are also found exactly by tracking code, 身份证号 or phone (never indexed as
+//! text), and each petition hit carries its facts (`petitions::search`).
 
 use fazhi_domain::access::{Holder, Principal, ScopeFilter};
 use fazhi_domain::record::{KINDS, Kind, ORG_NODE, USER};
@@ -50,7 +53,16 @@ impl App {
     /// [`AppError::Internal`] for database failures.
     pub async fn search(&self, who: &Principal, query: &str, limit: i64) -> AppResult<Vec<SearchHit>> {
         let filters = module_filters(who);
-        Ok(store::search(&self.store.read, &self.search, query, &filters, limit).await?)
+        // A tracking code, 身份证号 or phone names its items exactly: they come first.
+        let mut hits = self.petition_exact_hits(who, query).await?;
+        for h in store::search(&self.store.read, &self.search, query, &filters, limit).await? {
+            if !hits.iter().any(|e| e.record_type == h.record_type && e.record_id == h.record_id) {
+                hits.push(h);
+            }
+        }
+        hits.truncate(usize::try_from(limit.clamp(1, MAX_LIMIT)).unwrap_or(1));
+        self.petition_hit_facts(&mut hits).await?;
+        Ok(hits)
     }
 
     /// (Re)indexes an org node from its stored row, inside `tx`.

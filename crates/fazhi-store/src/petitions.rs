@@ -220,6 +220,32 @@ pub async fn recent_of_petitioner<'a>(ex: impl Into<Exec<'a>>, key: &str, since:
     })?)
 }
 
+/// Items naming a petitioner by identifier: the petitioner key (the first petitioner's
+/// 身份证号, else phone) or any petitioner's `field` (`id_number` or `phone`) equal to
+/// `value`, newest first, at most `limit`. `value` is a stored form (digits, `X`, `-`: no
+/// LIKE wildcard). The second test reads the stored JSON (a scan: only for queries that are
+/// identifiers).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn by_identifier<'a>(
+    ex: impl Into<Exec<'a>>,
+    field: &'static str,
+    value: &str,
+    limit: i64,
+) -> Result<Vec<PetitionRow>> {
+    let pattern = format!("%\"{field}\":\"{value}\"%");
+    Ok(run!(ex.into(), |e| {
+        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where petitioner_key = "));
+        qb.push_bind(value.to_owned());
+        qb.push(" or petitioners_json like ");
+        qb.push_bind(pattern.clone());
+        qb.push(" order by id desc limit ");
+        qb.push_bind(limit);
+        qb.build_query_as().fetch_all(e).await
+    })?)
+}
+
 /// Filters of the list page.
 #[derive(Debug, Clone, Default)]
 pub struct PetitionQuery {

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod opinion;
 pub mod portal;
 pub mod review;
+pub mod search;
 pub mod steps;
 pub mod view;
 
@@ -57,8 +58,18 @@ impl Record for PetitionRow {
         v
     }
 
+    /// Title; the request and the petitioners' names (a petitioner is found by name; ID
+    /// numbers, phones and tracking codes are found by exact lookup, never indexed as text:
+    /// see `petitions::search`). Changing what is indexed bumps
+    /// [`search::SEARCH_TEXT_VERSION`].
     fn search_text(&self) -> Option<(String, String)> {
-        Some((self.title.clone(), self.content.clone()))
+        let names = search::petitioner_names(&self.petitioners_json);
+        let body = if names.is_empty() {
+            self.content.clone()
+        } else {
+            format!("{}\n信访人：{}", self.content, names.join("、"))
+        };
+        Some((self.title.clone(), body))
     }
 }
 

@@ -149,3 +149,48 @@ async fn an_installation_without_an_index_gets_one_at_start() {
         assert_eq!(fazhi_store::search::count_docs(&app.store.read).await.unwrap(), n, "only once");
     }
 }
+
+/// Staff find an item by the petitioner's name, by 身份证号 (shown masked), by phone as
+/// written and by tracking code with or without dashes; each hit carries its facts; someone
+/// outside the item's scope finds it by none of them.
+#[tokio::test]
+async fn petitions_are_found_by_name_id_phone_and_code() {
+    use fazhi_app::petitions::{IntakeDraft, PetitionerDraft};
+    for db in fazhi_testkit::engines().await {
+        let (app, _) = demo(db.store.clone()).await;
+        let worker = who(&app, "xinfang").await;
+        let by = By { who: &worker, username: "xinfang", source_addr: "" };
+        let d = IntakeDraft {
+            channel: "visit".into(),
+            category: "claim".into(),
+            title: "楼顶漏水无人维修".into(),
+            content: "顶层住户反映楼顶防水层破损，雨天漏水，物业推诿".into(),
+            petitioners: vec![PetitionerDraft {
+                name: "欧阳明远".into(),
+                phone: "13912345678".into(),
+                id_number: "11010519491231002X".into(),
+                address: String::new(),
+            }],
+            ..Default::default()
+        };
+        let item = app.intake(&by, &d).await.unwrap();
+        let id = item.id.to_string();
+        let code = item.tracking_code.clone();
+        let bare = code.replace('-', "").to_lowercase();
+        for q in ["欧阳明远", "11010519491231002x", "139 1234 5678", code.as_str(), bare.as_str()] {
+            let hits = search(&app, "xinfang", q).await;
+            let hit = hits
+                .iter()
+                .find(|h| h.record_type == "petition" && h.record_id == id)
+                .unwrap_or_else(|| panic!("{q} finds the item ({:?})", db.engine()));
+            assert!(hit.facts.starts_with(&format!("编号 {id} · 收到 ")), "{}", hit.facts);
+            assert!(!hit.snippet.contains("19491231"), "an ID number is never shown whole: {}", hit.snippet);
+            assert!(
+                search(&app, "wangge", q).await.iter().all(|h| h.record_id != id || h.record_type != "petition"),
+                "{q}: outside the community worker's scope"
+            );
+        }
+        let by_id = search(&app, "xinfang", "11010519491231002X").await;
+        assert!(plain(&by_id[0].snippet).contains("1101**********002X"), "{}", by_id[0].snippet);
+    }
+}

@@ -254,6 +254,9 @@ pub struct SearchHit {
     /// Higher is better; comparable only within one search on one engine.
     pub score: f64,
     pub updated_at: i64,
+    /// What staff tell a record by (编号, date, state, community), filled in by the module
+    /// that owns the kind; empty from the index.
+    pub facts: String,
 }
 
 #[derive(Debug, FromRow)]
@@ -423,19 +426,44 @@ pub async fn search(
             qb.build_query_as().fetch_all(pool).await?
         }
     };
-    Ok(rows
-        .into_iter()
-        .map(|r| SearchHit {
-            title: mark_terms(&r.title, &terms),
-            snippet: snippet(&r.body, &terms),
-            module: r.module,
-            record_type: r.record_type,
-            record_id: r.record_id,
-            org_id: r.org_id,
-            score: r.score,
-            updated_at: r.updated_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| r.hit(&terms)).collect())
+}
+
+impl HitRow {
+    /// The hit, its title and body marked where `terms` occur.
+    fn hit(self, terms: &[String]) -> SearchHit {
+        SearchHit {
+            title: mark_terms(&self.title, terms),
+            snippet: snippet(&self.body, terms),
+            module: self.module,
+            record_type: self.record_type,
+            record_id: self.record_id,
+            org_id: self.org_id,
+            score: self.score,
+            updated_at: self.updated_at,
+            facts: String::new(),
+        }
+    }
+}
+
+/// The version of the text a kind's documents were indexed with (0: never recorded).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn text_version<'a>(ex: impl Into<Exec<'a>>, record_type: &str) -> Result<i64> {
+    const SQL: &str = "select coalesce(max(version), 0) from search_text_version where record_type = $1";
+    Ok(run!(ex.into(), |e| sqlx::query_scalar(SQL).bind(record_type).fetch_one(e).await)?)
+}
+
+/// Records that every document of `record_type` is indexed with text version `version`.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn set_text_version(tx: &mut Tx, record_type: &str, version: i64) -> Result<()> {
+    const SQL: &str = "insert into search_text_version (record_type, version) values ($1, $2) \
+        on conflict (record_type) do update set version = excluded.version";
+    run!(&mut *tx, |e| sqlx::query(SQL).bind(record_type).bind(version).execute(e).await.map(|_| ()))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ struct HitView {
     href: Option<String>,
     title: Vec<TextPart>,
     snippet: Vec<TextPart>,
+    /// 编号, date, state, community (petitions).
+    facts: String,
 }
 
 impl From<SearchHit> for HitView {
@@ -68,6 +70,7 @@ impl From<SearchHit> for HitView {
             href: record_href(&h.record_type, &h.record_id),
             title: text_parts(&title),
             snippet: text_parts(&h.snippet),
+            facts: h.facts,
         }
     }
 }

@@ -201,13 +201,13 @@ pub(super) async fn item(
     let mut page = item_page(&state, &s, id, FieldErrors::new(), q.done.as_deref()).await?;
     // The clerk stays on the answered item and is told who handles the request and its
     // code for the petitioner (the round itself may be outside the clerk's scope).
-    if let Some(round) = q.round.as_deref().and_then(|r| r.trim().parse::<i64>().ok()) {
-        if let Ok(r) = state.app.review_receipt(&s.principal, id, round).await {
-            page.chrome.notice = Some(format!(
-                "{}请求已登记，由{}办理，查询码 {}（请告知信访人，凭码可查询办理进度）",
-                r.stage, r.body, r.tracking_code
-            ));
-        }
+    if let Some(round) = q.round.as_deref().and_then(|r| r.trim().parse::<i64>().ok())
+        && let Ok(r) = state.app.review_receipt(&s.principal, id, round).await
+    {
+        page.chrome.notice = Some(format!(
+            "{}请求已登记，由{}办理，查询码 {}（请告知信访人，凭码可查询办理进度）",
+            r.stage, r.body, r.tracking_code
+        ));
     }
     render(&page)
 }
