@@ -414,7 +414,7 @@ impl App {
 
 /// A case step as a form or an API body states it: both faces deserialize into this one
 /// type and convert through [`CaseStepInput::event`].
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CaseStepInput {
     /// consent, decline, session, agree, fail, performance, confirmation

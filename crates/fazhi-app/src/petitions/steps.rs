@@ -19,7 +19,7 @@ use crate::{App, AppError, AppResult};
 
 /// A handling step as a form or an API body states it, before parsing: both faces
 /// deserialize into this one type and convert through [`StepInput::event`].
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct StepInput {
     /// accept, not_accept, assign, transfer, objection, supervise, lead, merge, reply, serve,

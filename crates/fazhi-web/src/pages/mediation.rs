@@ -244,6 +244,8 @@ struct ItemPage {
     v: CaseView,
     state: &'static str,
     errors: FieldErrors,
+    /// The refused step form, sent back open with what was typed.
+    echo: super::echo::Echo,
     today: String,
     timeline: Vec<super::ledger::TimelineLine>,
     /// Codes of the steps the workflow offers the reader now: the only forms shown.
@@ -272,10 +274,11 @@ async fn item_page(
     state: &AppState,
     s: &SessionInfo,
     id: i64,
-    errors: FieldErrors,
+    echo: super::echo::Echo,
     done: Option<&str>,
 ) -> Result<ItemPage, AppError> {
     let v = state.app.mediation(&s.principal, id).await?;
+    let errors = echo.all().clone();
     let key = fazhi_domain::record::RecordKey::new(&fazhi_domain::record::MEDIATION, id);
     let timeline = super::ledger::timeline(state.app.timeline(&s.principal, key).await?);
     Ok(ItemPage {
@@ -290,6 +293,7 @@ async fn item_page(
         can_attach: s.principal.has(PETITION_HANDLE),
         attach_url: format!("/records/mediation/{id}/attachments"),
         errors,
+        echo,
         today: fazhi_domain::clock::beijing_date(state.app.now()).to_string(),
         timeline,
         v,
@@ -302,7 +306,7 @@ async fn item(
     PagePath(id): PagePath<i64>,
     Query(d): Query<Done>,
 ) -> PageResult {
-    render(&item_page(&state, &s, id, FieldErrors::new(), d.done.as_deref()).await?)
+    render(&item_page(&state, &s, id, super::echo::Echo::none(), d.done.as_deref()).await?)
 }
 
 async fn step(
@@ -320,7 +324,8 @@ async fn step(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/mediations/{id}?done=mediation_step")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
+            let echo = super::echo::Echo::new(&input.action, &input, errors);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, echo, None).await?)
         }
         Err(e) => Err(e.into()),
     }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod attachments;
 pub mod audit;
 pub mod clocks;
+pub mod echo;
 pub mod home;
 pub mod ledger;
 pub mod mediation;

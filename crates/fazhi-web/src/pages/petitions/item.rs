@@ -1,6 +1,7 @@
 //! The item page: clocks, the offered steps, links, timeline; the step and review forms.
 
 use super::*;
+use crate::pages::echo::Echo;
 
 pub(super) struct ClockLine {
     name: String,
@@ -24,6 +25,8 @@ pub(super) struct ItemPage {
     petitioners: Vec<(String, String)>,
     clocks: Vec<ClockLine>,
     errors: FieldErrors,
+    /// The refused step form, sent back open with what was typed.
+    echo: crate::pages::echo::Echo,
     timeline: Vec<crate::pages::ledger::TimelineLine>,
     /// (kind label, from, to, reason, when)
     transfers: Vec<(&'static str, String, String, String, String)>,
@@ -82,10 +85,11 @@ pub(super) async fn item_page(
     state: &AppState,
     s: &SessionInfo,
     id: i64,
-    errors: FieldErrors,
+    echo: crate::pages::echo::Echo,
     done: Option<&str>,
 ) -> Result<ItemPage, AppError> {
     let app = &state.app;
+    let errors = echo.all().clone();
     let v = app.petition_view(&s.principal, id).await?;
     let (attachments, can_attach) = (v.attachments, v.can_attach);
     let (p, clocks) = (v.row, v.clocks);
@@ -181,6 +185,7 @@ pub(super) async fn item_page(
         satisfactions: fazhi_domain::petition::Satisfaction::ALL.iter().map(|o| (o.code(), o.label())).collect(),
         p,
         errors,
+        echo,
         timeline,
     })
 }
@@ -198,7 +203,7 @@ pub(super) async fn item(
     PagePath(id): PagePath<i64>,
     Query(q): Query<ItemQuery>,
 ) -> PageResult {
-    let mut page = item_page(&state, &s, id, FieldErrors::new(), q.done.as_deref()).await?;
+    let mut page = item_page(&state, &s, id, Echo::none(), q.done.as_deref()).await?;
     // The clerk stays on the answered item and is told who handles the request and its
     // code for the petitioner (the round itself may be outside the clerk's scope).
     if let Some(round) = q.round.as_deref().and_then(|r| r.trim().parse::<i64>().ok())
@@ -232,13 +237,14 @@ pub(super) async fn step(
         }
         Ok(_) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_step")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
+            let echo = Echo::new(&f.action, &f, errors);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, echo, None).await?)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
 pub(super) struct ReviewForm {
     #[serde(default)]
     received_on: String,
@@ -254,11 +260,12 @@ pub(super) async fn review(
     CsrfForm(f): CsrfForm<ReviewForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
-    let d = ReviewDraft { received_on: f.received_on, content: f.content };
+    let d = ReviewDraft { received_on: f.received_on.clone(), content: f.content.clone() };
     match state.app.request_review(&by, id, &d).await {
         Ok(i) => Ok(Redirect::to(&format!("/petitions/{id}?done=petition_review&round={}", i.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, errors, None).await?)
+            let echo = Echo::new("review", &f, errors);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &item_page(&state, &s, id, echo, None).await?)
         }
         Err(e) => Err(e.into()),
     }
