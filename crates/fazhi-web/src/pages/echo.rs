@@ -66,6 +66,12 @@ impl Echo {
     }
 }
 
+/// Whether option `value` is the `selected` one (option values are codes or ids).
+pub fn chosen(selected: impl AsRef<str>, value: impl std::fmt::Display) -> bool {
+    let selected = selected.as_ref();
+    !selected.is_empty() && value.to_string() == selected
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

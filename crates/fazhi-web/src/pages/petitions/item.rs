@@ -81,6 +81,19 @@ fn clock_line(c: fazhi_app::clocks::ClockView) -> ClockLine {
     }
 }
 
+/// A transfer as the item page lists it: (kind, from, to, reason, when).
+fn transfer_line(
+    t: &fazhi_app::petitions::TransferRow,
+    name_of: &impl Fn(i64) -> String,
+) -> (&'static str, String, String, String, String) {
+    let kind = match t.kind.as_str() {
+        "assign" => "交办",
+        "transfer" => "转送",
+        _ => "异议退回",
+    };
+    (kind, name_of(t.from_org_id), name_of(t.to_org_id), t.reason.clone(), crate::pages::beijing(t.created_at))
+}
+
 pub(super) async fn item_page(
     state: &AppState,
     s: &SessionInfo,
@@ -141,23 +154,7 @@ pub(super) async fn item_page(
         satisfaction: satisfaction_label(&p.satisfaction),
         petitioners,
         clocks: clocks.into_iter().map(clock_line).collect(),
-        transfers: transfers
-            .iter()
-            .map(|t| {
-                let kind = match t.kind.as_str() {
-                    "assign" => "交办",
-                    "transfer" => "转送",
-                    _ => "异议退回",
-                };
-                (
-                    kind,
-                    name_of(t.from_org_id),
-                    name_of(t.to_org_id),
-                    t.reason.clone(),
-                    crate::pages::beijing(t.created_at),
-                )
-            })
-            .collect(),
+        transfers: transfers.iter().map(|t| transfer_line(t, &name_of)).collect(),
         rounds: children.iter().map(line).collect(),
         parent: parent.as_ref().map(line),
         handler: p.handler_org_id.map(name_of).unwrap_or_default(),
