@@ -7,39 +7,48 @@ pub const fn mm(v: i32) -> i32 {
     (v * 14_400 + 127) / 254
 }
 
-/// A4, 210 × 297 mm (GB/T 9704-2012 §5.2.1).
+/// A4 width, 210 mm (GB/T 9704-2012 §5.1).
 pub const PAGE_W: i32 = mm(210);
+/// A4 height, 297 mm (§5.1).
 pub const PAGE_H: i32 = mm(297);
 
-/// 天头 37 mm and 订口 28 mm (§5.2.2).
+/// 天头 (top margin), 37 mm (§5.2.1).
 pub const TOP: i32 = mm(37);
+/// 订口 (left margin), 28 mm (§5.2.1).
 pub const LEFT: i32 = mm(28);
 
-/// 版心 156 × 225 mm (§5.2.2), nominal.
+/// 版心 width, 156 mm (§5.2.1).
 pub const AREA_W: i32 = mm(156);
+/// 版心 height as the standard states it, 225 mm (§5.2.1); see [`AREA_H`] for the one used.
 pub const AREA_H_NOMINAL: i32 = mm(225);
 
-/// 22 lines of 28 characters per page (§5.2.3).
+/// Lines per page, 22 (§5.2.3).
 pub const LINES: i32 = 22;
+/// Characters per line, 28 (§5.2.3).
 pub const CHARS: i32 = 28;
 
 /// The exact line pitch: the largest whole number of twips with which 22 lines fit the
 /// 225 mm 版心 (12,756 / 22 = 579.8, so 579; 580 would need 12,760 and Word would set 21).
 pub const LINE_PITCH: i32 = AREA_H_NOMINAL / LINES;
 
-/// The 版心 height actually used: exactly 22 lines (224.7 mm, within the ±1 mm tolerance of
-/// §5.2.2), so the bottom margin is what is left of the page.
+/// The 版心 height actually used: exactly 22 lines (224.7 mm, within a millimetre of the
+/// nominal 225 mm), so the bottom margin is what is left of the page.
 pub const AREA_H: i32 = LINES * LINE_PITCH;
+/// Bottom margin: the rest of the page below the 22 lines (35.3 mm; about 35 mm per §5.2.1).
 pub const BOTTOM: i32 = PAGE_H - TOP - AREA_H;
+/// Right margin: the rest of the page beside the 版心 (26 mm, §5.2.1).
 pub const RIGHT: i32 = PAGE_W - LEFT - AREA_W;
 
-/// 3号 (16 pt) body, 2号 (22 pt) title, 4号 (14 pt) page numbers, in half-points (§7.1, §7.5).
+/// Body size, 3号 (16 pt), in half-points (§5.2.2, §7.3.3).
 pub const SIZE_BODY: i32 = 32;
+/// Title size, 2号 (22 pt), in half-points (§7.3.1).
 pub const SIZE_TITLE: i32 = 44;
+/// Page-number size, 4号 (14 pt), in half-points (§7.5).
 pub const SIZE_FOOTER: i32 = 28;
 
-/// One character of the body (3号, 16 pt) and of the page number (4号, 14 pt), in twips.
+/// One character of the body (3号, 16 pt), in twips: the unit of 空二字, 右空四字.
 pub const BODY_CHAR: i32 = SIZE_BODY * 10;
+/// One character of the page number (4号, 14 pt), in twips: its 空一字 (§7.5).
 pub const FOOTER_CHAR: i32 = SIZE_FOOTER * 10;
 
 /// The character grid's `w:charSpace`: how much narrower than 16 pt each character cell is, in
@@ -64,7 +73,9 @@ pub fn half_chars(s: &str) -> i32 {
 /// Where the 发文机关署名 and the 成文日期 sit: their right indents, in twips.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
+    /// Right indent of the 署名.
     pub signer_right: i32,
+    /// Right indent of the 成文日期.
     pub date_right: i32,
 }
 

@@ -7,7 +7,7 @@
 //!   indented two characters (§7.3.3); first-level headings 黑体, second-level 楷体;
 //! - every text a person wrote keeps its paragraphs: one paragraph per line ([`Block`]);
 //! - 发文机关署名 and 成文日期 as for a sealed document (§7.3.5.1): the date 右空四字 in
-//!   Arabic numerals without leading zeros (`2026年4月3日`, §7.3.5.3), the organ's full name
+//!   Arabic numerals without leading zeros (`2026年4月3日`, §7.3.5), the organ's full name
 //!   centred over it (a long name 右空二字 with the date centred under it), room for the seal
 //!   pressing on both;
 //! - page numbers 4号 半角宋体 "— 1 —", odd pages right 空一字, even pages left 空一字, 7 mm

@@ -86,7 +86,7 @@ pub fn para(runs: &str, align: Align, first_line: Option<(i32, i32)>) -> String 
 /// An empty line of the body (one line pitch).
 pub const BLANK: &str = "<w:p/>";
 
-/// `word/document.xml`: the paragraphs and the section (A4, the margins of §5.2.2, the
+/// `word/document.xml`: the paragraphs and the section (A4, the margins of §5.2.1, the
 /// character grid of 22 × 28 of §5.2.3, odd and even page-number footers of §7.5).
 pub fn document(body: &str) -> String {
     format!(

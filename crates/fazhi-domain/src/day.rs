@@ -73,7 +73,7 @@ impl Day {
 }
 
 /// A date as official documents print it, in the body and as 成文日期: Arabic numerals, the
-/// year in full, month and day without leading zeros, `2026年3月2日` (GB/T 9704-2012 §7.3.5.3).
+/// year in full, month and day without leading zeros, `2026年3月2日` (GB/T 9704-2012 §7.3.5).
 /// Never the ISO form `2026-03-02` in a document.
 pub fn chinese_date(d: NaiveDate) -> String {
     use chrono::Datelike;
