@@ -53,7 +53,10 @@ pub const FOOTER_CHAR: i32 = SIZE_FOOTER * 10;
 
 /// The character grid's `w:charSpace`: how much narrower than 16 pt each character cell is, in
 /// 1/4096 pt, so that 28 cells fit the 156 mm width (28 × 16 pt = 158 mm would leave 27).
-/// Rounded down so that 28 × the pitch never exceeds the width.
+/// Rounded down so that 28 × the pitch never exceeds the width. Word and WPS set each
+/// character in its 15.79 pt cell; LibreOffice instead spreads a character wider than its cell
+/// over two cells (about 14–18 characters a line there): checked by eye, a LibreOffice
+/// difference rather than a fault of the file.
 pub const CHAR_SPACE: i32 = AREA_W * 4096 / (CHARS * 20) - SIZE_BODY / 2 * 4096;
 
 /// The page number's line begins 7 mm below the 版心 (§7.5). `w:footer` is the distance from
