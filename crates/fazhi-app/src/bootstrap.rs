@@ -233,6 +233,16 @@ fn demo_operator() -> fazhi_domain::access::Principal {
     Principal::system(SystemActor::Operator, OrgId(0), OrgPath::root(OrgId(0)))
 }
 
+/// The full names the demo organs sign documents with (发文机关署名).
+fn demo_official_name(name: &str) -> Option<&'static str> {
+    match name {
+        "南开区（演示）" => Some("天津市南开区人民政府"),
+        "万兴街道" => Some("天津市南开区人民政府万兴街道办事处"),
+        "学府街道" => Some("天津市南开区人民政府学府街道办事处"),
+        _ => None,
+    }
+}
+
 /// The demo accounts, one per built-in role, and where they sit.
 pub fn demo_accounts() -> Vec<DemoAccount> {
     let a = |username, role_name, org_name| DemoAccount { username, role_name, org_name };
@@ -260,8 +270,13 @@ impl App {
         kind: &str,
         parent: Option<&(OrgId, OrgPath)>,
     ) -> AppResult<(OrgId, OrgPath)> {
-        let input =
-            OrgInput { name: name.into(), kind: kind.into(), parent_id: parent.map(|p| p.0), code: String::new() };
+        let input = OrgInput {
+            name: name.into(),
+            kind: kind.into(),
+            parent_id: parent.map(|p| p.0),
+            code: String::new(),
+            official_name: demo_official_name(name).map(str::to_owned),
+        };
         let id = org_store::insert_node(tx, &input, parent.map(|p| &p.1), self.now()).await?;
         self.save_node(tx, &SYSTEM, id, None, "org.create", serde_json::Value::Null).await?;
         self.index_org(tx, id).await?;

@@ -166,7 +166,7 @@ impl App {
         Ok(id)
     }
 
-    /// Renames a node or changes its code.
+    /// Renames a node or changes its code or its official name (发文机关署名).
     ///
     /// # Errors
     /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
@@ -177,7 +177,7 @@ impl App {
         let input = OrgDraft { kind: row.kind.clone(), ..draft.clone() }.validate(&kinds)?;
         let mut tx = self.store.begin().await?;
         let before = views::node(&mut tx, id.0).await?;
-        store::rename_node(&mut tx, id, &input.name, &input.code, self.now()).await.map_err(duplicate_name)?;
+        store::rename_node(&mut tx, id, &input, self.now()).await.map_err(duplicate_name)?;
         self.save_node(&mut tx, &by.actor(), id, before.as_ref(), "org.update", serde_json::Value::Null).await?;
         self.index_org(&mut tx, id).await?;
         self.index_users_on(&mut tx, id).await?;

@@ -284,8 +284,13 @@ pub async fn generate(args: &GenArgs) -> anyhow::Result<Manifest> {
             first_district
         } else {
             org_nodes += 1;
-            let draft =
-                OrgDraft { name: district_name.clone(), kind: "district".into(), parent_id: None, code: "".into() };
+            let draft = OrgDraft {
+                name: district_name.clone(),
+                kind: "district".into(),
+                parent_id: None,
+                code: "".into(),
+                official_name: Default::default(),
+            };
             app.create_org(&by, &draft).await?.0
         };
         for s in 0..per_district {
@@ -299,6 +304,7 @@ pub async fn generate(args: &GenArgs) -> anyhow::Result<Manifest> {
                     kind: "street".into(),
                     parent_id: Some(district),
                     code: "".into(),
+                    official_name: Default::default(),
                 };
                 app.create_org(&by, &draft).await?.0
             };
@@ -462,6 +468,7 @@ async fn fill_street(app: &App, plan: &StreetPlan, seed: u64, petitions: usize) 
         kind: kind.into(),
         parent_id: Some(parent.0),
         code: String::new(),
+        official_name: Default::default(),
     };
     let mut departments = Vec::new();
     for d in text::departments() {

@@ -120,7 +120,7 @@ pub async fn run(cli: InfraArgs) -> anyhow::Result<()> {
         .context("demo grid")?;
     let t = Instant::now();
     for i in 0..cli.use_cases {
-        let d = OrgDraft { name: format!("网格{i}"), kind: "grid".into(), parent_id: None, code: String::new() };
+        let d = OrgDraft { name: format!("网格{i}"), kind: "grid".into(), ..Default::default() };
         app.update_org(&by, OrgId(grid.id), &d).await?;
     }
     let uc = rate(cli.use_cases, t.elapsed().as_secs_f64());

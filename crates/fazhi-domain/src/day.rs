@@ -105,6 +105,25 @@ impl Day {
     pub fn plus_days(self, n: i64) -> Self {
         Self(self.0 + chrono::Duration::days(n))
     }
+
+    /// The day as documents print it: `2026年3月2日` (see [`chinese_date`]).
+    pub fn chinese(self) -> String {
+        chinese_date(self.0)
+    }
+}
+
+/// A date as official documents print it, in the body and as 成文日期: Arabic numerals, the
+/// year in full, month and day without leading zeros, `2026年3月2日` (GB/T 9704-2012 §7.3.5).
+/// Never the ISO form `2026-03-02` in a document.
+pub fn chinese_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+/// A stored `YYYY-MM-DD` text as [`chinese_date`] prints it; anything else unchanged (a
+/// document shows what was stored rather than nothing).
+pub fn chinese_text(raw: &str) -> String {
+    Day::from_text(raw).map_or_else(|_| raw.to_owned(), Day::chinese)
 }
 
 impl fmt::Display for Day {
@@ -187,6 +206,14 @@ mod tests {
         assert_eq!(serde_json::from_str::<Day>("\"2026-01-05\"").unwrap(), d("2026-01-05"));
         assert_eq!(Day::at(1_795_851_120_000), d("2026-11-28"));
         assert_eq!(d("2026-02-28").plus_days(1), d("2026-03-01"));
+    }
+
+    #[test]
+    fn chinese_form_has_no_leading_zeros() {
+        assert_eq!(d("2026-01-05").chinese(), "2026年1月5日");
+        assert_eq!(d("2026-11-30").chinese(), "2026年11月30日");
+        assert_eq!(chinese_text("2026-03-02"), "2026年3月2日");
+        assert_eq!(chinese_text("不详"), "不详");
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::{FieldErrors, OrgId};
 /// Maximum length of an org node name, in characters.
 pub const ORG_NAME_MAX: usize = 50;
 
+/// Maximum length of an org node's full official name (发文机关署名), in characters.
+pub const ORG_OFFICIAL_NAME_MAX: usize = 50;
+
 /// One kind of org node, as stored in the `org_kind` table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OrgKind {
@@ -185,6 +188,9 @@ pub struct OrgInput {
     pub kind: String,
     pub parent_id: Option<OrgId>,
     pub code: String,
+    /// The full official name the node signs documents with (发文机关署名, e.g.
+    /// 天津市南开区人民政府万兴街道办事处); `None`: its name.
+    pub official_name: Option<String>,
 }
 
 /// What a form or API body offers for a node, before validation.
@@ -195,6 +201,9 @@ pub struct OrgDraft {
     pub parent_id: Option<i64>,
     #[serde(default)]
     pub code: String,
+    /// 发文机关署名; empty: the name.
+    #[serde(default)]
+    pub official_name: String,
 }
 
 impl OrgDraft {
@@ -209,12 +218,15 @@ impl OrgDraft {
             errs.add("kind", "请选择机构类型");
         }
         let code = errs.take(org_code(&self.code));
+        let official =
+            errs.take(bounded_text("official_name", "发文机关署名", &self.official_name, 0, ORG_OFFICIAL_NAME_MAX));
         errs.into_result()?;
         Ok(OrgInput {
             name: name.unwrap_or_default(),
             kind: self.kind.clone(),
             parent_id: self.parent_id.map(OrgId),
             code: code.unwrap_or_default(),
+            official_name: official.filter(|o| !o.is_empty()),
         })
     }
 }
@@ -296,11 +308,30 @@ mod tests {
     #[test]
     fn draft_validation() {
         let kinds = builtin_kinds();
-        let bad = OrgDraft { name: "".into(), kind: "x".into(), parent_id: None, code: "a b".into() };
+        let bad = OrgDraft {
+            name: "".into(),
+            kind: "x".into(),
+            parent_id: None,
+            code: "a b".into(),
+            official_name: "万兴街道\n办事处".into(),
+        };
         let e = bad.validate(&kinds).unwrap_err();
         assert_eq!(e.get("name"), Some("机构名称不能为空"));
         assert!(e.get("kind").is_some() && e.get("code").is_some());
-        let long = OrgDraft { name: "长".repeat(51), kind: "street".into(), parent_id: Some(1), code: String::new() };
+        assert_eq!(e.get("official_name"), Some("发文机关署名不能包含换行或控制字符"));
+        let long = OrgDraft { name: "长".repeat(51), kind: "street".into(), parent_id: Some(1), ..Default::default() };
         assert!(long.validate(&kinds).unwrap_err().get("name").unwrap().contains("最多 50 个字"));
+        let signed = OrgDraft {
+            name: "万兴街道".into(),
+            kind: "street".into(),
+            official_name: " 天津市南开区人民政府万兴街道办事处 ".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            signed.validate(&kinds).unwrap().official_name.as_deref(),
+            Some("天津市南开区人民政府万兴街道办事处")
+        );
+        let plain = OrgDraft { official_name: "  ".into(), ..signed };
+        assert_eq!(plain.validate(&kinds).unwrap().official_name, None, "empty: the name");
     }
 }

@@ -43,6 +43,17 @@ pub fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
+/// The paragraphs of a text a person wrote, as documents print them: one per line, in
+/// order; surrounding white space (including the full-width spaces a person types to indent,
+/// since the layout indents every paragraph) trimmed and blank lines dropped. Any line break
+/// counts: LF, CRLF, CR, and the vertical tab, form feed and Unicode separators Word pastes.
+pub fn paragraphs(text: &str) -> Vec<&str> {
+    text.split(['\n', '\r', '\u{b}', '\u{c}', '\u{2028}', '\u{2029}'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +65,13 @@ mod tests {
         assert_eq!(clean("a\u{0}b\u{1f}c\u{7f}d\u{85}e\u{ffff}"), "abcde");
         assert_eq!(clean("x\u{2028}y"), "x\ny");
         assert!(clean("\u{0}\u{1}\u{2}").is_empty());
+    }
+
+    #[test]
+    fn paragraphs_are_lines_without_blanks_or_hand_indents() {
+        assert_eq!(paragraphs("　　第一段。\r\n\r\n  第二段。\n\u{b}第三段\r"), ["第一段。", "第二段。", "第三段"]);
+        assert!(paragraphs(" \n\t\n").is_empty());
+        assert_eq!(paragraphs("一段"), ["一段"]);
     }
 
     #[test]

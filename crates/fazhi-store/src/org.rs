@@ -75,9 +75,16 @@ pub struct OrgRow {
     pub path: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 发文机关署名 when set (see [`OrgRow::official_name`]).
+    pub official_name: Option<String>,
 }
 
 impl OrgRow {
+    /// The name the node signs documents with: its full official name, or its name.
+    pub fn official_name(&self) -> &str {
+        self.official_name.as_deref().filter(|o| !o.trim().is_empty()).unwrap_or(&self.name)
+    }
+
     pub fn node(&self) -> OrgNode {
         OrgNode {
             id: OrgId(self.id),
@@ -94,10 +101,10 @@ impl OrgRow {
     }
 }
 
-const NODE_COLS: &str = "id, parent_id, kind, name, code, path, created_at, updated_at";
+const NODE_COLS: &str = "id, parent_id, kind, name, code, path, created_at, updated_at, official_name";
 
-const INSERT_NODE: &str = "insert into org_node (parent_id, kind, name, code, path, created_at, updated_at) \
-    values ($1, $2, $3, $4, '', $5, $5) returning id";
+const INSERT_NODE: &str = "insert into org_node (parent_id, kind, name, code, path, created_at, updated_at, official_name) \
+    values ($1, $2, $3, $4, '', $5, $5, $6) returning id";
 const SET_PATH: &str = "update org_node set path = $2 where id = $1";
 
 /// Inserts a node under `parent` (whose path is given) and sets its materialised path.
@@ -112,6 +119,7 @@ pub async fn insert_node(tx: &mut crate::Tx, input: &OrgInput, parent: Option<&O
         .bind(&input.name)
         .bind(&input.code)
         .bind(now)
+        .bind(input.official_name.as_deref())
         .fetch_one(e)
         .await)?;
     let path = match parent {
@@ -127,8 +135,8 @@ pub async fn insert_node(tx: &mut crate::Tx, input: &OrgInput, parent: Option<&O
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_node<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<Option<OrgRow>> {
-    const SQL: &str =
-        "select id, parent_id, kind, name, code, path, created_at, updated_at from org_node where id = $1";
+    const SQL: &str = "select id, parent_id, kind, name, code, path, created_at, updated_at, official_name \
+        from org_node where id = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_optional(e).await)?)
 }
 
@@ -156,14 +164,22 @@ pub async fn occupancy<'a>(ex: impl Into<Exec<'a>>, id: OrgId) -> Result<(i64, i
     Ok(run!(ex.into(), |e| sqlx::query_as::<_, (i64, i64)>(SQL).bind(id.0).fetch_one(e).await)?)
 }
 
-const UPDATE_NODE: &str = "update org_node set name = $2, code = $3, updated_at = $4 where id = $1";
+const UPDATE_NODE: &str = "update org_node set name = $2, code = $3, official_name = $4, updated_at = $5 where id = $1";
 
-/// Renames node.
+/// Renames node: its name, code and official name from `input` (kind and parent stay).
 ///
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
-pub async fn rename_node(tx: &mut crate::Tx, id: OrgId, name: &str, code: &str, now: Millis) -> Result<()> {
-    run!(tx, |e| sqlx::query(UPDATE_NODE).bind(id.0).bind(name).bind(code).bind(now).execute(e).await.map(|_| ()))?;
+pub async fn rename_node(tx: &mut crate::Tx, id: OrgId, input: &OrgInput, now: Millis) -> Result<()> {
+    run!(tx, |e| sqlx::query(UPDATE_NODE)
+        .bind(id.0)
+        .bind(&input.name)
+        .bind(&input.code)
+        .bind(input.official_name.as_deref())
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 

@@ -66,6 +66,7 @@ pub struct NodeRecord {
     pub code: String,
     pub path: String,
     pub created_at: i64,
+    pub official_name: Option<String>,
     pub webhook_url: Option<String>,
     pub webhook_enabled: Option<bool>,
 }
@@ -205,7 +206,7 @@ pub async fn token(tx: &mut Tx, id: i64) -> Result<Option<TokenRecord>> {
 /// # Errors
 /// [`crate::StoreError`] when the database fails.
 pub async fn nodes_after(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<NodeRecord>> {
-    const SQL: &str = "select n.id, n.parent_id, n.kind, n.name, n.code, n.path, n.created_at, \
+    const SQL: &str = "select n.id, n.parent_id, n.kind, n.name, n.code, n.path, n.created_at, n.official_name, \
         w.url as webhook_url, w.enabled as webhook_enabled from org_node n \
         left join org_webhook w on w.org_id = n.id where n.id > $1 order by n.id limit $2";
     after(tx, SQL, after_id, limit).await

@@ -119,6 +119,8 @@ pub struct NodeView {
     pub name: String,
     pub code: String,
     pub created_at: i64,
+    /// 发文机关署名, `None` while the name is used (so entries before it existed still match).
+    pub official_name: Option<String>,
     pub webhook_sha256: Option<String>,
     pub webhook_enabled: Option<bool>,
 }
@@ -131,6 +133,7 @@ impl From<&NodeRecord> for NodeView {
             name: n.name.clone(),
             code: n.code.clone(),
             created_at: n.created_at,
+            official_name: n.official_name.clone(),
             webhook_sha256: n.webhook_url.as_deref().map(secret_digest),
             webhook_enabled: n.webhook_enabled,
         }

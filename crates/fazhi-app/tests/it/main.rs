@@ -198,15 +198,19 @@ async fn org_tree_rules() {
                 kind: "community".into(),
                 parent_id: Some(street.0),
                 code: String::new(),
+                official_name: Default::default(),
             };
             let e = app.create_org(&by(&admin), &d).await.unwrap_err();
             assert!(matches!(&e, AppError::Invalid(f) if f.get(field).is_some()), "{e:?}");
         }
         // Wrong kind under a parent.
-        let d =
-            OrgDraft {
-                name: "错层网格".into(), kind: "grid".into(), parent_id: Some(street.0), code: String::new()
-            };
+        let d = OrgDraft {
+            name: "错层网格".into(),
+            kind: "grid".into(),
+            parent_id: Some(street.0),
+            code: String::new(),
+            official_name: Default::default(),
+        };
         let e = app.create_org(&by(&admin), &d).await.unwrap_err();
         assert!(matches!(&e, AppError::Invalid(f) if f.get("kind").unwrap().contains("网格")), "{e:?}");
         // Duplicate sibling name.
@@ -215,6 +219,7 @@ async fn org_tree_rules() {
             kind: "community".into(),
             parent_id: Some(street.0),
             code: String::new(),
+            official_name: Default::default(),
         };
         let e = app.create_org(&by(&admin), &d).await.unwrap_err();
         assert!(matches!(&e, AppError::Invalid(f) if f.get("name").is_some()), "{e:?}");
@@ -237,6 +242,7 @@ async fn org_tree_rules() {
             kind: "grid".into(),
             parent_id: Some(community.0),
             code: String::new(),
+            official_name: Default::default(),
         };
         let id = app.create_org(&by(&admin), &d).await.unwrap();
         app.delete_org(&by(&admin), id).await.unwrap();
@@ -244,11 +250,22 @@ async fn org_tree_rules() {
 
         // Street A's admin cannot touch street B, nor create a root.
         let b = org_id(&app, "学府街道").await;
-        let d =
-            OrgDraft { name: "新社区".into(), kind: "community".into(), parent_id: Some(b.0), code: String::new() };
+        let d = OrgDraft {
+            name: "新社区".into(),
+            kind: "community".into(),
+            parent_id: Some(b.0),
+            code: String::new(),
+            official_name: Default::default(),
+        };
         assert!(matches!(app.create_org(&by(&admin), &d).await, Err(AppError::Forbidden(_))));
         assert!(matches!(app.delete_org(&by(&admin), b).await, Err(AppError::Forbidden(_))));
-        let d = OrgDraft { name: "新区".into(), kind: "district".into(), parent_id: None, code: String::new() };
+        let d = OrgDraft {
+            name: "新区".into(),
+            kind: "district".into(),
+            parent_id: None,
+            code: String::new(),
+            official_name: Default::default(),
+        };
         assert!(matches!(app.create_org(&by(&admin), &d).await, Err(AppError::Invalid(_))));
 
         // The tree each role sees.

@@ -193,6 +193,10 @@ async fn review_rounds_visits_and_the_opinion_document() {
         assert!(doc.paragraphs().iter().any(|(_, t)| t.contains("请求复查")), "tells the petitioner the next step");
         assert!(!doc.reference.is_empty(), "carries its ledger reference");
         assert!(doc.to_docx().unwrap().starts_with(b"PK"));
+        // Signed with the street's full official name (the demo sets it), dates in Chinese.
+        assert_eq!(doc.signer, "天津市南开区人民政府万兴街道办事处");
+        assert!(doc.paragraphs().iter().any(|(_, t)| t.contains("向天津市南开区人民政府请求复查")));
+        assert!(doc.paragraphs().iter().all(|(_, t)| !t.contains("2026-")), "no ISO date in the body");
 
         let (child, _) = app.petition(&admin, review.id).await.unwrap();
         assert_eq!(child.stage.code(), "review");

@@ -100,14 +100,21 @@ async fn a_clean_demo_and_ordinary_use_report_nothing() {
         app.revoke_token(&by, tid).await.unwrap();
 
         // The org tree: create, rename, move, delete, a webhook.
-        let grid =
-            OrgDraft {
-                name: "临时网格".into(), kind: "grid".into(), parent_id: Some(community.0), code: "".into()
-            };
+        let grid = OrgDraft {
+            name: "临时网格".into(),
+            kind: "grid".into(),
+            parent_id: Some(community.0),
+            code: "".into(),
+            official_name: Default::default(),
+        };
         let g = app.create_org(&by, &grid).await.unwrap();
-        app.update_org(&by, g, &OrgDraft { name: "万兴里第三网格".into(), code: "W3".into(), ..grid.clone() })
-            .await
-            .unwrap();
+        let renamed = OrgDraft {
+            name: "万兴里第三网格".into(),
+            code: "W3".into(),
+            official_name: "万兴里社区第三网格工作站".into(),
+            ..grid.clone()
+        };
+        app.update_org(&by, g, &renamed).await.unwrap();
         app.move_org(&by, g, other).await.unwrap();
         let gone = app.create_org(&by, &OrgDraft { name: "待删网格".into(), ..grid }).await.unwrap();
         app.delete_org(&by, gone).await.unwrap();
@@ -256,10 +263,13 @@ async fn records_deleted_or_inserted_without_an_entry_are_named() {
         let admin = who(&app, "admin").await;
         let community = org_id(&app, "万兴里社区").await;
         let li = app.create_user(&by(&admin), &draft("li.si", community), &[]).await.unwrap().user_id.0;
-        let grid =
-            OrgDraft {
-                name: "临时网格".into(), kind: "grid".into(), parent_id: Some(community.0), code: "".into()
-            };
+        let grid = OrgDraft {
+            name: "临时网格".into(),
+            kind: "grid".into(),
+            parent_id: Some(community.0),
+            code: "".into(),
+            official_name: Default::default(),
+        };
         let g = app.create_org(&by(&admin), &grid).await.unwrap().0;
         // Inserted first: SQLite would give a row inserted after the deletion the deleted id.
         exec(
@@ -308,12 +318,16 @@ async fn org_nodes_edited_or_moved_are_named() {
         .await;
         // The path alone (what data scopes read): it no longer follows the parents.
         exec(&app, format!("update org_node set path = '/{repathed}/' where id = {repathed}")).await;
+        // The name documents are signed with.
+        let street = org_id(&app, "万兴街道").await.0;
+        exec(&app, format!("update org_node set official_name = '冒名机关' where id = {street}")).await;
         expect(
             &said(&app).await,
             &[
                 &["机构（org_node）", &format!(" {renamed} "), "name"],
                 &["机构（org_node）", &format!(" {moved} "), "parent_id"],
                 &["机构（org_node）", &format!(" {repathed} "), "path"],
+                &["机构（org_node）", &format!(" {street} "), "official_name"],
             ],
         );
     }

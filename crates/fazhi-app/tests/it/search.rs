@@ -104,6 +104,7 @@ async fn changes_reach_the_index_in_their_transaction() {
             kind: "grid".into(),
             parent_id: Some(community.0),
             code: String::new(),
+            official_name: Default::default(),
         };
         let id = app.create_org(&by(&admin), &d).await.unwrap();
         assert_eq!(titles(&search(&app, "admin", "消防通道").await, MODULE_ORG), vec!["消防通道网格"]);

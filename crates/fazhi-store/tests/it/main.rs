@@ -27,7 +27,13 @@ async fn node(store: &Store, name: &str, kind: &str, parent: Option<OrgId>) -> O
         None => None,
     };
     let mut tx = store.begin().await.unwrap();
-    let input = OrgInput { name: name.into(), kind: kind.into(), parent_id: parent, code: String::new() };
+    let input = OrgInput {
+        name: name.into(),
+        kind: kind.into(),
+        parent_id: parent,
+        code: String::new(),
+        official_name: Default::default(),
+    };
     let id = org::insert_node(&mut tx, &input, parent_path.as_ref(), 1).await.unwrap();
     tx.commit().await.unwrap();
     id
@@ -107,6 +113,7 @@ async fn sibling_names_are_unique_and_rollback_leaves_nothing() {
             kind: "department".into(),
             parent_id: Some(t.street_a),
             code: String::new(),
+            official_name: Default::default(),
         };
         let err = org::insert_node(&mut tx, &dup, Some(&parent), 3).await.unwrap_err();
         assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");

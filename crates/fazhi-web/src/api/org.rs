@@ -165,7 +165,8 @@ async fn create_org(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<NewOrgBody>,
 ) -> Result<(StatusCode, Json<OrgOut>), ApiError> {
-    let draft = OrgDraft { name: body.name, kind: body.kind, parent_id: body.parent_id, code: body.code };
+    let draft =
+        OrgDraft { name: body.name, kind: body.kind, parent_id: body.parent_id, code: body.code, ..Default::default() };
     let id = state.app.create_org(&by(&c, &addr), &draft).await?;
     Ok((StatusCode::CREATED, Json(state.app.org_node(&c.principal, id).await?.into())))
 }

@@ -80,6 +80,8 @@ pub struct OrgForm {
     parent_id: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    official_name: String,
 }
 
 impl OrgForm {
@@ -97,6 +99,7 @@ impl OrgForm {
             kind: self.kind.clone(),
             parent_id: form_id(&self.parent_id),
             code: self.code.clone(),
+            official_name: self.official_name.clone(),
         }
     }
 }
@@ -212,6 +215,7 @@ async fn node_page(
         kind: node.kind.clone(),
         parent_id: node.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         code: node.code.clone(),
+        official_name: node.official_name.clone().unwrap_or_default(),
     });
     let timeline = super::ledger::timeline(
         state

@@ -426,3 +426,44 @@ async fn healthz_and_unknown_pages() {
         assert!(r.body.contains("页面不存在"));
     }
 }
+
+/// 发文机关署名 is edited in the node's form: shown, validated, cleared back to the name.
+#[tokio::test]
+async fn the_official_name_is_set_in_the_org_form() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let all = fazhi_store::org::list_nodes(&app.store.read, Some(&fazhi_domain::access::ScopeFilter::All));
+        let street = all.await.unwrap().into_iter().find(|n| n.name == "万兴街道").unwrap().id;
+        let mut c = Client::new(router);
+        c.login("admin", DEMO_PASSWORD).await;
+        let path = format!("/org/{street}");
+        let page = c.get(&path).await;
+        assert!(page.body.contains("value=\"天津市南开区人民政府万兴街道办事处\""), "the demo's full name");
+        let csrf = Client::csrf_of(&page.body);
+        let long = "长".repeat(51);
+        let post = |official: String| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("name", "万兴街道".into()),
+                ("code", String::new()),
+                ("official_name", official),
+            ]
+        };
+        let form = post(long);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = c.post(&path, &form, ORIGIN).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("发文机关署名最多 50 个字"), "{}", r.body);
+        let form = post("天津市南开区万兴街道办事处".into());
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(c.post(&path, &form, ORIGIN).await.status, StatusCode::SEE_OTHER);
+        let node = fazhi_store::org::get_node(&app.store.read, fazhi_domain::OrgId(street)).await.unwrap().unwrap();
+        assert_eq!(node.official_name(), "天津市南开区万兴街道办事处");
+        let form = post(" ".into());
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(c.post(&path, &form, ORIGIN).await.status, StatusCode::SEE_OTHER);
+        let node = fazhi_store::org::get_node(&app.store.read, fazhi_domain::OrgId(street)).await.unwrap().unwrap();
+        assert_eq!((node.official_name.as_deref(), node.official_name()), (None, "万兴街道"), "empty: the name");
+        assert!(c.get(&path).await.body.contains("未另设，用机构名称"));
+    }
+}

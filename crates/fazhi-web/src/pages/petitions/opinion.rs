@@ -9,10 +9,14 @@ pub(super) struct OpinionPage {
     chrome: Chrome,
     id: i64,
     doc: fazhi_docs::OfficialDoc,
+    /// 成文日期 as printed.
     date: String,
+    /// Right indents of the 署名 and the date (§7.3.5.1), as in the DOCX.
+    sign: fazhi_docs::SignatureLayout,
 }
 
 impl OpinionPage {
+    /// One entry per printed paragraph, as in the DOCX.
     fn paragraphs(&self) -> Vec<(&'static str, &str)> {
         self.doc.paragraphs()
     }
@@ -27,7 +31,8 @@ pub(super) async fn opinion_page(
     render(&OpinionPage {
         chrome: Chrome::new(&s, doc.title.clone(), "/petitions"),
         id,
-        date: fazhi_docs::chinese_date(doc.date),
+        date: doc.date_text(),
+        sign: doc.signature(),
         doc,
     })
 }
