@@ -147,7 +147,9 @@ fn path_rejection(rej: &PathRejection) -> ApiError {
 }
 
 /// The first 40 characters of a value quoted back to the caller.
+/// Control and invisible characters are dropped ([`fazhi_domain::text::clean`]).
 fn clip(s: &str) -> String {
+    let s = fazhi_domain::text::clean(s);
     let mut out: String = s.chars().take(40).collect();
     if s.chars().count() > 40 {
         out.push('…');
