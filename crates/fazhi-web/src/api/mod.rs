@@ -4,8 +4,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,19 +12,22 @@ use axum::routing::get;
 use fazhi_app::AppError;
 use fazhi_app::org::By;
 use fazhi_domain::access::Principal;
-use serde::de::DeserializeOwned;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 
+pub mod extract;
+pub mod openapi;
 pub mod org;
 pub mod petitions;
 pub mod search;
 
+pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use openapi::api_doc;
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
+        .route("/openapi.json", get(openapi::serve))
         .merge(org::router())
         .merge(petitions::router())
         .merge(search::router())
@@ -36,30 +38,42 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct ApiErrorBody {
     /// Stable machine code: unauthenticated, forbidden, not_found, invalid, refused,
-    /// invalid_json, internal.
+    /// invalid_json, too_large, unavailable, internal.
     pub code: &'static str,
     /// Chinese message naming the field and the rule.
     pub message: String,
-    /// The offending field, when one field is at fault.
+    /// The offending field, when one field is at fault (a dotted path, `[i]` for an array
+    /// item, e.g. `petitioner.name`, `roles[1]`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
     /// Every field error, when the input broke several rules.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldErrorBody>,
 }
 
+/// One field's error within [`ApiErrorBody::errors`].
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct FieldErrorBody {
-    pub field: &'static str,
+    /// The field, as in [`ApiErrorBody::field`].
+    pub field: String,
+    /// Chinese message naming the field and the rule.
     pub message: String,
 }
 
+/// A failed API call: its status and the one error body.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, ApiErrorBody);
+pub struct ApiError(pub StatusCode, pub ApiErrorBody);
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error not about one field.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError(status, ApiErrorBody { code, message: message.into(), field: None, errors: Vec::new() })
+    }
+
+    /// An error about one field (when known), listed in `errors` too.
+    pub fn field(status: StatusCode, code: &'static str, field: Option<String>, message: String) -> Self {
+        let errors = field.iter().map(|f| FieldErrorBody { field: f.clone(), message: message.clone() }).collect();
+        ApiError(status, ApiErrorBody { code, message, field, errors })
     }
 }
 
@@ -68,13 +82,15 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(f) => {
                 let errors: Vec<FieldErrorBody> =
-                    f.0.iter().map(|e| FieldErrorBody { field: e.field, message: e.message.clone() }).collect();
+                    f.0.iter()
+                        .map(|e| FieldErrorBody { field: e.field.to_owned(), message: e.message.clone() })
+                        .collect();
                 ApiError(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     ApiErrorBody {
                         code: "invalid",
                         message: f.to_string(),
-                        field: f.0.first().map(|e| e.field),
+                        field: f.0.first().map(|e| e.field.to_owned()),
                         errors,
                     },
                 )
@@ -126,120 +142,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A JSON body whose rejection is our error format, not the framework's text.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => {
-                let (status, message) = match &rej {
-                    JsonRejection::MissingJsonContentType(_) => {
-                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "请求头 Content-Type 须为 application/json".to_owned())
-                    }
-                    JsonRejection::JsonSyntaxError(e) => {
-                        (StatusCode::BAD_REQUEST, format!("请求体不是合法的 JSON：{}", source_text(e)))
-                    }
-                    JsonRejection::JsonDataError(e) => {
-                        (StatusCode::UNPROCESSABLE_ENTITY, format!("请求体字段不符合要求：{}", source_text(e)))
-                    }
-                    JsonRejection::BytesRejection(_) => (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "请求体超过上限（一般请求为配置项 body_limit_kib，默认 256 KiB；批量导入为 1,000 行 × 40 KiB）或无法读取".to_owned(),
-                    ),
-                    _ => (StatusCode::BAD_REQUEST, "请求体无法解析".to_owned()),
-                };
-                let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid_json" };
-                Err(ApiError::new(status, code, message))
-            }
-        }
-    }
-}
-
-/// Query parameters whose rejection is our error format.
-pub struct ApiQuery<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("查询参数不符合要求：{}", source_text(&e)),
-            )),
-        }
-    }
-}
-
-/// Path parameters whose rejection is our error format (e.g. `/users/abc`).
-pub struct ApiPath<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(v)) => Ok(ApiPath(v)),
-            Err(e) => {
-                Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("地址参数不正确：{}", source_text(&e))))
-            }
-        }
-    }
-}
-
-pub(crate) fn source_text(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        s = inner.to_string();
-        cur = inner.source();
-    }
-    s
-}
-
 pub(crate) fn by<'a>(c: &'a Caller, addr: &'a str) -> By<'a> {
     By { who: &c.principal, username: &c.label, source_addr: addr }
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The OpenAPI document of `/api/v1`, generated from the handlers above.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "fazhi 法治政府建设工作平台 API", version = "1", description = "令牌由管理员在「接口令牌」页面签发，以 Authorization: Bearer <令牌> 调用；权限与数据范围与令牌所代表账户相同。"),
-    components(schemas(ApiErrorBody, FieldErrorBody)),
-    modifiers(&BearerAuth),
-    security(("bearer" = [])),
-    tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"),
-        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"))
-)]
-pub struct ApiDoc;
-
-/// The whole document: the common part merged with each module's part.
-pub fn api_doc() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(org::Doc::openapi());
-    doc.merge(petitions::Doc::openapi());
-    doc.merge(search::Doc::openapi());
-    doc
-}
-
-async fn openapi() -> Response {
-    Json(api_doc()).into_response()
 }

@@ -3,22 +3,17 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use fazhi_app::AppError;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{ApiError, ApiErrorBody, Caller};
+use super::{ApiError, ApiErrorBody, ApiQuery, Caller};
 use crate::AppState;
 use fazhi_app::search::strip_marks;
 use fazhi_app::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchHit, module_label};
 
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
-
 use fazhi_domain::FieldErrors;
 
-use super::source_text;
 use crate::pages::search::{TextPart, record_href, text_parts};
 
 pub fn router() -> Router<AppState> {
@@ -91,11 +86,8 @@ impl From<SearchHit> for SearchHitOut {
 async fn search(
     State(state): State<AppState>,
     c: Caller,
-    p: Result<Query<SearchParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<Vec<SearchHitOut>>, ApiError> {
-    let Query(p) = p.map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("查询参数不符合要求：{}", source_text(&e)))
-    })?;
     let q = p.q.unwrap_or_default();
     let invalid = |m: String| AppError::Invalid(FieldErrors::single("q", m));
     if q.trim().is_empty() {
