@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::AppState;
 
+pub mod calendar;
 pub mod org;
 pub mod petitions;
 pub mod search;
@@ -26,6 +27,7 @@ pub mod search;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
+        .merge(calendar::router())
         .merge(org::router())
         .merge(petitions::router())
         .merge(search::router())
@@ -227,13 +229,15 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"),
-        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"))
+        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"),
+        (name = "calendar", description = "节假日安排：查看某年安排；导入分两步，先预览（对比、法定节日核对、受影响的期限），再凭预览的确认码导入"))
 )]
 pub struct ApiDoc;
 
 /// The whole document: the common part merged with each module's part.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(calendar::Doc::openapi());
     doc.merge(org::Doc::openapi());
     doc.merge(petitions::Doc::openapi());
     doc.merge(search::Doc::openapi());
