@@ -106,15 +106,14 @@ async fn an_incomplete_year_needs_the_override_and_a_reason_and_then_recomputes(
         assert_eq!((out.years.as_slice(), out.moved), ([2026].as_slice(), 1));
         let row = fazhi_store::clocks::get(&app.store.read, id).await.unwrap().unwrap();
         assert_eq!(row.due_date.as_deref(), Some("2026-10-07"));
-        let json: String =
-            fazhi_store::run!(&app.store.read, |e| {
-                sqlx::query_scalar(
+        let json: String = fazhi_store::run!(&app.store.read, |e| {
+            sqlx::query_scalar(
             "select change_json from ledger_entry where action = 'calendar.import' order by at desc, seq desc limit 1"
         )
         .fetch_one(e)
         .await
-            })
-            .unwrap();
+        })
+        .unwrap();
         let change: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(change["override"]["reason"], reason);
         assert!(change["override"]["shortfalls"][0].as_str().unwrap().contains("春节"), "{change}");

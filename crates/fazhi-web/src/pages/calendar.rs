@@ -105,6 +105,8 @@ struct PreviewPage {
     token: String,
     version: i64,
     reason: String,
+    /// The override box as the user left it.
+    override_checked: bool,
     errors: FieldErrors,
 }
 
@@ -162,13 +164,14 @@ fn record_label(record_type: &str, record_id: &str) -> String {
     }
 }
 
-fn preview_page(
-    s: &SessionInfo,
-    p: &ImportPreview,
-    problem: String,
+/// What the user typed in the confirmation form, shown again when it is refused.
+#[derive(Default)]
+struct Typed {
     reason: String,
-    errors: FieldErrors,
-) -> PreviewPage {
+    override_checked: bool,
+}
+
+fn preview_page(s: &SessionInfo, p: &ImportPreview, problem: String, typed: Typed, errors: FieldErrors) -> PreviewPage {
     let moved = p
         .moved
         .iter()
@@ -192,7 +195,8 @@ fn preview_page(
         text: p.text.clone(),
         token: p.token.clone(),
         version: p.version,
-        reason,
+        reason: typed.reason,
+        override_checked: typed.override_checked,
         errors,
     }
 }
@@ -212,7 +216,7 @@ async fn preview(
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
     match state.app.preview_calendar_import(&by, &f.schedule).await {
-        Ok(p) => render(&preview_page(&s, &p, String::new(), String::new(), FieldErrors::new())),
+        Ok(p) => render(&preview_page(&s, &p, String::new(), Typed::default(), FieldErrors::new())),
         Err(AppError::Invalid(errors)) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &calendar_page(&state, &s, f.schedule, errors, None))
         }
@@ -260,7 +264,8 @@ async fn confirm(
         Err(e) => return Err(e.into()),
     };
     let status = if errors.is_empty() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &preview_page(&s, &p, problem, f.reason, errors))
+    let typed = Typed { override_checked: f.override_statutory.is_some(), reason: f.reason };
+    render_status(status, &preview_page(&s, &p, problem, typed, errors))
 }
 
 struct EntryLine {
