@@ -10,10 +10,13 @@
 //! a wrong guess would silently move a statutory deadline.
 
 mod count;
+mod review;
 mod schedule;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod review_tests;
 #[cfg(test)]
 mod tests;
 
@@ -23,12 +26,18 @@ use std::sync::LazyLock;
 use chrono::{Datelike, NaiveDate, Weekday};
 
 pub use count::{DateRange, DayUnit, Due, Exclusion, Step, StepKind, count_period, due_date, notice_date};
+pub use review::{
+    DayChange, DayMark, Festival, HolidayLaw, Shortfall, YearDiff, diff_year, holiday_law, statutory_shortfalls,
+};
 pub use schedule::{
     ScheduleEntry, ScheduleError, ScheduleErrors, SpecialKind, YearSchedule, parse_schedules, weekday_zh,
 };
 
 /// The embedded schedules, 2020–2026 (DOMAIN.md §10).
 const BUILTIN: &str = include_str!("../data/holidays-cn.txt");
+
+/// The month from whose first day admins are warned that next year's schedule is missing.
+pub const WARN_FROM_MONTH: u32 = 11;
 
 /// Why a date or a computation could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -165,12 +174,13 @@ impl WorkCalendar {
         self.years.get(&year)
     }
 
-    /// The year whose schedule is missing when `today` is in December and next year is not
-    /// known yet; `None` otherwise. Drives the admin warning: the notice usually appears in
-    /// November, and from 1 January every deadline would fail without it.
+    /// The year whose schedule is missing when `today` is on or after 1 November and next
+    /// year is not known yet; `None` otherwise. Drives the admin warning: the State Council
+    /// publishes the notice around November, a deadline running into next year cannot be
+    /// computed without it, and from 1 January none can.
     pub fn missing_next_year(&self, today: NaiveDate) -> Option<i32> {
         let next = today.year() + 1;
-        (today.month() == 12 && !self.has_year(next)).then_some(next)
+        (today.month() >= WARN_FROM_MONTH && !self.has_year(next)).then_some(next)
     }
 
     /// What kind of day `date` is.

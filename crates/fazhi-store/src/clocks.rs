@@ -239,6 +239,25 @@ pub async fn calendar_years<'a>(ex: impl Into<Exec<'a>>) -> Result<Vec<(i64, Str
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).fetch_all(e).await)?)
 }
 
+/// One imported year as stored: its schedule text, who imported it and when.
+#[derive(Debug, Clone, FromRow)]
+pub struct CalendarYearRow {
+    pub year: i64,
+    pub schedule_text: String,
+    pub imported_by: Option<i64>,
+    pub imported_at: i64,
+}
+
+/// The imported schedule of one year, with who imported it and when (`None`: not imported,
+/// the built-in schedule or none applies).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn calendar_year<'a>(ex: impl Into<Exec<'a>>, year: i64) -> Result<Option<CalendarYearRow>> {
+    const SQL: &str = "select year, schedule_text, imported_by, imported_at from calendar_year where year = $1";
+    Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(year).fetch_optional(e).await)?)
+}
+
 /// Saves calendar year.
 ///
 /// # Errors

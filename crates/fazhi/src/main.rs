@@ -177,17 +177,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => serve(cfg, a.demo, a.rotate_key).await,
         Command::Init(a) => init(cfg, a).await,
         Command::User(u) => user(cfg, u).await,
-        Command::Calendar(calendar_cmd::CalendarCommand::Import { file }) => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+        Command::Calendar(
+            cmd @ (calendar_cmd::CalendarCommand::Import { .. } | calendar_cmd::CalendarCommand::Show { .. }),
+        ) => {
             let _lock = datadir::lock(&cfg, false)?;
             let store = open(&cfg, false).await?;
             let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
             app.load_calendar().await.map_err(explain)?;
             let who = operator();
-            let by = By { who: &who, username: "cli", source_addr: "local" };
-            let years = app.import_calendar(&by, &text).await.map_err(explain)?;
-            println!("已导入 {:?} 年的节假日安排；未结期限已按新日历重新计算。", years);
-            Ok(())
+            calendar_cmd::run_with_store(cmd, &app, &By { who: &who, username: "cli", source_addr: "local" }).await
         }
         Command::Calendar(cmd) => {
             // Include the years imported into this installation, when there is one.
@@ -313,6 +311,7 @@ async fn serve(cfg: Config, demo: bool, rotate_key: bool) -> anyhow::Result<()> 
     let app = app.with_ledger(ledger_cmd::load_keys(&cfg, new_installation || rotate_key)?);
     app.ensure_builtins().await?;
     app.load_calendar().await?;
+    app.warn_if_next_year_missing();
     if demo {
         // Complete on SQLite (built aside); on PostgreSQL generated in place on first start.
         let fresh = !app.is_initialized().await?;

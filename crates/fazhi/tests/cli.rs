@@ -191,9 +191,23 @@ fn calendar_import_extends_the_known_years() {
     let o = fazhi(&dir, &["calendar", "due", "--from", "2026-12-28", "--days", "5", "--unit", "working"]);
     assert!(!o.status.success() && text(&o).contains("没有 2027 年"), "{}", text(&o));
     let file = tmp.path().join("2027.txt");
+    // Two steps: the preview writes nothing and prints the confirmation token.
     std::fs::write(&file, "year 2027 测试\noff 2027-01-01..2027-01-03 元旦\n").unwrap();
-    let o = fazhi(&dir, &["calendar", "import", file.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
+    let f = file.to_str().unwrap();
+    let o = fazhi(&dir, &["calendar", "import", f]);
+    assert!(o.status.success() && text(&o).contains("尚未导入") && text(&o).contains("缺少“春节”"), "{}", text(&o));
+    let token = |o: &Output| text(o).split("--confirm ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let t = token(&o);
+    let o = fazhi(&dir, &["calendar", "import", f, "--confirm", &t]);
+    assert!(!o.status.success() && text(&o).contains("全国年节及纪念日放假办法"), "{}", text(&o));
+    let o = fazhi(&dir, &["calendar", "import", f, "--confirm", &t, "--override-reason", "测试：只有元旦"]);
+    assert!(o.status.success() && text(&o).contains("已导入"), "{}", text(&o));
+    let o = fazhi(&dir, &["calendar", "show", "2027"]);
+    assert!(
+        o.status.success() && text(&o).contains("由 ") && text(&o).contains("注意：2027 年的安排缺少“春节”"),
+        "{}",
+        text(&o)
+    );
     // 2026-12-28 (Mon) + 5 working days: 29, 30, 31, (1–3 off), 4, 5 -> 2027-01-05.
     let o = fazhi(&dir, &["calendar", "due", "--from", "2026-12-28", "--days", "5", "--unit", "working", "--json"]);
     assert!(o.status.success(), "{}", text(&o));

@@ -1,7 +1,7 @@
 //! The holiday calendar of the installation: the imported schedules on top of the built-in
 //! ones, kept in memory by each server and reloaded when the database's calendar version
-//! changed; importing a new year (installation-wide setting) and moving the open clocks it
-//! moves, in ONE transaction with a ledger entry per moved clock.
+//! changed; moving the open clocks an import moves, in the import's ONE transaction with a
+//! ledger entry per moved clock (the import itself, in two steps: `calendar_import`).
 //!
 //! Several servers may share one PostgreSQL database, each with its calendar in memory. A
 //! transaction that computes a due date first reads the calendar's version in itself
@@ -14,20 +14,18 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
+use fazhi_domain::FieldErrors;
 use fazhi_domain::OrgId;
-use fazhi_domain::access::SETTINGS_MANAGE;
 use fazhi_domain::calendar::{WorkCalendar, parse_schedules};
 use fazhi_domain::clock::Millis;
 use fazhi_domain::deadline::DeadlineClock;
-use fazhi_domain::{FieldErrors, calendar::YearSchedule};
 use fazhi_store::Tx;
 use fazhi_store::clocks::{self as store, ClockRow};
 use fazhi_store::org as org_store;
 
 use crate::audit::Actor;
 use crate::ledger::Change;
-use crate::org::By;
-use crate::{App, AppError, AppResult, require};
+use crate::{App, AppError, AppResult};
 
 use super::{Evaluated, internal, parse_clock};
 
@@ -94,7 +92,7 @@ impl CalendarCell {
     }
 
     /// Installs a calendar loaded at `version`, unless a newer one is already in memory.
-    fn install(&self, cal: Arc<WorkCalendar>, version: i64, now: Millis) {
+    pub(super) fn install(&self, cal: Arc<WorkCalendar>, version: i64, now: Millis) {
         let mut l = self.lock();
         if l.version.is_none_or(|v| version >= v) {
             *l = Loaded { cal, version: Some(version), checked_at: Some(now) };
@@ -103,7 +101,7 @@ impl CalendarCell {
 }
 
 /// The built-in calendar with the stored schedules on top.
-fn build(stored: Vec<(i64, String)>) -> AppResult<WorkCalendar> {
+pub(super) fn build(stored: Vec<(i64, String)>) -> AppResult<WorkCalendar> {
     let mut cal = WorkCalendar::builtin();
     for (_, text) in stored {
         for s in parse_schedules(&text).map_err(|e| internal(format!("stored calendar: {e}")))? {
@@ -113,7 +111,7 @@ fn build(stored: Vec<(i64, String)>) -> AppResult<WorkCalendar> {
     Ok(cal)
 }
 
-fn invalid(e: impl std::fmt::Display) -> AppError {
+pub(super) fn invalid(e: impl std::fmt::Display) -> AppError {
     AppError::Invalid(FieldErrors::single("schedule", e.to_string()))
 }
 
@@ -182,51 +180,10 @@ impl App {
         Ok(cal)
     }
 
-    /// Imports one or more years' holiday schedules (the State Council publishes the next
-    /// year's each November). In ONE transaction: the schedules, the calendar's new version,
-    /// every open clock whose due date the new calendar moves with a `clock.recompute` entry
-    /// in its record's ledger, and the `calendar.import` entry. A failure leaves schedule
-    /// and clocks as they were.
-    ///
-    /// # Errors
-    /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
-    pub async fn import_calendar(&self, by: &By<'_>, text: &str) -> AppResult<Vec<i32>> {
-        require(by.who, SETTINGS_MANAGE)?;
-        let schedules = parse_schedules(text).map_err(invalid)?;
-        if schedules.is_empty() {
-            return Err(invalid("没有找到任何年度安排（应以 year YYYY 开头）"));
-        }
-        let (now, today) = (self.now(), self.today());
-        let started = std::time::Instant::now();
-        let mut tx = self.store.begin().await?;
-        // First: waits for every transaction computing a due date, and makes the later wait.
-        let version = store::bump_calendar_version(&mut tx).await?;
-        let old = build(store::calendar_years(&mut tx).await?)?;
-        let cal = merged(&old, &schedules)?;
-        for s in &schedules {
-            store::save_calendar_year(&mut tx, i64::from(s.year()), &s.to_text(), Some(by.who.user_id.0), now).await?;
-        }
-        let moved = self.recompute_open_clocks(&mut tx, &by.actor(), &old, &cal, today).await?;
-        let years: Vec<i32> = schedules.iter().map(YearSchedule::year).collect();
-        let c = Change {
-            org: self.installation_org(&mut tx, by.who.org_id).await?,
-            record_type: "calendar",
-            record_id: "holidays".into(),
-            action: "calendar.import",
-            change: serde_json::json!({"years": years, "version": version, "moved_clocks": moved}),
-            attachments: vec![],
-        };
-        self.record(&mut tx, &by.actor(), c).await?;
-        tx.commit().await?;
-        self.deadlines.calendar.install(Arc::new(cal), version, now);
-        tracing::info!(?years, version, moved, secs = started.elapsed().as_secs_f64(), "calendar imported");
-        Ok(years)
-    }
-
     /// Moves, in `tx`, every open clock whose due date `new` changes, each with a
     /// `clock.recompute` entry (before and after). A paused clock's provisional date drifts
     /// daily: it moves only when the calendars disagree about it. Returns how many moved.
-    async fn recompute_open_clocks(
+    pub(super) async fn recompute_open_clocks(
         &self,
         tx: &mut Tx,
         actor: &Actor<'_>,
@@ -240,23 +197,37 @@ impl App {
             let batch = store::open_batch_for_update(&mut *tx, after, BATCH).await?;
             let Some(last) = batch.last().map(|r| r.id) else { break };
             for row in batch {
-                let clock = parse_clock(&row)?;
-                let ev = self.evaluate(new, &clock, today);
-                if !moves_due(&row, &ev) {
-                    continue;
-                }
-                if paused(&clock) {
-                    let before = self.evaluate(old, &clock, today);
-                    if before.due == ev.due && before.problem == ev.problem {
-                        continue;
-                    }
-                }
+                let Some(ev) = self.would_move(&row, old, new, today)? else { continue };
                 self.record_move(tx, actor, &row, &ev, "节假日安排变更").await?;
                 moved += 1;
             }
             after = last;
         }
         Ok(moved)
+    }
+
+    /// The evaluation of an open clock under `new` when it moves the stored due date (or
+    /// the reason it cannot be known): what an import would record. A paused clock's
+    /// provisional date drifts daily: it moves only when the calendars disagree about it.
+    pub(super) fn would_move(
+        &self,
+        row: &ClockRow,
+        old: &WorkCalendar,
+        new: &WorkCalendar,
+        today: NaiveDate,
+    ) -> AppResult<Option<Evaluated>> {
+        let clock = parse_clock(row)?;
+        let ev = self.evaluate(new, &clock, today);
+        if !moves_due(row, &ev) {
+            return Ok(None);
+        }
+        if paused(&clock) {
+            let before = self.evaluate(old, &clock, today);
+            if before.due == ev.due && before.problem == ev.problem {
+                return Ok(None);
+            }
+        }
+        Ok(Some(ev))
     }
 
     /// Stores a clock's new evaluation and records the move of its due date in its record's
@@ -291,7 +262,7 @@ impl App {
 
     /// The org whose log records an installation-wide change: the actor's own node, or for
     /// the local operator (who sits on no node) the first top-level node.
-    async fn installation_org(&self, tx: &mut Tx, actor_org: OrgId) -> AppResult<OrgId> {
+    pub(super) async fn installation_org(&self, tx: &mut Tx, actor_org: OrgId) -> AppResult<OrgId> {
         if org_store::get_node(&mut *tx, actor_org).await?.is_some() {
             return Ok(actor_org);
         }
@@ -299,20 +270,11 @@ impl App {
         all.iter().find(|n| n.parent_id.is_none()).map(|n| OrgId(n.id)).ok_or(AppError::NotFound("机构"))
     }
 
-    /// Years with a schedule, and the year an admin should import now (December only), by
+    /// Years with a schedule, and the year an admin should import now (from 1 November), by
     /// the calendar in memory ([`App::refresh_calendar`] brings it up to date; a server's job
     /// worker does every 15 s).
     pub fn calendar_status(&self) -> (Vec<i32>, Option<i32>) {
         let cal = self.deadlines.calendar.current();
         (cal.known_years(), cal.missing_next_year(self.today()))
     }
-}
-
-/// `base` with `schedules` merged in (refused as the user's input when one does not fit).
-fn merged(base: &WorkCalendar, schedules: &[YearSchedule]) -> AppResult<WorkCalendar> {
-    let mut cal = base.clone();
-    for s in schedules {
-        cal.merge_year(s.clone()).map_err(invalid)?;
-    }
-    Ok(cal)
 }

@@ -21,9 +21,13 @@ use crate::org::By;
 use crate::{App, AppError, AppResult, check, require};
 
 mod calendar;
+mod calendar_import;
 mod scan;
 
 pub use calendar::{CALENDAR_CHECK_MS, CalendarCell};
+pub use calendar_import::{
+    ImportConfirm, ImportOutcome, ImportPreview, MAX_REASON_CHARS, MovedClock, YearArrangement, YearOrigin, YearReview,
+};
 
 /// The calendar and rules of an installation, shared by every request.
 #[derive(Debug, Clone)]

@@ -82,6 +82,7 @@ impl App {
             }
             after = last;
         }
+        self.warn_if_next_year_missing();
         Ok(report)
     }
 

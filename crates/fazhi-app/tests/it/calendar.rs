@@ -12,10 +12,33 @@ use fazhi_store::Engine;
 
 use super::{demo, op, org_id, who};
 
-/// The first schedule of 2027 (the built-in calendar stops at 2026).
-const BASE_2027: &str = "year 2027 测试用安排\noff 2027-01-01..2027-01-03 元旦\n";
+/// The statutory holidays of a test 2027 after 元旦 (the built-in calendar stops at 2026;
+/// 《全国年节及纪念日放假办法》 第二条 requires them all, or an override with a reason).
+const REST_2027: &str = "off 2027-02-05..2027-02-11 春节\noff 2027-04-05 清明节\noff 2027-05-01..2027-05-05 劳动节\n\
+    off 2027-06-09 端午节\noff 2027-09-15 中秋节\noff 2027-10-01..2027-10-07 国庆节\n";
+
+/// The first schedule of 2027.
+static BASE_2027: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("year 2027 测试用安排\noff 2027-01-01..2027-01-03 元旦\n{REST_2027}"));
 /// A corrected 2027: five more days off, so every due date in January moves.
-const CHANGED_2027: &str = "year 2027 更正\noff 2027-01-01..2027-01-03 元旦\noff 2027-01-04..2027-01-08 测试假期\n";
+static CHANGED_2027: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("year 2027 更正\noff 2027-01-01..2027-01-03 元旦\noff 2027-01-04..2027-01-08 测试假期\n{REST_2027}")
+});
+
+/// A complete test 2027 (every statutory holiday) with this source.
+pub(super) fn year_2027(source: &str) -> String {
+    format!("year 2027 {source}\noff 2027-01-01..2027-01-03 元旦\n{REST_2027}")
+}
+
+/// Previews and confirms an import, as an admin does.
+pub(super) async fn import(
+    app: &App,
+    by: &By<'_>,
+    text: &str,
+) -> fazhi_app::AppResult<fazhi_app::clocks::ImportOutcome> {
+    let token = app.preview_calendar_import(by, text).await?.token;
+    app.import_calendar(by, text, &fazhi_app::clocks::ImportConfirm { token: &token, ..Default::default() }).await
+}
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -73,7 +96,7 @@ async fn a_failed_import_leaves_schedule_and_clocks_as_they_were() {
         let admin = who(&app, "admin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         let ids = start_clocks(&app, &by).await;
-        app.import_calendar(&by, BASE_2027).await.unwrap();
+        import(&app, &by, &BASE_2027).await.unwrap();
         let version = app.deadlines.calendar.version();
         let (clocks_before, years_before, entries_before) = (
             clocks(&app).await,
@@ -92,7 +115,7 @@ async fn a_failed_import_leaves_schedule_and_clocks_as_they_were() {
                 exec(&app, &format!("create trigger stuck before update on deadline_clock for each row when (old.id = {last}) execute function stuck()")).await;
             }
         }
-        let err = app.import_calendar(&by, CHANGED_2027).await.unwrap_err();
+        let err = import(&app, &by, &CHANGED_2027).await.unwrap_err();
         assert!(matches!(err, fazhi_app::AppError::Internal(_)), "{err:?}");
         assert_eq!(clocks(&app).await, clocks_before, "no clock moved");
         assert_eq!(fazhi_store::clocks::calendar_years(&app.store.read).await.unwrap(), years_before);
@@ -105,7 +128,7 @@ async fn a_failed_import_leaves_schedule_and_clocks_as_they_were() {
             Engine::Sqlite => exec(&app, "drop trigger stuck").await,
             Engine::Postgres => exec(&app, "drop function stuck() cascade").await,
         }
-        app.import_calendar(&by, CHANGED_2027).await.unwrap();
+        import(&app, &by, &CHANGED_2027).await.unwrap();
         let after = clocks(&app).await;
         for id in &ids {
             let (b, a) =
@@ -124,10 +147,10 @@ async fn every_moved_clock_has_a_ledger_entry_and_verify_stays_clean() {
         let admin = who(&app, "admin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         start_clocks(&app, &by).await;
-        for text in [BASE_2027, CHANGED_2027] {
+        for text in [&*BASE_2027, &*CHANGED_2027] {
             let before = clocks(&app).await;
             let entries = ledger_size(&app).await;
-            app.import_calendar(&by, text).await.unwrap();
+            import(&app, &by, text).await.unwrap();
             let after = clocks(&app).await;
             let moved: Vec<_> = before.iter().zip(&after).filter(|(b, a)| (&b.1, &b.2) != (&a.1, &a.2)).collect();
             assert!(moved.len() >= 5, "{} moved", moved.len());
@@ -165,7 +188,7 @@ async fn a_second_node_uses_the_new_calendar_and_never_reverts_it() {
         let b = App::new(a.store.clone(), clock.clone(), a.security);
         b.load_calendar().await.unwrap();
         let ids = start_clocks(&b, &by).await;
-        a.import_calendar(&by, BASE_2027).await.unwrap();
+        import(&a, &by, &BASE_2027).await.unwrap();
         let moved = clocks(&a).await;
         assert!(moved.iter().all(|c| c.1.is_some() && c.2.is_empty()), "{moved:?}");
 
@@ -187,7 +210,7 @@ async fn a_second_node_uses_the_new_calendar_and_never_reverts_it() {
         // A correction imported through A while B scans: whichever runs first, the stored
         // dates end as the database's calendar computes them.
         let scheduler = op();
-        let (imported, scanned) = tokio::join!(a.import_calendar(&by, CHANGED_2027), b.scan_clocks(&scheduler));
+        let (imported, scanned) = tokio::join!(import(&a, &by, &CHANGED_2027), b.scan_clocks(&scheduler));
         imported.unwrap();
         scanned.unwrap();
         let fresh = App::new(a.store.clone(), clock.clone(), a.security);
@@ -211,7 +234,7 @@ async fn a_scan_moves_no_due_date_without_a_ledger_entry() {
         clock.set(at("2026-12-18"));
         let admin = who(&app, "admin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
-        app.import_calendar(&by, BASE_2027).await.unwrap();
+        import(&app, &by, &BASE_2027).await.unwrap();
         let ids = start_clocks(&app, &by).await;
         // A paused clock: its provisional date drifts every day until it resumes.
         app.pause_clock(
@@ -301,7 +324,7 @@ async fn import_moves_thousands_of_open_clocks_in_one_transaction() {
         }
         tx.commit().await.unwrap();
         let started = std::time::Instant::now();
-        app.import_calendar(&by, BASE_2027).await.unwrap();
+        import(&app, &by, &BASE_2027).await.unwrap();
         let secs = started.elapsed().as_secs_f64();
         let moved = clocks(&app).await.iter().filter(|c| c.1.is_some()).count();
         assert_eq!(moved, n);

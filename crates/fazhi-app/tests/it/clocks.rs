@@ -116,15 +116,15 @@ async fn unknown_year_then_import_recomputes() {
             .unwrap()[0];
         assert_eq!(v.row.due_date, None);
         assert!(v.row.problem.contains("没有 2027 年的节假日安排"), "{}", v.row.problem);
-        assert_eq!(app.calendar_status().1, Some(2027), "December warning for admins");
+        assert_eq!(app.calendar_status().1, Some(2027), "warning for admins from 1 November");
 
-        let bad = app.import_calendar(&by, "year 2027 test\noff 2027-13-01 元旦\n").await.unwrap_err();
+        let bad = app.preview_calendar_import(&by, "year 2027 test\noff 2027-13-01 元旦\n").await.unwrap_err();
         assert!(
             matches!(&bad, fazhi_app::AppError::Invalid(f) if f.get("schedule").unwrap().contains("第 2 行")),
             "{bad:?}"
         );
-        let text = "year 2027 测试用安排\noff 2027-01-01..2027-01-03 元旦\n";
-        assert_eq!(app.import_calendar(&by, text).await.unwrap(), vec![2027]);
+        let text = super::calendar::year_2027("测试用安排");
+        assert_eq!(super::calendar::import(&app, &by, &text).await.unwrap().years, vec![2027]);
         let v = &app
             .clocks_of(&super::op(), fazhi_domain::record::RecordKey::parse("org_node", &street.0.to_string()).unwrap())
             .await
@@ -147,7 +147,9 @@ async fn unknown_year_then_import_recomputes() {
         // Only admins with settings.manage import.
         let zhifa = who(&app, "zhifa").await;
         let by_z = By { who: &zhifa, username: "zhifa", source_addr: "" };
-        assert!(matches!(app.import_calendar(&by_z, text).await, Err(fazhi_app::AppError::Forbidden(_))));
+        assert!(matches!(app.preview_calendar_import(&by_z, &text).await, Err(fazhi_app::AppError::Forbidden(_))));
+        let confirm = fazhi_app::clocks::ImportConfirm { token: "1-x", ..Default::default() };
+        assert!(matches!(app.import_calendar(&by_z, &text, &confirm).await, Err(fazhi_app::AppError::Forbidden(_))));
     }
 }
 

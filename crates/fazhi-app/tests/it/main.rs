@@ -18,6 +18,7 @@ use fazhi_testkit::engines;
 
 mod attachments;
 mod calendar;
+mod calendar_import;
 mod clocks;
 mod conformance;
 mod kernel;

@@ -217,10 +217,12 @@ fn due_serialises_as_the_cli_json_shape() {
 }
 
 #[test]
-fn missing_next_year_warns_only_in_december() {
+fn missing_next_year_warns_from_the_first_of_november() {
     let c = cal();
     assert_eq!(c.missing_next_year(d("2026-12-01")), Some(2027));
-    assert_eq!(c.missing_next_year(d("2026-11-30")), None);
+    assert_eq!(c.missing_next_year(d("2026-11-30")), Some(2027));
+    assert_eq!(c.missing_next_year(d("2026-11-01")), Some(2027));
+    assert_eq!(c.missing_next_year(d("2026-10-31")), None);
     assert_eq!(c.missing_next_year(d("2025-12-15")), None);
 }
 

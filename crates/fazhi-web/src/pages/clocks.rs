@@ -1,21 +1,17 @@
-//! The inbox of due items, the deadline overview (黄牌/红牌 with the explanation of every
-//! date), and the holiday calendar admins extend each year.
+//! The inbox of due items and the deadline overview (黄牌/红牌 with the explanation of every
+//! date); the holiday calendar is in `calendar`.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use fazhi_app::AppError;
-use fazhi_app::auth::SessionInfo;
-use fazhi_app::org::By;
-use fazhi_domain::FieldErrors;
 use fazhi_domain::access::SETTINGS_MANAGE;
 
-use super::{Chrome, Done, PageResult, beijing, render, render_status};
+use super::{Chrome, Done, PageResult, beijing, render};
 use crate::AppState;
-use crate::session::{ClientAddr, CsrfForm, PagePath, Staff};
+use crate::session::{CsrfForm, PagePath, Staff};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,7 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/read", post(read_one))
         .route("/clocks", get(clocks))
         .route("/clocks/scan", post(scan_now))
-        .route("/calendar", get(calendar).post(import))
 }
 
 struct InboxLine {
@@ -157,60 +152,4 @@ async fn scan_now(State(state): State<AppState>, Staff(s): Staff, CsrfForm(_): C
     }
     state.app.schedule_scan_now(&s.principal).await?;
     Ok(Redirect::to("/clocks?done=scan_queued").into_response())
-}
-
-#[derive(Template)]
-#[template(path = "pages/calendar.html")]
-struct CalendarPage {
-    chrome: Chrome,
-    years: Vec<i32>,
-    missing: Option<i32>,
-    schedule: String,
-    errors: FieldErrors,
-}
-
-fn calendar_page(
-    state: &AppState,
-    s: &SessionInfo,
-    schedule: String,
-    errors: FieldErrors,
-    done: Option<&str>,
-) -> CalendarPage {
-    let (years, missing) = state.app.calendar_status();
-    CalendarPage {
-        chrome: Chrome::new(s, "节假日日历", "/calendar").with_notice(done),
-        years,
-        missing,
-        schedule,
-        errors,
-    }
-}
-
-async fn calendar(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<Done>) -> PageResult {
-    if !s.principal.has(SETTINGS_MANAGE) {
-        return Err(AppError::Forbidden(fazhi_domain::access::DenyReason::NoPermission(SETTINGS_MANAGE)).into());
-    }
-    render(&calendar_page(&state, &s, String::new(), FieldErrors::new(), d.done.as_deref()))
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ImportForm {
-    #[serde(default)]
-    schedule: String,
-}
-
-async fn import(
-    State(state): State<AppState>,
-    Staff(s): Staff,
-    ClientAddr(addr): ClientAddr,
-    CsrfForm(f): CsrfForm<ImportForm>,
-) -> PageResult {
-    let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
-    match state.app.import_calendar(&by, &f.schedule).await {
-        Ok(_) => Ok(Redirect::to("/calendar?done=calendar_imported").into_response()),
-        Err(AppError::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &calendar_page(&state, &s, f.schedule, errors, None))
-        }
-        Err(e) => Err(e.into()),
-    }
 }

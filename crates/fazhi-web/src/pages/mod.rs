@@ -3,6 +3,7 @@
 pub mod account;
 pub mod attachments;
 pub mod audit;
+pub mod calendar;
 pub mod clocks;
 pub mod echo;
 pub mod home;
@@ -36,6 +37,7 @@ pub fn router(max_upload: u64) -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(clocks::router())
+        .merge(calendar::router())
         .merge(ledger::router())
         .merge(petitions::router())
         .merge(mediation::router())

@@ -15,6 +15,7 @@ use fazhi_web::{AppState, WebSettings, app_router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+mod calendar;
 mod forms;
 mod petitions;
 mod records;

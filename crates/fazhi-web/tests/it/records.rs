@@ -178,6 +178,7 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
         let r = a.post("/calendar", &[("csrf", &csrf), ("schedule", "year 2027\noff 2027-02-30 春节\n")], ORIGIN).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("第 2 行") && r.body.contains("2027-02-30"), "{}", r.body);
+        // A valid text is previewed, not imported (the two steps: tests/it/calendar.rs).
         let r = a
             .post(
                 "/calendar",
@@ -185,8 +186,8 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
                 ORIGIN,
             )
             .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert!(a.get("/calendar").await.body.contains("2027"));
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("尚未导入") && r.body.contains("缺少“春节”"), "{}", r.body);
     }
 }
 
