@@ -16,12 +16,9 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 
-<<<<<<< HEAD
+pub mod calendar;
 pub mod extract;
 pub mod openapi;
-=======
-pub mod calendar;
->>>>>>> calendar
 pub mod org;
 pub mod petitions;
 pub mod search;
@@ -31,12 +28,8 @@ pub use openapi::api_doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-<<<<<<< HEAD
         .route("/openapi.json", get(openapi::serve))
-=======
-        .route("/openapi.json", get(openapi))
         .merge(calendar::router())
->>>>>>> calendar
         .merge(org::router())
         .merge(petitions::router())
         .merge(search::router())
@@ -154,45 +147,3 @@ impl FromRequestParts<AppState> for Caller {
 pub(crate) fn by<'a>(c: &'a Caller, addr: &'a str) -> By<'a> {
     By { who: &c.principal, username: &c.label, source_addr: addr }
 }
-<<<<<<< HEAD
-=======
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The OpenAPI document of `/api/v1`, generated from the handlers above.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "fazhi 法治政府建设工作平台 API", version = "1", description = "令牌由管理员在「接口令牌」页面签发，以 Authorization: Bearer <令牌> 调用；权限与数据范围与令牌所代表账户相同。"),
-    components(schemas(ApiErrorBody, FieldErrorBody)),
-    modifiers(&BearerAuth),
-    security(("bearer" = [])),
-    tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"),
-        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"),
-        (name = "calendar", description = "节假日安排：查看某年安排；导入分两步，先预览（对比、法定节日核对、受影响的期限），再凭预览的确认码导入"))
-)]
-pub struct ApiDoc;
-
-/// The whole document: the common part merged with each module's part.
-pub fn api_doc() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(calendar::Doc::openapi());
-    doc.merge(org::Doc::openapi());
-    doc.merge(petitions::Doc::openapi());
-    doc.merge(search::Doc::openapi());
-    doc
-}
-
-async fn openapi() -> Response {
-    Json(api_doc()).into_response()
-}
->>>>>>> calendar

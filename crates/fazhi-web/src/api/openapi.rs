@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{ApiErrorBody, FieldErrorBody, org, petitions, search};
+use super::{ApiErrorBody, FieldErrorBody, calendar, org, petitions, search};
 
 struct BearerAuth;
 
@@ -104,7 +104,8 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut O
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "org", description = "组织机构与用户"), (name = "search", description = "全文检索（限于调用者的数据范围）"),
-        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"))
+        (name = "petitions", description = "信访件：登记、办理、批量导入（全部成功或全部不导入）"),
+        (name = "calendar", description = "节假日安排：查看某年安排；导入分两步，先预览（对比、法定节日核对、受影响的期限），再凭预览的确认码导入"))
 )]
 pub struct ApiDoc;
 
@@ -112,6 +113,7 @@ pub struct ApiDoc;
 /// error responses added to every operation.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(calendar::Doc::openapi());
     doc.merge(org::Doc::openapi());
     doc.merge(petitions::Doc::openapi());
     doc.merge(search::Doc::openapi());
