@@ -126,11 +126,23 @@ enum UserCommand {
         /// Org node id the user sits on.
         #[arg(long)]
         org: i64,
-        /// Built-in or custom role code (repeatable), e.g. admin, enforcement_officer.
+        /// Built-in or custom role code (repeatable), e.g. admin, security_admin, auditor,
+        /// enforcement_officer.
         #[arg(long = "role")]
         roles: Vec<String>,
         #[arg(long, default_value = "")]
         mobile: String,
+        /// An integration account (12345 热线, 信访平台): no password login, API tokens only.
+        #[arg(long)]
+        integration: bool,
+    },
+    /// Replace a user's roles (三员分立: how the operator appoints the 安全管理员 and
+    /// 审计管理员, e.g. `--role security_admin`). No `--role` removes every role.
+    Roles {
+        username: String,
+        /// Built-in or custom role code (repeatable).
+        #[arg(long = "role")]
+        roles: Vec<String>,
     },
     /// Set a new one-time password for a user and print it.
     Passwd { username: String },
@@ -323,6 +335,11 @@ async fn serve(cfg: Config, demo: bool, rotate_key: bool) -> anyhow::Result<()> 
         for a in accounts {
             println!("  {:<10} {}（{}）", a.username, a.role_name, a.org_name);
         }
+        println!(
+            "  对接账户 {}（12345 热线导入，不能登录）的接口令牌：{}",
+            fazhi_app::bootstrap::DEMO_INTEGRATION,
+            fazhi_app::bootstrap::DEMO_TOKEN
+        );
     } else if !app.is_initialized().await? {
         let i = &cfg.install;
         if let Some(first) = app.initialize(&i.district, &i.street, &i.admin).await? {
@@ -404,6 +421,8 @@ fn print_first_admin(username: &str, password: &str) {
     println!("已创建新的安装。管理员账号：{username}");
     println!("一次性密码：{password}");
     println!("（只显示这一次；首次登录后必须修改。）");
+    println!("三员分立：该账号是系统管理员，不能分配角色。请用 `fazhi user add --role security_admin`");
+    println!("和 `--role auditor` 为其他人建立安全管理员、审计管理员账号（或 `fazhi user roles`）。");
 }
 
 /// Removes sessions idle longer than the timeout, every ten minutes.
@@ -536,21 +555,29 @@ async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
     };
     match cmd {
-        UserCommand::Add { username, name, org, roles, mobile } => {
-            let all = app.list_roles(&who).await.map_err(explain)?;
-            let mut ids = Vec::new();
-            for code in &roles {
-                let r = all.iter().find(|r| r.code == *code).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "没有代码为「{code}」的角色；可用：{}",
-                        all.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ")
-                    )
-                })?;
-                ids.push(r.id.0);
-            }
+        UserCommand::Add { username, name, org, roles, mobile, integration } => {
+            let ids = role_ids(&app, &roles).await?;
             let draft = UserDraft { username, display_name: name, mobile, org_id: Some(org) };
-            let issued = app.create_user(&by, &draft, &ids).await.map_err(explain)?;
-            println!("已创建用户 {}；一次性密码：{}", issued.username, issued.one_time_password);
+            if integration {
+                app.create_integration(&by, &draft, &ids).await.map_err(explain)?;
+                println!("已创建对接账户 {}（不能登录；请签发接口令牌）", draft.username.trim().to_ascii_lowercase());
+            } else {
+                let issued = app.create_user(&by, &draft, &ids).await.map_err(explain)?;
+                println!("已创建用户 {}；一次性密码：{}", issued.username, issued.one_time_password);
+            }
+        }
+        UserCommand::Roles { username, roles } => {
+            let ids = role_ids(&app, &roles).await?;
+            let id = find(username.clone()).await?;
+            let d = app.user_detail(&who, id).await.map_err(explain)?;
+            let draft = UserDraft {
+                username: d.user.username.clone(),
+                display_name: d.user.display_name.clone(),
+                mobile: d.user.mobile.clone().unwrap_or_default(),
+                org_id: Some(d.user.org_id),
+            };
+            app.update_user(&by, id, &draft, &ids).await.map_err(explain)?;
+            println!("已设置用户 {username} 的角色：{}", if roles.is_empty() { "无".into() } else { roles.join(", ") });
         }
         UserCommand::Passwd { username } => {
             let id = find(username).await?;
@@ -569,6 +596,22 @@ async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The ids of roles given by code, or an error listing the codes there are.
+async fn role_ids(app: &App, codes: &[String]) -> anyhow::Result<Vec<i64>> {
+    let all = app.list_roles(&operator()).await.map_err(explain)?;
+    let mut ids = Vec::new();
+    for code in codes {
+        let r = all.iter().find(|r| r.code == *code).ok_or_else(|| {
+            anyhow::anyhow!(
+                "没有代码为「{code}」的角色；可用：{}",
+                all.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        ids.push(r.id.0);
+    }
+    Ok(ids)
 }
 
 #[cfg(test)]

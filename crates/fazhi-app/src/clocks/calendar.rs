@@ -191,7 +191,7 @@ impl App {
     /// # Errors
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn import_calendar(&self, by: &By<'_>, text: &str) -> AppResult<Vec<i32>> {
-        require(by.who, SETTINGS_MANAGE)?;
+        require(by.who, SETTINGS_MANAGE).and_then(|()| crate::require_installation(by.who))?;
         let schedules = parse_schedules(text).map_err(invalid)?;
         if schedules.is_empty() {
             return Err(invalid("没有找到任何年度安排（应以 year YYYY 开头）"));
