@@ -5,14 +5,14 @@
 //!   removed reaches no further than that ([`may_grant`]);
 //! - a custom role is assigned only inside its org's subtree (a pre-0017 custom role without
 //!   an org only by an assigner of 全部 scope);
-//! - an integration account holds no administration permission.
+//! - an integration account holds no role, audit, token or settings permission.
 //!
 //! Assignment is not ceiling-bound (the 安全管理员 holds no business permission); see
 //! [`fazhi_domain::access::builtin_roles`] for why separation protects it instead.
 
 use fazhi_domain::access::{
-    AUDIT_READ, DataScope, DenyReason, ORG_MANAGE, Permission, Principal, ROLE_ASSIGN, ROLE_MANAGE, RecordRef,
-    SETTINGS_MANAGE, TOKEN_MANAGE, USER_MANAGE, authorize, may_grant,
+    AUDIT_READ, DataScope, DenyReason, Permission, Principal, ROLE_ASSIGN, ROLE_MANAGE, RecordRef, SETTINGS_MANAGE,
+    TOKEN_MANAGE, authorize, may_grant,
 };
 use fazhi_domain::org::OrgPath;
 use fazhi_domain::{FieldErrors, OrgId, RoleId, UserId};
@@ -20,9 +20,11 @@ use fazhi_store::roles::{self as role_store, RoleRow};
 
 use crate::{App, AppResult};
 
-/// Permissions an integration account never holds: it acts for a system, not an administrator.
-const ADMINISTRATION: [Permission; 7] =
-    [ORG_MANAGE, USER_MANAGE, ROLE_MANAGE, ROLE_ASSIGN, TOKEN_MANAGE, AUDIT_READ, SETTINGS_MANAGE];
+/// Permissions an integration account never holds: through its token the 系统管理员 who
+/// issues it would gain another administrator's part (roles, the audit trail) or mint tokens
+/// and change installation settings without a person behind them. A directory sync may keep
+/// accounts and org nodes (what the 系统管理员 may do anyway).
+const ADMINISTRATION: [Permission; 5] = [ROLE_MANAGE, ROLE_ASSIGN, TOKEN_MANAGE, AUDIT_READ, SETTINGS_MANAGE];
 
 /// The account whose roles change, as the rules see it.
 #[derive(Debug, Clone)]

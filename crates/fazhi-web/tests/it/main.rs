@@ -95,6 +95,34 @@ impl Client {
     }
 }
 
+/// An API token (issued by the street's 系统管理员) of a new integration account on the
+/// admin's street holding a role the operator defines with `permissions` at 本级及下级:
+/// tokens belong to integration accounts, never to people (issue 13).
+async fn integration_token(app: &App, username: &str, permissions: &[&str]) -> (fazhi_domain::TokenId, String) {
+    use fazhi_domain::access::{Principal, SystemActor};
+    let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
+    // The operator on the admin's street: the role belongs to that street.
+    let op = Principal::system(SystemActor::Operator, fazhi_domain::OrgId(admin.org_id), admin.path());
+    let by_op = fazhi_app::org::By { who: &op, username: "system", source_addr: "" };
+    let role = fazhi_app::roles::RoleDraft {
+        name: format!("对接 {username}"),
+        description: String::new(),
+        scope: "subtree".into(),
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    let rid = app.create_role(&by_op, &role).await.unwrap();
+    let draft = fazhi_domain::user::UserDraft {
+        username: username.into(),
+        display_name: format!("对接 {username}"),
+        mobile: String::new(),
+        org_id: Some(admin.org_id),
+    };
+    let id = app.create_integration(&by_op, &draft, &[rid.0]).await.unwrap();
+    let p = app.principal(admin.user_id()).await.unwrap();
+    let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+    app.issue_token(&by, Some(id.0), username).await.unwrap()
+}
+
 async fn setup(store: fazhi_store::Store) -> (Router, Arc<ManualClock>, App) {
     let clock = Arc::new(ManualClock::new(1_780_000_000_000));
     let app = App::new(store, clock.clone(), SecurityPolicy::default());
@@ -350,7 +378,7 @@ async fn api_tokens_errors_and_openapi() {
         let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
         let p = app.principal(admin.user_id()).await.unwrap();
         let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
-        let (tid, token) = app.issue_token(&by, Some(admin.id), "测试").await.unwrap();
+        let (tid, token) = integration_token(&app, "duijie.users", &["org.read", "user.read", "user.manage"]).await;
 
         let (s, j) = api(&router, "GET", "/api/v1/users", None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
