@@ -141,11 +141,11 @@ impl App {
         };
         self.check_placement(by.who, draft.org_id, &mut errs).await?;
         let mut role_ids = Vec::new();
-        if let Some(node) = draft.org_id.map(OrgId) {
-            if let Some(n) = org_store::get_node(&self.store.read, node).await? {
-                let to = Assignee { user: None, org_id: node, org_path: n.org_path(), integration };
-                role_ids = self.check_assignment(by.who, &to, &[], roles, &mut errs).await?;
-            }
+        if let Some(node) = draft.org_id.map(OrgId)
+            && let Some(n) = org_store::get_node(&self.store.read, node).await?
+        {
+            let to = Assignee { user: None, org_id: node, org_path: n.org_path(), integration };
+            role_ids = self.check_assignment(by.who, &to, &[], roles, &mut errs).await?;
         }
         errs.into_result()?;
         let new = draft.validate()?;
