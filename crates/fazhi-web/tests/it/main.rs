@@ -446,3 +446,42 @@ async fn healthz_and_unknown_pages() {
         assert!(r.body.contains("页面不存在"));
     }
 }
+
+/// 三员分立 on the user page: the 系统管理员 edits the account without touching its roles, the
+/// 安全管理员 assigns roles without touching the account, and nobody sees their own roles as
+/// checkboxes (the app refuses them anyway).
+#[tokio::test]
+async fn the_user_page_splits_account_and_roles() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let zhifa = fazhi_store::users::get_by_username(&app.store.read, "zhifa").await.unwrap().unwrap();
+        let roles_of = |app: &App, id| {
+            let app = app.clone();
+            async move { fazhi_store::users::role_ids_of(&app.store.read, id).await.unwrap() }
+        };
+        let before = roles_of(&app, zhifa.user_id()).await;
+        let path = format!("/users/{}", zhifa.id);
+
+        let mut admin = Client::new(router.clone());
+        admin.login("admin", DEMO_PASSWORD).await;
+        let page = admin.get(&path).await.body;
+        assert!(!page.contains("type=\"checkbox\" name=\"roles\""), "no role checkboxes for the 系统管理员");
+        let csrf = Client::csrf_of(&page);
+        let org = zhifa.org_id.to_string();
+        let mut form = vec![("csrf", csrf.as_str()), ("display_name", "周改名"), ("mobile", ""), ("org_id", &org)];
+        let ids: Vec<String> = before.iter().map(|r| r.0.to_string()).collect();
+        form.extend(ids.iter().map(|i| ("roles", i.as_str())));
+        let r = admin.post(&path, &form, ORIGIN).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(roles_of(&app, zhifa.user_id()).await, before, "roles kept as they were");
+
+        let mut anquan = Client::new(router.clone());
+        anquan.login("anquan", DEMO_PASSWORD).await;
+        let page = anquan.get(&path).await.body;
+        assert!(page.contains("type=\"checkbox\" name=\"roles\""), "role checkboxes for the 安全管理员");
+        assert!(!page.contains("name=\"display_name\" value=\"周改名\" maxlength"), "the name is not editable");
+        let me = fazhi_store::users::get_by_username(&app.store.read, "anquan").await.unwrap().unwrap();
+        let own = anquan.get(&format!("/users/{}", me.id)).await.body;
+        assert!(!own.contains("type=\"checkbox\" name=\"roles\""), "no checkboxes for one's own roles");
+    }
+}
