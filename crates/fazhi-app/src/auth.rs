@@ -116,6 +116,10 @@ impl App {
             self.audit_alone("login_failed", &actor, "账户已停用").await?;
             return Err(AppError::Unauthenticated("该账户已停用，请联系管理员".into()));
         }
+        if user.is_integration() {
+            self.audit_alone("login_failed", &actor, "对接账户").await?;
+            return Err(AppError::Unauthenticated("对接账户只能通过接口令牌访问，不能登录".into()));
+        }
         let token = random_hex(32);
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -259,8 +263,11 @@ impl App {
         }
         let row = store::find_token(&self.store.read, &hash).await?.ok_or_else(invalid)?;
         let user = user_store::get_user(&self.store.read, UserId(row.user_id)).await?;
-        if user.is_none_or(|u| u.disabled) {
-            return Err(invalid());
+        let Some(user) = user.filter(|u| !u.disabled) else { return Err(invalid()) };
+        if !user.is_integration() {
+            return Err(AppError::Unauthenticated(
+                "该接口令牌属于个人账户，已停止使用；请为对接账户重新签发令牌".into(),
+            ));
         }
         // Like sessions: the last-use time to the minute, not a write on every call.
         if row.last_used_at.is_none_or(|t| now - t > MINUTE_MS / 2) {

@@ -17,6 +17,12 @@ use crate::{App, AppResult};
 /// The password of every demo account. Demo data only: printed at every demo start.
 pub const DEMO_PASSWORD: &str = "Fazhi@demo2026";
 
+/// The demo's integration account for the 12345 hotline import (no password login).
+pub const DEMO_INTEGRATION: &str = "duijie12345";
+
+/// The API token of [`DEMO_INTEGRATION`]. Demo data only: printed at every demo start.
+pub const DEMO_TOKEN: &str = "fzt_demo0000000000000000000000000000000012345";
+
 /// The first administrator created by [`App::initialize`].
 #[derive(Debug, Clone)]
 pub struct FirstAdmin {
@@ -56,8 +62,14 @@ impl App {
         let now = self.now();
         for r in builtin_roles() {
             let perms: BTreeSet<_> = r.permissions.iter().copied().collect();
-            let f =
-                RoleFields { code: r.code, name: r.name, description: r.description, scope: r.scope, builtin: true };
+            let f = RoleFields {
+                code: r.code,
+                name: r.name,
+                description: r.description,
+                scope: r.scope,
+                builtin: true,
+                org_id: None,
+            };
             match role_store::role_id_by_code(&mut tx, r.code).await? {
                 Some(id) => role_store::update_role(&mut tx, id, &f, &perms, now).await?,
                 None => {
@@ -94,11 +106,13 @@ impl App {
         let mut tx = self.store.begin().await?;
         let d = self.insert(&mut tx, district, "district", None).await?;
         self.insert(&mut tx, street, "street", Some(&d)).await?;
-        let admin_role = role_store::role_id_by_code(&mut tx, "admin").await?;
+        let admin_role = role_store::role_id_by_code(&mut tx, "installation_admin").await?;
         let username = fazhi_domain::user::username(admin)
             .map_err(|e| crate::AppError::Invalid(fazhi_domain::FieldErrors(vec![e])))?;
         let u =
             NewUser { username: username.clone(), display_name: "系统管理员".into(), mobile: None, org_id: d.0 };
+        // 三员分立: the first account is the installation's 系统管理员; the operator gives
+        // 安全管理员 and 审计管理员 to other people with `fazhi user add/roles`.
         let id = user_store::insert_user(&mut tx, &u, &hash, true, self.now()).await?;
         let roles: Vec<_> = admin_role.into_iter().collect();
         user_store::set_roles(&mut tx, id, &roles).await?;
@@ -151,6 +165,12 @@ impl App {
         }
         let people: &[(&str, &str, &str)] = &[
             ("admin", "王管理", "admin"),
+            ("anquan", "陈安全", "security_admin"),
+            ("shenji", "林审计", "auditor"),
+            ("xfadmin", "许系统", "admin"),
+            ("xfanquan", "何安全", "security_admin"),
+            ("xfshenji", "罗审计", "auditor"),
+            ("sysadmin", "高系统", "installation_admin"),
             ("zhuren", "李主任", "principal"),
             ("fenguan", "赵分管", "deputy"),
             ("shenhe", "孙审核", "legal_reviewer"),
@@ -171,7 +191,31 @@ impl App {
             self.record_user(&mut tx, id).await?;
         }
         tx.commit().await?;
+        self.seed_demo_integration().await?;
         Ok(accounts)
+    }
+
+    /// The integration account of the 12345 import (信访办, 信访调解工作人员) with the token
+    /// [`DEMO_TOKEN`]: tokens belong to integration accounts, not to people.
+    async fn seed_demo_integration(&self) -> AppResult<()> {
+        let nodes = org_store::list_nodes(&self.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await?;
+        let Some(office) = nodes.iter().find(|n| n.name == "信访办").map(|n| n.id) else { return Ok(()) };
+        let Some(role) = role_store::role_id_by_code(&self.store.read, "petition_worker").await? else { return Ok(()) };
+        let who = demo_operator();
+        let by = crate::org::By { who: &who, username: "system", source_addr: "" };
+        let draft = fazhi_domain::user::UserDraft {
+            username: DEMO_INTEGRATION.into(),
+            display_name: "12345 热线对接".into(),
+            mobile: String::new(),
+            org_id: Some(office),
+        };
+        let id = self.create_integration(&by, &draft, &[role.0]).await?;
+        // A token names the person who issued it: the installation's 系统管理员.
+        let Some(sysadmin) = user_store::get_by_username(&self.store.read, "sysadmin").await? else { return Ok(()) };
+        let issuer = self.principal(sysadmin.user_id()).await?;
+        let by = crate::org::By { who: &issuer, username: "sysadmin", source_addr: "" };
+        self.issue_token_as(&by, Some(id.0), "12345 热线对接（演示）", Some(DEMO_TOKEN)).await?;
+        Ok(())
     }
 
     /// Three demo deadlines relative to today — one overdue, one due within three working
@@ -243,11 +287,18 @@ fn demo_official_name(name: &str) -> Option<&'static str> {
     }
 }
 
-/// The demo accounts, one per built-in role, and where they sit.
+/// The demo accounts, one per built-in role (the three administrators of 三员分立 for each
+/// street, and the installation's 系统管理员), and where they sit.
 pub fn demo_accounts() -> Vec<DemoAccount> {
     let a = |username, role_name, org_name| DemoAccount { username, role_name, org_name };
     vec![
-        a("admin", "管理员", "万兴街道"),
+        a("admin", "系统管理员", "万兴街道"),
+        a("anquan", "安全管理员", "万兴街道"),
+        a("shenji", "审计管理员", "万兴街道"),
+        a("xfadmin", "系统管理员", "学府街道"),
+        a("xfanquan", "安全管理员", "学府街道"),
+        a("xfshenji", "审计管理员", "学府街道"),
+        a("sysadmin", "系统管理员（全局）", "南开区（演示）"),
         a("zhuren", "街道主要负责人", "万兴街道"),
         a("fenguan", "分管领导", "万兴街道"),
         a("shenhe", "法制审核员", "万兴街道"),

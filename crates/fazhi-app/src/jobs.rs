@@ -38,7 +38,7 @@ impl App {
     /// # Errors
     /// [`crate::AppError::Forbidden`]; database errors.
     pub async fn schedule_scan_now(&self, who: &fazhi_domain::access::Principal) -> AppResult<()> {
-        crate::require(who, fazhi_domain::access::SETTINGS_MANAGE)?;
+        crate::require_installation(who)?;
         store::enqueue(&self.store.write, "clock.scan", "{}", None, self.now(), self.now()).await?;
         Ok(())
     }

@@ -207,7 +207,7 @@ impl App {
         mut progress: impl FnMut(u64, u64),
     ) -> AppResult<Vec<LogReport>> {
         // Every street's log: an installation-wide task (the operator, the auditors' tools).
-        crate::require(who, fazhi_domain::access::SETTINGS_MANAGE)?;
+        crate::require_installation(who)?;
         /// Entries read per query.
         const ENTRY_CHUNK: i64 = 4_096;
         /// Interior nodes read per query.

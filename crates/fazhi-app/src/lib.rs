@@ -8,6 +8,7 @@
 // Every public function returning a Result says what it returns on failure.
 #![warn(clippy::missing_errors_doc)]
 
+pub mod assign;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -298,6 +299,12 @@ impl App {
 /// The policy check every service calls before touching a record.
 pub(crate) fn check(who: &Principal, action: Permission, record: &RecordRef) -> AppResult<()> {
     authorize(who, action, record).into_result().map_err(AppError::Forbidden)
+}
+
+/// Requires the installation-wide settings permission ([`fazhi_domain::access::require_installation`]):
+/// SETTINGS_MANAGE at 全部.
+pub(crate) fn require_installation(who: &Principal) -> AppResult<()> {
+    fazhi_domain::access::require_installation(who).map_err(AppError::Forbidden)
 }
 
 /// Requires a permission regardless of record (for pages that list).

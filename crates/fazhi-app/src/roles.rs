@@ -1,9 +1,13 @@
-//! Role use cases. Built-in roles are fixed; admins create their own.
+//! Role DEFINITION use cases. Built-in roles are fixed; 安全管理员 define custom roles, each
+//! belonging to the org node of its author, within the privilege ceiling ([`may_define`]).
+//! Assigning roles to users is [`crate::assign`].
 
 pub use fazhi_store::roles::RoleRow;
 use std::collections::BTreeSet;
 
-use fazhi_domain::access::{DataScope, Permission, Principal, ROLE_MANAGE, ROLE_READ, USER_MANAGE, may_grant};
+use fazhi_domain::access::{
+    DataScope, DenyReason, Permission, Principal, ROLE_ASSIGN, ROLE_MANAGE, ROLE_READ, RecordRef, may_define,
+};
 use fazhi_domain::validation::bounded_text;
 use fazhi_domain::{FieldErrors, RoleId};
 use fazhi_store::StoreError;
@@ -12,7 +16,7 @@ use fazhi_store::roles::{self as store, RoleFields};
 use crate::org::By;
 use crate::reconcile::views::{self, Saved};
 use crate::secrets::random_hex;
-use crate::{App, AppError, AppResult, require};
+use crate::{App, AppError, AppResult, check, require};
 
 /// What a form or API body offers for a role.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -40,13 +44,8 @@ impl RoleDraft {
         let name = e.take(bounded_text("name", "角色名称", &self.name, 1, 30));
         let description = e.take(bounded_text("description", "说明", &self.description, 0, 200));
         let scope = DataScope::parse(&self.scope);
-        match scope {
-            None => e.add("scope", "请选择数据范围"),
-            Some(s) => {
-                if may_grant(who, s).is_err() {
-                    e.add("scope", format!("数据范围「{}」超出您的管理范围", s.label()));
-                }
-            }
+        if scope.is_none() {
+            e.add("scope", "请选择数据范围");
         }
         let mut permissions = BTreeSet::new();
         for p in &self.permissions {
@@ -60,6 +59,29 @@ impl RoleDraft {
         if permissions.is_empty() && e.get("permissions").is_none() {
             e.add("permissions", "请至少选择一项权限");
         }
+        // The privilege ceiling: nothing the author does not hold, nowhere wider.
+        if let Some(s) = scope {
+            if let Some(m) = who.scope_of(ROLE_MANAGE).filter(|m| *m < s) {
+                e.add("scope", format!("数据范围「{}」超出您定义角色的范围（{}）", s.label(), m.label()));
+            }
+            for p in &permissions {
+                match may_define(who, [p], s) {
+                    Ok(()) => {}
+                    Err(DenyReason::NoPermission(_)) => {
+                        e.add("permissions", format!("您本人没有「{}」权限，不能把它写进角色（权限上限）", p.label()))
+                    }
+                    Err(DenyReason::OutOfScope(held)) => e.add(
+                        "permissions",
+                        format!(
+                            "「{}」您只有{}范围，不能以「{}」范围写进角色（权限上限）",
+                            p.label(),
+                            held.label(),
+                            s.label()
+                        ),
+                    ),
+                }
+            }
+        }
         e.into_result()?;
         Ok(ValidRole {
             name: name.unwrap_or_default(),
@@ -71,8 +93,8 @@ impl RoleDraft {
 }
 
 impl App {
-    /// Records a change of role `id` made in `tx` (its view read `before` it). Roles are
-    /// installation-wide; their changes go to the log of the admin who made them.
+    /// Records a change of role `id` made in `tx` (its view read `before` it). A custom
+    /// role's changes go to the log of the admin who made them.
     async fn save_role(
         &self,
         tx: &mut fazhi_store::Tx,
@@ -104,15 +126,54 @@ fn duplicate(e: StoreError) -> AppError {
 }
 
 impl App {
-    /// All roles (roles are installation-wide). Visible to whoever reads or assigns them.
+    /// The roles `who` may see: every built-in role, and the custom roles whose org node
+    /// lies within `who`'s ROLE_READ scope (a pre-0017 custom role without an org: only at
+    /// 全部 scope). Visible to whoever reads, defines or assigns roles.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Internal`] for database failures.
     pub async fn list_roles(&self, who: &Principal) -> AppResult<Vec<RoleRow>> {
-        if !(who.has(ROLE_READ) || who.has(USER_MANAGE)) {
+        if !(who.has(ROLE_READ) || who.has(ROLE_ASSIGN)) {
             require(who, ROLE_READ)?;
         }
-        Ok(store::list_roles(&self.store.read).await?)
+        let filter = who.filter(ROLE_READ).or_else(|| who.filter(ROLE_ASSIGN));
+        let mut all = store::list_roles(&self.store.read).await?;
+        all.retain(|r| {
+            r.builtin
+                || match (&filter, r.org_id, &r.org_path) {
+                    (Some(f), Some(o), Some(p)) => f.matches(&RecordRef::single(o, p.clone(), None)),
+                    (Some(f), _, _) => *f == fazhi_domain::access::ScopeFilter::All,
+                    (None, _, _) => false,
+                }
+        });
+        Ok(all)
+    }
+
+    /// May `who` change custom role `r`? ROLE_MANAGE over the role's org node (全部 for a
+    /// role without one) AND over the node of every account holding it: a second street's
+    /// 安全管理员 cannot widen a role the first street's users hold.
+    async fn check_role_editable(&self, who: &Principal, r: &RoleRow) -> AppResult<()> {
+        match (r.org_id, &r.org_path) {
+            (Some(o), Some(p)) => check(who, ROLE_MANAGE, &RecordRef::single(o, p.clone(), None))?,
+            _ => {
+                if who.scope_of(ROLE_MANAGE) != Some(DataScope::All) {
+                    return Err(AppError::Refused(format!(
+                        "角色「{}」是全局自定义角色，只有全局安全管理员可以修改",
+                        r.name
+                    )));
+                }
+            }
+        }
+        for (org, path) in store::holder_orgs(&self.store.write, r.id).await? {
+            if check(who, ROLE_MANAGE, &RecordRef::single(org, path, None)).is_err() {
+                let name = fazhi_store::org::get_node(&self.store.read, org).await?.map(|n| n.name).unwrap_or_default();
+                return Err(AppError::Refused(format!(
+                    "角色「{}」有「{name}」的用户持有，超出您的管理范围，不能修改",
+                    r.name
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Role.
@@ -131,7 +192,14 @@ impl App {
         require(by.who, ROLE_MANAGE)?;
         let v = draft.validate(by.who)?;
         let code = format!("custom_{}", random_hex(4));
-        let f = RoleFields { code: &code, name: &v.name, description: &v.description, scope: v.scope, builtin: false };
+        let f = RoleFields {
+            code: &code,
+            name: &v.name,
+            description: &v.description,
+            scope: v.scope,
+            builtin: false,
+            org_id: Some(by.who.org_id).filter(|o| o.0 > 0),
+        };
         let mut tx = self.store.begin().await?;
         let id = store::insert_role(&mut tx, &f, &v.permissions, self.now()).await.map_err(duplicate)?;
         self.save_role(&mut tx, by, id, None, "role.create").await?;
@@ -151,7 +219,7 @@ impl App {
         if current.builtin {
             return Err(AppError::Refused("内置角色不能修改；可以新建一个角色并按需选择权限".into()));
         }
-        may_grant(by.who, current.scope)?;
+        self.check_role_editable(by.who, &current).await?;
         let v = draft.validate(by.who)?;
         let f = RoleFields {
             code: &current.code,
@@ -159,6 +227,7 @@ impl App {
             description: &v.description,
             scope: v.scope,
             builtin: false,
+            org_id: current.org_id,
         };
         let mut tx = self.store.begin().await?;
         let before = views::role(&mut tx, id.0).await?;

@@ -1,5 +1,7 @@
 //! API bearer tokens for integrations (12345 hotline, 信访平台 push ...). A token acts as
-//! the account it was issued for, under the same policy. Only its hash is stored.
+//! the account it was issued for, under the same policy. Only its hash is stored. Tokens
+//! belong to integration accounts, never to people: a token is issued only to an
+//! integration account, and a token a person account got before 0017 is refused at use.
 
 use fazhi_domain::access::{Principal, RecordRef, TOKEN_MANAGE};
 use fazhi_domain::validation::bounded_text;
@@ -59,6 +61,18 @@ impl App {
     /// # Errors
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn issue_token(&self, by: &By<'_>, user: Option<i64>, name: &str) -> AppResult<(TokenId, String)> {
+        self.issue_token_as(by, user, name, None).await
+    }
+
+    /// [`App::issue_token`] with a given token value (the demo's published token) instead
+    /// of a random one.
+    pub(crate) async fn issue_token_as(
+        &self,
+        by: &By<'_>,
+        user: Option<i64>,
+        name: &str,
+        value: Option<&str>,
+    ) -> AppResult<(TokenId, String)> {
         require(by.who, TOKEN_MANAGE)?;
         let mut errs = FieldErrors::new();
         let name = errs.take(bounded_text("name", "令牌用途", name, 1, 50));
@@ -72,6 +86,16 @@ impl App {
                     errs.add("user_id", "所选账户不存在");
                     None
                 }
+                Some(row) if !row.is_integration() => {
+                    errs.add(
+                        "user_id",
+                        format!(
+                            "「{}」是个人账户：接口令牌只签发给对接账户（请由系统管理员新建对接账户）",
+                            row.display_name
+                        ),
+                    );
+                    None
+                }
                 Some(row) => Some(row),
             },
         };
@@ -79,7 +103,7 @@ impl App {
             return Err(errs.into());
         };
         check(by.who, TOKEN_MANAGE, &user_ref(&target))?;
-        let token = format!("{TOKEN_PREFIX}{}", random_hex(24));
+        let token = value.map_or_else(|| format!("{TOKEN_PREFIX}{}", random_hex(24)), str::to_owned);
         let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
         let mut tx = self.store.begin().await?;
         let id = store::insert_token(

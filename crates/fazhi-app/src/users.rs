@@ -1,19 +1,21 @@
 //! User use cases: list, view, create, edit, disable/enable, reset password, assign roles.
 
-use fazhi_domain::access::{Principal, RecordRef, USER_MANAGE, USER_READ, may_grant};
+use fazhi_domain::access::{Principal, ROLE_ASSIGN, RecordRef, USER_MANAGE, USER_READ};
 use fazhi_domain::user::UserDraft;
-use fazhi_domain::{FieldErrors, OrgId, RoleId, UserId};
+use fazhi_domain::{FieldErrors, OrgId, UserId};
 use fazhi_store::StoreError;
 use fazhi_store::auth as auth_store;
 use fazhi_store::org as org_store;
 use fazhi_store::roles::{self as role_store, RoleRow};
+
+use crate::assign::{Assignee, role_fits};
 use fazhi_store::users::{self as store};
 pub use fazhi_store::users::{UserQuery, UserRow};
 
 use crate::audit::Actor;
 use crate::org::{By, node_ref};
 use crate::reconcile::views::{self, Saved};
-use crate::secrets::{hash_password, one_time_password};
+use crate::secrets::{hash_password, one_time_password, random_hex};
 use crate::{App, AppError, AppResult, check, require};
 use serde_json::Value;
 
@@ -91,15 +93,8 @@ impl App {
         Ok(user)
     }
 
-    /// Checks the target org (must be manageable) and the roles (must exist and not reach
-    /// further than the granter). Adds field errors instead of failing early.
-    async fn check_placement_and_roles(
-        &self,
-        who: &Principal,
-        org_id: Option<i64>,
-        roles: &[i64],
-        errs: &mut FieldErrors,
-    ) -> AppResult<Vec<RoleId>> {
+    /// Checks the target org: it must exist and lie within the manager's USER_MANAGE scope.
+    async fn check_placement(&self, who: &Principal, org_id: Option<i64>, errs: &mut FieldErrors) -> AppResult<()> {
         if let Some(org) = org_id {
             match org_store::get_node(&self.store.read, OrgId(org)).await? {
                 None => errs.add("org_id", "所选机构不存在"),
@@ -110,71 +105,121 @@ impl App {
                 }
             }
         }
-        let all = role_store::list_roles(&self.store.read).await?;
-        let mut ids = Vec::new();
-        for rid in roles {
-            match all.iter().find(|r| r.id.0 == *rid) {
-                None => errs.add("roles", "所选角色不存在"),
-                Some(r) => match may_grant(who, r.scope) {
-                    Ok(()) => ids.push(r.id),
-                    Err(_) => errs.add(
-                        "roles",
-                        format!("不能授予角色「{}」：其数据范围（{}）超出您的管理范围", r.name, r.scope.label()),
-                    ),
-                },
-            }
-        }
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        Ok(())
     }
 
-    /// Creates a user with a one-time password they must change at first login.
+    /// Creates a user with a one-time password they must change at first login. Roles given
+    /// here are an assignment (see [`crate::assign`]): a 系统管理员 creates the account, a
+    /// 安全管理员 gives it its roles.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn create_user(&self, by: &By<'_>, draft: &UserDraft, roles: &[i64]) -> AppResult<Issued> {
+        self.create_account(by, draft, roles, false).await
+    }
+
+    /// Creates an integration account (12345 热线, 信访平台 …): it acts only through API tokens
+    /// and cannot log in (its password is random and never shown).
+    ///
+    /// # Errors
+    /// As [`App::create_user`].
+    pub async fn create_integration(&self, by: &By<'_>, draft: &UserDraft, roles: &[i64]) -> AppResult<UserId> {
+        Ok(self.create_account(by, draft, roles, true).await?.user_id)
+    }
+
+    async fn create_account(
+        &self,
+        by: &By<'_>,
+        draft: &UserDraft,
+        roles: &[i64],
+        integration: bool,
+    ) -> AppResult<Issued> {
         require(by.who, USER_MANAGE)?;
         let mut errs = match draft.validate() {
             Ok(_) => FieldErrors::new(),
             Err(e) => e,
         };
-        let role_ids = self.check_placement_and_roles(by.who, draft.org_id, roles, &mut errs).await?;
+        self.check_placement(by.who, draft.org_id, &mut errs).await?;
+        let mut role_ids = Vec::new();
+        if let Some(node) = draft.org_id.map(OrgId)
+            && let Some(n) = org_store::get_node(&self.store.read, node).await?
+        {
+            let to = Assignee { user: None, org_id: node, org_path: n.org_path(), integration };
+            role_ids = self.check_assignment(by.who, &to, &[], roles, &mut errs).await?;
+        }
         errs.into_result()?;
         let new = draft.validate()?;
         let password = one_time_password();
-        let hash = hash_password(password.clone()).await?;
+        let hash = hash_password(if integration { random_hex(32) } else { password.clone() }).await?;
         let mut tx = self.store.begin().await?;
-        let id = match store::insert_user(&mut tx, &new, &hash, true, self.now()).await {
+        let id = match store::insert_user(&mut tx, &new, &hash, !integration, self.now()).await {
             Ok(id) => id,
             Err(StoreError::Duplicate(_)) => {
                 return Err(FieldErrors::single("username", format!("用户名「{}」已被使用", new.username)).into());
             }
             Err(e) => return Err(e.into()),
         };
+        if integration {
+            store::set_integration(&mut tx, id).await?;
+        }
         store::set_roles(&mut tx, id, &role_ids).await?;
         self.save_user(&mut tx, &by.actor(), id, None, "user.create").await?;
         self.index_user(&mut tx, id).await?;
-        self.audit(&mut tx, "user_created", &by.actor(), &format!("{}（{}）", new.username, new.display_name)).await?;
+        let what = if integration { "（对接账户）" } else { "" };
+        let detail = format!("{}（{}）{what}", new.username, new.display_name);
+        self.audit(&mut tx, "user_created", &by.actor(), &detail).await?;
         tx.commit().await?;
         self.lookups.invalidate();
-        Ok(Issued { user_id: id, username: new.username, one_time_password: password })
+        let one_time_password = if integration { String::new() } else { password };
+        Ok(Issued { user_id: id, username: new.username, one_time_password })
     }
 
-    /// Changes name, mobile, org node and roles of a user. The username never changes.
+    /// Changes name, mobile, org node and roles of a user. The username never changes. A
+    /// change of name, mobile or node needs USER_MANAGE over the user (系统管理员); a change
+    /// of roles is an assignment ([`crate::assign`]: 安全管理员, never one's own). Fields
+    /// that do not change need nothing, so each administrator submits the other's as they are.
     ///
     /// # Errors
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn update_user(&self, by: &By<'_>, id: UserId, draft: &UserDraft, roles: &[i64]) -> AppResult<()> {
-        let user = self.managed_user(by.who, id).await?;
+        let user = store::get_user(&self.store.write, id).await?.ok_or(AppError::NotFound("用户"))?;
+        let rec = user_ref(&user);
+        if check(by.who, USER_MANAGE, &rec).is_err() {
+            check(by.who, ROLE_ASSIGN, &rec)?;
+        }
         let draft = UserDraft { username: user.username.clone(), ..draft.clone() };
         let mut errs = match draft.validate() {
             Ok(_) => FieldErrors::new(),
             Err(e) => e,
         };
-        let role_ids = self.check_placement_and_roles(by.who, draft.org_id, roles, &mut errs).await?;
-        if id == by.who.user_id && !role_ids.is_empty() && draft.org_id != Some(user.org_id) {
+        let profile_changed = draft.validate().map_or(true, |n| {
+            n.display_name != user.display_name || n.mobile != user.mobile || n.org_id.0 != user.org_id
+        });
+        if profile_changed {
+            check(by.who, USER_MANAGE, &rec)?;
+            self.check_placement(by.who, draft.org_id, &mut errs).await?;
+        }
+        let node = match draft.org_id {
+            Some(o) if o != user.org_id => org_store::get_node(&self.store.read, OrgId(o)).await?,
+            _ => None,
+        };
+        let path = node.as_ref().map_or_else(|| user.path(), |n| n.org_path());
+        let current = store::role_ids_of(&self.store.read, id).await?;
+        let to = Assignee {
+            user: Some(id),
+            org_id: node.as_ref().map_or(OrgId(user.org_id), |n| OrgId(n.id)),
+            org_path: path.clone(),
+            integration: user.is_integration(),
+        };
+        let role_ids = self.check_assignment(by.who, &to, &current, roles, &mut errs).await?;
+        if id == by.who.user_id && by.who.system.is_none() && draft.org_id != Some(user.org_id) {
             errs.add("org_id", "不能移动自己的所属机构，请由其他管理员操作");
+        }
+        for r in role_store::roles_of_user(&self.store.read, id).await? {
+            if role_ids.contains(&r.id) && !role_fits(&r, &path) {
+                let org = r.org_name.as_deref().unwrap_or("其所属机构");
+                errs.add("org_id", format!("该用户持有「{org}」的角色「{}」，不能移出该机构", r.name));
+            }
         }
         errs.into_result()?;
         let new = draft.validate()?;
@@ -220,6 +265,9 @@ impl App {
     /// [`AppError::Invalid`] naming the fields at fault; [`AppError::Internal`] for database failures.
     pub async fn reset_password(&self, by: &By<'_>, id: UserId) -> AppResult<Issued> {
         let user = self.managed_user(by.who, id).await?;
+        if user.is_integration() {
+            return Err(AppError::Refused("对接账户不用密码登录，没有可重置的密码；请管理其接口令牌".into()));
+        }
         let password = one_time_password();
         let hash = hash_password(password.clone()).await?;
         let mut tx = self.store.begin().await?;

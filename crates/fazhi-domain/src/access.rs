@@ -107,11 +107,12 @@ permissions! {
     ORG_READ = "org.read", "org", "查看组织机构", true;
     ORG_MANAGE = "org.manage", "org", "管理组织机构", false;
     USER_READ = "user.read", "org", "查看用户", true;
-    USER_MANAGE = "user.manage", "org", "管理用户（新建、停用、重置密码、分配角色）", false;
+    USER_MANAGE = "user.manage", "org", "管理用户账户（新建、停用、重置密码、对接账户）", false;
     ROLE_READ = "role.read", "org", "查看角色", true;
-    ROLE_MANAGE = "role.manage", "org", "管理角色", false;
+    ROLE_MANAGE = "role.manage", "org", "定义角色", false;
+    ROLE_ASSIGN = "role.assign", "org", "为用户分配角色", false;
     TOKEN_MANAGE = "token.manage", "org", "管理接口令牌", false;
-    AUDIT_READ = "audit.read", "org", "查看登录审计", true;
+    AUDIT_READ = "audit.read", "org", "查看审计日志（登录审计、管理操作）", true;
     ENFORCEMENT_READ = "enforcement.read", "enforcement", "查看行政执法", true;
     ENFORCEMENT_HANDLE = "enforcement.handle", "enforcement", "办理执法案件", false;
     ENFORCEMENT_DECIDE = "enforcement.decide", "enforcement", "审批执法决定", false;
@@ -137,117 +138,19 @@ permissions! {
     SETTINGS_MANAGE = "settings.manage", "org", "系统设置（日历、备份）", false;
 }
 
+impl PermissionDef {
+    /// Whether the permission reaches business data (petitions, enforcement, …): every
+    /// module but `org`, which holds the administration of accounts, roles and settings.
+    pub fn is_business(&self) -> bool {
+        self.module != "org"
+    }
+}
+
 /// A role as the policy sees it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RoleGrant {
     pub permissions: BTreeSet<Permission>,
     pub scope: DataScope,
-}
-
-/// A built-in role, created at install time and not editable.
-#[derive(Debug, Clone)]
-pub struct BuiltinRole {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub description: &'static str,
-    pub scope: DataScope,
-    pub permissions: Vec<Permission>,
-}
-
-/// The roles of PRODUCT.md "Who uses it".
-pub fn builtin_roles() -> Vec<BuiltinRole> {
-    let all_read: Vec<Permission> = PERMISSIONS.iter().filter(|p| p.read_only).map(|p| p.code).collect();
-    let with = |extra: &[Permission]| -> Vec<Permission> {
-        let mut v = all_read.clone();
-        v.extend_from_slice(extra);
-        v
-    };
-    vec![
-        BuiltinRole {
-            code: "admin",
-            name: "管理员",
-            description: "维护组织机构、用户、角色、接口令牌和系统设置",
-            scope: DataScope::Subtree,
-            permissions: vec![
-                ORG_READ,
-                ORG_MANAGE,
-                USER_READ,
-                USER_MANAGE,
-                ROLE_READ,
-                ROLE_MANAGE,
-                TOKEN_MANAGE,
-                AUDIT_READ,
-                SETTINGS_MANAGE,
-            ],
-        },
-        BuiltinRole {
-            code: "principal",
-            name: "街道主要负责人",
-            description: "主任/书记：查看全部工作，审定重大决策，签发年度报告",
-            scope: DataScope::Subtree,
-            permissions: with(&[DECISION_APPROVE, REPORT_SIGN, ENFORCEMENT_DECIDE, PETITION_SUPERVISE]),
-        },
-        BuiltinRole {
-            code: "deputy",
-            name: "分管领导",
-            description: "审批执法决定，督办分管领域的超期事项",
-            scope: DataScope::Subtree,
-            permissions: with(&[ENFORCEMENT_DECIDE, PETITION_SUPERVISE]),
-        },
-        BuiltinRole {
-            code: "legal_reviewer",
-            name: "法制审核员",
-            description: "司法所/法制办：重大执法决定法制审核、决策合法性审查、规范性文件审核",
-            scope: DataScope::Subtree,
-            permissions: vec![
-                ORG_READ,
-                USER_READ,
-                ENFORCEMENT_READ,
-                LEGAL_REVIEW,
-                DECISION_READ,
-                DECISION_HANDLE,
-                LITIGATION_READ,
-                LITIGATION_HANDLE,
-                REPORT_READ,
-                REPORT_EDIT,
-            ],
-        },
-        BuiltinRole {
-            code: "enforcement_officer",
-            name: "执法人员",
-            description: "综合执法大队：检查、立案、取证、文书、送达、公示",
-            scope: DataScope::Org,
-            permissions: vec![ORG_READ, ENFORCEMENT_READ, ENFORCEMENT_HANDLE, SAFETY_READ],
-        },
-        BuiltinRole {
-            code: "petition_worker",
-            name: "信访调解工作人员",
-            description: "信访受理办理、人民调解、领导接访安排",
-            scope: DataScope::Org,
-            permissions: vec![ORG_READ, PETITION_READ, PETITION_HANDLE],
-        },
-        BuiltinRole {
-            code: "community_worker",
-            name: "安全员/网格员/社区工作者",
-            description: "现场发现隐患、跟踪整改，登记社区活动",
-            scope: DataScope::Subtree,
-            permissions: vec![ORG_READ, SAFETY_READ, SAFETY_HANDLE, ACTIVITY_READ, ACTIVITY_HANDLE, PETITION_READ],
-        },
-        BuiltinRole {
-            code: "legal_counsel",
-            name: "法律顾问",
-            description: "只处理指派给本人的审查任务",
-            scope: DataScope::Own,
-            permissions: vec![COUNSEL_TASK, DECISION_READ],
-        },
-        BuiltinRole {
-            code: "district_inspector",
-            name: "区级督查",
-            description: "只读查看本区各街道的全部工作并横向比较",
-            scope: DataScope::Subtree,
-            permissions: all_read,
-        },
-    ]
 }
 
 /// A non-human actor of the platform. What each may do is the table [`SYSTEM_GRANTS`], not a
@@ -495,18 +398,63 @@ pub fn authorize_create(who: &Principal, action: Permission, anchor: ScopeAnchor
     if ok { Decision::Allow } else { Decision::Deny(DenyReason::OutOfScope(scope)) }
 }
 
-/// May `granter` hand out a role of this scope? Nobody grants more reach than they hold
-/// for managing users: a street admin (本级及下级) cannot create or assign a 全部 role.
+/// May `granter` assign a role of this scope to users (role ASSIGNMENT, see
+/// [`builtin_roles`] for why it is not ceiling-bound)? Nobody hands out more reach than
+/// they hold for assigning roles: a street's 安全管理员 (本级及下级) cannot assign a 全部
+/// role. Whether the user lies within that reach is [`authorize`] with [`ROLE_ASSIGN`].
 ///
 /// # Errors
-/// [`AppError::Internal`] for database failures.
+/// [`DenyReason::NoPermission`] without [`ROLE_ASSIGN`]; [`DenyReason::OutOfScope`] when
+/// the role reaches further.
 pub fn may_grant(granter: &Principal, scope: DataScope) -> Result<(), DenyReason> {
-    match granter.scope_of(USER_MANAGE).or(granter.scope_of(ROLE_MANAGE)) {
-        None => Err(DenyReason::NoPermission(USER_MANAGE)),
+    match granter.scope_of(ROLE_ASSIGN) {
+        None => Err(DenyReason::NoPermission(ROLE_ASSIGN)),
         Some(s) if s >= scope => Ok(()),
         Some(s) => Err(DenyReason::OutOfScope(s)),
     }
 }
+
+/// The privilege ceiling of role DEFINITION: may `editor` write a role granting
+/// `permissions` at `scope`? Every permission must be held by the editor at a scope at
+/// least as wide, and the role's scope must be within the editor's [`ROLE_MANAGE`] scope.
+/// A street's 安全管理员, holding no business permission, cannot write a role that reads
+/// petitions.
+///
+/// # Errors
+/// The first permission the editor lacks ([`DenyReason::NoPermission`]) or holds more
+/// narrowly ([`DenyReason::OutOfScope`]).
+pub fn may_define<'a>(
+    editor: &Principal,
+    permissions: impl IntoIterator<Item = &'a Permission>,
+    scope: DataScope,
+) -> Result<(), DenyReason> {
+    for p in std::iter::once(&ROLE_MANAGE).chain(permissions) {
+        match editor.scope_of(*p) {
+            None => return Err(DenyReason::NoPermission(*p)),
+            Some(s) if s < scope => return Err(DenyReason::OutOfScope(s)),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Installation-wide settings (the holiday calendar, signing keys, the full ledger check,
+/// the scan of every street's clocks) need [`SETTINGS_MANAGE`] at 全部: a street's
+/// 系统管理员 (本级及下级) manages its own street, not the installation.
+///
+/// # Errors
+/// [`DenyReason::NoPermission`] without the permission; [`DenyReason::OutOfScope`] when it
+/// is held at a narrower scope.
+pub fn require_installation(who: &Principal) -> Result<(), DenyReason> {
+    match who.scope_of(SETTINGS_MANAGE) {
+        None => Err(DenyReason::NoPermission(SETTINGS_MANAGE)),
+        Some(DataScope::All) => Ok(()),
+        Some(s) => Err(DenyReason::OutOfScope(s)),
+    }
+}
+
+mod builtin;
+pub use builtin::{BuiltinRole, builtin_roles};
 
 #[cfg(test)]
 mod tests;

@@ -173,12 +173,12 @@ fn run(base: &str, out: &Path, chromium: &Path) -> anyhow::Result<usize> {
     let picked = tab.evaluate(
         "(() => { const s = document.querySelector('select[name=org_id]'); \
          const o = [...s.options].find(o => o.text.includes('万兴里社区')); if (!o) return false; s.value = o.value; \
-         const r = [...document.querySelectorAll('input[name=roles]')].find(c => !c.disabled && c.parentElement.innerText.includes('网格员')); \
-         if (!r) return false; r.checked = true; return true; })()",
+         return true; })()",
         false,
     )?;
     if picked.value.and_then(|v| v.as_bool()) != Some(true) {
-        bail!("could not choose org and role in the user form");
+        // 三员分立: the 系统管理员 creates the account; the 安全管理员 gives it its roles.
+        bail!("could not choose the org in the user form");
     }
     tab.find_element("form.form button[type=submit]")?.click()?;
     tab.wait_until_navigated()?;

@@ -25,6 +25,7 @@ pub struct UserRecord {
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: i64,
+    pub kind: String,
     /// Granted role ids, ascending.
     #[sqlx(skip)]
     pub roles: Vec<i64>,
@@ -39,6 +40,7 @@ pub struct RoleRecord {
     pub description: String,
     pub scope: String,
     pub builtin: bool,
+    pub org_id: Option<i64>,
     #[sqlx(skip)]
     pub permissions: Vec<String>,
 }
@@ -138,7 +140,7 @@ fn group<V>(pairs: Vec<(i64, V)>) -> HashMap<i64, Vec<V>> {
 /// [`crate::StoreError`] when the database fails.
 pub async fn users_after(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<UserRecord>> {
     const SQL: &str = "select id, username, display_name, mobile, org_id, password_hash, must_change_password, \
-        disabled, created_at from app_user where id > $1 order by id limit $2";
+        disabled, created_at, kind from app_user where id > $1 order by id limit $2";
     const ROLES: &str = "select user_id, role_id from user_role where user_id in (";
     let mut rows: Vec<UserRecord> = after(tx, SQL, after_id, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -163,7 +165,8 @@ pub async fn user(tx: &mut Tx, id: i64) -> Result<Option<UserRecord>> {
 /// # Errors
 /// [`crate::StoreError`] when the database fails.
 pub async fn roles_after(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<RoleRecord>> {
-    const SQL: &str = "select id, code, name, description, scope, builtin from role where id > $1 order by id limit $2";
+    const SQL: &str =
+        "select id, code, name, description, scope, builtin, org_id from role where id > $1 order by id limit $2";
     const PERMS: &str = "select role_id, permission from role_permission where role_id in (";
     let mut rows: Vec<RoleRecord> = after(tx, SQL, after_id, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fazhi_domain::access::{DataScope, Permission, RoleGrant};
 use fazhi_domain::clock::Millis;
-use fazhi_domain::{RoleId, UserId};
+use fazhi_domain::org::OrgPath;
+use fazhi_domain::{OrgId, RoleId, UserId};
 use sqlx::FromRow;
 
 use crate::Result;
@@ -18,6 +19,9 @@ struct RoleRowRaw {
     description: String,
     scope: String,
     builtin: bool,
+    org_id: Option<i64>,
+    org_name: Option<String>,
+    org_path: Option<String>,
 }
 
 /// A stored role with its permissions.
@@ -30,6 +34,10 @@ pub struct RoleRow {
     pub scope: DataScope,
     pub builtin: bool,
     pub permissions: BTreeSet<Permission>,
+    /// The org node a custom role belongs to (`None`: built-in, or installation-wide).
+    pub org_id: Option<OrgId>,
+    pub org_name: Option<String>,
+    pub org_path: Option<OrgPath>,
 }
 
 impl RoleRow {
@@ -46,6 +54,8 @@ pub struct RoleFields<'a> {
     pub description: &'a str,
     pub scope: DataScope,
     pub builtin: bool,
+    /// The owning org node of a custom role; ignored by [`update_role`] (it never moves).
+    pub org_id: Option<OrgId>,
 }
 
 async fn assemble<'a>(ex: impl Into<Exec<'a>>, rows: Vec<RoleRowRaw>) -> Result<Vec<RoleRow>> {
@@ -69,6 +79,9 @@ async fn assemble<'a>(ex: impl Into<Exec<'a>>, rows: Vec<RoleRowRaw>) -> Result<
             // The CHECK constraint keeps the column within the four codes.
             scope: DataScope::parse(&r.scope).unwrap_or(DataScope::Own),
             builtin: r.builtin,
+            org_id: r.org_id.map(OrgId),
+            org_name: r.org_name,
+            org_path: r.org_path.as_deref().and_then(OrgPath::parse),
         })
         .collect())
 }
@@ -78,7 +91,9 @@ async fn assemble<'a>(ex: impl Into<Exec<'a>>, rows: Vec<RoleRowRaw>) -> Result<
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn list_roles(db: &crate::Db) -> Result<Vec<RoleRow>> {
-    const SQL: &str = "select id, code, name, description, scope, builtin from role order by builtin desc, id";
+    const SQL: &str = "select r.id, r.code, r.name, r.description, r.scope, r.builtin, r.org_id, \
+        o.name as org_name, o.path as org_path from role r left join org_node o on o.id = r.org_id \
+        order by r.builtin desc, r.id";
     let rows: Vec<RoleRowRaw> = run!(db, |e| sqlx::query_as(SQL).fetch_all(e).await)?;
     assemble(db, rows).await
 }
@@ -88,7 +103,8 @@ pub async fn list_roles(db: &crate::Db) -> Result<Vec<RoleRow>> {
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn roles_of_user(db: &crate::Db, user: UserId) -> Result<Vec<RoleRow>> {
-    const SQL: &str = "select r.id, r.code, r.name, r.description, r.scope, r.builtin from role r \
+    const SQL: &str = "select r.id, r.code, r.name, r.description, r.scope, r.builtin, r.org_id, \
+        o.name as org_name, o.path as org_path from role r left join org_node o on o.id = r.org_id \
         join user_role ur on ur.role_id = r.id where ur.user_id = $1 order by r.id";
     let rows: Vec<RoleRowRaw> = run!(db, |e| sqlx::query_as(SQL).bind(user.0).fetch_all(e).await)?;
     assemble(db, rows).await
@@ -102,8 +118,8 @@ pub async fn get_role(db: &crate::Db, id: RoleId) -> Result<Option<RoleRow>> {
     Ok(list_roles(db).await?.into_iter().find(|r| r.id == id))
 }
 
-const INSERT_ROLE: &str = "insert into role (code, name, description, scope, builtin, created_at, updated_at) \
-    values ($1, $2, $3, $4, $5, $6, $6) returning id";
+const INSERT_ROLE: &str = "insert into role (code, name, description, scope, builtin, org_id, created_at, \
+    updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7) returning id";
 
 /// Inserts role.
 ///
@@ -121,6 +137,7 @@ pub async fn insert_role(
         .bind(f.description)
         .bind(f.scope.code())
         .bind(f.builtin)
+        .bind(f.org_id.map(|o| o.0))
         .bind(now)
         .fetch_one(e)
         .await)?;
@@ -180,4 +197,18 @@ pub async fn role_id_by_code<'a>(ex: impl Into<Exec<'a>>, code: &str) -> Result<
         .fetch_optional(e)
         .await)?;
     Ok(id.map(RoleId))
+}
+
+/// The org nodes of the current holders of a role, as (node id, node path), each once.
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn holder_orgs<'a>(ex: impl Into<Exec<'a>>, id: RoleId) -> Result<Vec<(OrgId, OrgPath)>> {
+    const SQL: &str = "select distinct o.id, o.path from user_role ur join app_user u on u.id = ur.user_id \
+        join org_node o on o.id = u.org_id where ur.role_id = $1 order by o.id";
+    let rows: Vec<(i64, String)> = run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_all(e).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(o, p)| (OrgId(o), OrgPath::parse(&p).unwrap_or_else(|| OrgPath::root(OrgId(o)))))
+        .collect())
 }

@@ -26,11 +26,18 @@ pub struct UserRow {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `person` (logs in with a password) or `integration` (acts only through API tokens).
+    pub kind: String,
 }
 
 impl UserRow {
     pub fn user_id(&self) -> UserId {
         UserId(self.id)
+    }
+
+    /// Whether this is an integration account (no password login; API tokens only).
+    pub fn is_integration(&self) -> bool {
+        self.kind == KIND_INTEGRATION
     }
 
     pub fn path(&self) -> OrgPath {
@@ -39,8 +46,11 @@ impl UserRow {
 }
 
 const USER_SELECT: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
-    o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
+    o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at, u.kind \
     from app_user u join org_node o on o.id = u.org_id";
+
+/// The `kind` of an integration account.
+pub const KIND_INTEGRATION: &str = "integration";
 
 const INSERT_USER: &str = "insert into app_user (username, display_name, mobile, org_id, password_hash, \
     must_change_password, disabled, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, FALSE, $7, $7) returning id";
@@ -69,13 +79,23 @@ pub async fn insert_user(
     Ok(UserId(id))
 }
 
+/// Makes a just-created account an integration account (the kind never changes after).
+///
+/// # Errors
+/// [`crate::StoreError`] when the database fails.
+pub async fn set_integration(tx: &mut crate::Tx, id: UserId) -> Result<()> {
+    const SQL: &str = "update app_user set kind = 'integration' where id = $1";
+    run!(tx, |e| sqlx::query(SQL).bind(id.0).execute(e).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// Reads user.
 ///
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_user<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Option<UserRow>> {
     const SQL: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
-        o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
+        o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at, u.kind \
         from app_user u join org_node o on o.id = u.org_id where u.id = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(id.0).fetch_optional(e).await)?)
 }
@@ -86,7 +106,7 @@ pub async fn get_user<'a>(ex: impl Into<Exec<'a>>, id: UserId) -> Result<Option<
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
 pub async fn get_by_username<'a>(ex: impl Into<Exec<'a>>, username: &str) -> Result<Option<UserRow>> {
     const SQL: &str = "select u.id, u.username, u.display_name, u.mobile, u.org_id, o.name as org_name, \
-        o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at \
+        o.path as org_path, u.password_hash, u.must_change_password, u.disabled, u.created_at, u.updated_at, u.kind \
         from app_user u join org_node o on o.id = u.org_id where u.username = $1";
     Ok(run!(ex.into(), |e| sqlx::query_as(SQL).bind(username).fetch_optional(e).await)?)
 }

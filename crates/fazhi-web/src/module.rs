@@ -56,7 +56,7 @@ pub static ORG: ModuleUi = ModuleUi {
         NavEntry { section: "组织与权限", label: "用户", href: "/users", needs: Some(USER_READ) },
         NavEntry { section: "组织与权限", label: "角色", href: "/roles", needs: Some(ROLE_READ) },
         NavEntry { section: "组织与权限", label: "接口令牌", href: "/tokens", needs: Some(TOKEN_MANAGE) },
-        NavEntry { section: "组织与权限", label: "登录审计", href: "/audit", needs: Some(AUDIT_READ) },
+        NavEntry { section: "组织与权限", label: "审计日志", href: "/audit", needs: Some(AUDIT_READ) },
         NavEntry {
             section: "组织与权限", label: "节假日日历", href: "/calendar", needs: Some(SETTINGS_MANAGE)
         },

@@ -8,6 +8,7 @@ mod config;
 mod datadir;
 mod ledger_cmd;
 mod ledger_trust;
+mod user_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,7 +24,6 @@ use fazhi_domain::OrgId;
 use fazhi_domain::access::{Principal, SystemActor};
 use fazhi_domain::clock::SystemClock;
 use fazhi_domain::org::OrgPath;
-use fazhi_domain::user::UserDraft;
 use fazhi_store::{ConnectMode, Store};
 use fazhi_web::{AppState, WebSettings, app_router};
 
@@ -56,7 +56,7 @@ enum Command {
     Init(InitArgs),
     /// Manage user accounts from the shell.
     #[command(subcommand)]
-    User(UserCommand),
+    User(user_cmd::UserCommand),
     /// The working-day calendar: statutory due dates with their explanation.
     #[command(subcommand)]
     Calendar(calendar_cmd::CalendarCommand),
@@ -114,32 +114,6 @@ struct InitArgs {
     admin: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Create a user; prints a one-time password.
-    Add {
-        #[arg(long)]
-        username: String,
-        /// Real name.
-        #[arg(long)]
-        name: String,
-        /// Org node id the user sits on.
-        #[arg(long)]
-        org: i64,
-        /// Built-in or custom role code (repeatable), e.g. admin, enforcement_officer.
-        #[arg(long = "role")]
-        roles: Vec<String>,
-        #[arg(long, default_value = "")]
-        mobile: String,
-    },
-    /// Set a new one-time password for a user and print it.
-    Passwd { username: String },
-    /// Disable a user; their sessions end at once.
-    Disable { username: String },
-    /// Re-enable a disabled user.
-    Enable { username: String },
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -176,7 +150,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(a) => serve(cfg, a.demo, a.rotate_key).await,
         Command::Init(a) => init(cfg, a).await,
-        Command::User(u) => user(cfg, u).await,
+        Command::User(u) => user_cmd::user(cfg, u).await,
         Command::Calendar(
             cmd @ (calendar_cmd::CalendarCommand::Import { .. } | calendar_cmd::CalendarCommand::Show { .. }),
         ) => {
@@ -247,7 +221,7 @@ fn is_fresh(dir: &Path) -> bool {
 
 /// Opens the store. SQLite in the data directory is created only when `create` is set
 /// (init, first serve); an explicit URL is never created except by init.
-async fn open(cfg: &Config, create: bool) -> anyhow::Result<Store> {
+pub(crate) async fn open(cfg: &Config, create: bool) -> anyhow::Result<Store> {
     let (url, mode) = match &cfg.database_url {
         Some(url) => (
             url.clone(),
@@ -265,7 +239,7 @@ async fn open(cfg: &Config, create: bool) -> anyhow::Result<Store> {
     Ok(Store::open(&url, mode).await?)
 }
 
-fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
+pub(crate) fn app(store: Store, cfg: &Config) -> anyhow::Result<App> {
     let blobs = match &cfg.blob_store {
         config::BlobConfig::Local => fazhi_store::blobs::BlobStore::local(&cfg.data_dir.join("blobs"))?,
         #[cfg(feature = "s3")]
@@ -324,6 +298,11 @@ async fn serve(cfg: Config, demo: bool, rotate_key: bool) -> anyhow::Result<()> 
         for a in accounts {
             println!("  {:<10} {}（{}）", a.username, a.role_name, a.org_name);
         }
+        println!(
+            "  对接账户 {}（12345 热线导入，不能登录）的接口令牌：{}",
+            fazhi_app::bootstrap::DEMO_INTEGRATION,
+            fazhi_app::bootstrap::DEMO_TOKEN
+        );
     } else if !app.is_initialized().await? {
         let i = &cfg.install;
         if let Some(first) = app.initialize(&i.district, &i.street, &i.admin).await? {
@@ -405,6 +384,8 @@ fn print_first_admin(username: &str, password: &str) {
     println!("已创建新的安装。管理员账号：{username}");
     println!("一次性密码：{password}");
     println!("（只显示这一次；首次登录后必须修改。）");
+    println!("三员分立：该账号是系统管理员，不能分配角色。请用 `fazhi user add --role security_admin`");
+    println!("和 `--role auditor` 为其他人建立安全管理员、审计管理员账号（或 `fazhi user roles`）。");
 }
 
 /// Removes sessions idle longer than the timeout, every ten minutes.
@@ -518,58 +499,6 @@ pub(crate) fn explain(e: AppError) -> anyhow::Error {
         ),
         other => anyhow::anyhow!("{other}"),
     }
-}
-
-async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let _lock = datadir::lock(&cfg, false)?;
-    let store = open(&cfg, false).await?;
-    let app = app(store, &cfg)?.with_ledger(ledger_cmd::load_keys(&cfg, false)?);
-    let who = operator();
-    let by = By { who: &who, username: "cli", source_addr: "local" };
-    let find = |name: String| {
-        let app = app.clone();
-        async move {
-            let n = name.trim().to_ascii_lowercase();
-            fazhi_store::users::get_by_username(&app.store.read, &n)
-                .await?
-                .map(|u| u.user_id())
-                .ok_or_else(|| anyhow::anyhow!("没有用户名为「{name}」的用户"))
-        }
-    };
-    match cmd {
-        UserCommand::Add { username, name, org, roles, mobile } => {
-            let all = app.list_roles(&who).await.map_err(explain)?;
-            let mut ids = Vec::new();
-            for code in &roles {
-                let r = all.iter().find(|r| r.code == *code).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "没有代码为「{code}」的角色；可用：{}",
-                        all.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ")
-                    )
-                })?;
-                ids.push(r.id.0);
-            }
-            let draft = UserDraft { username, display_name: name, mobile, org_id: Some(org) };
-            let issued = app.create_user(&by, &draft, &ids).await.map_err(explain)?;
-            println!("已创建用户 {}；一次性密码：{}", issued.username, issued.one_time_password);
-        }
-        UserCommand::Passwd { username } => {
-            let id = find(username).await?;
-            let issued = app.reset_password(&by, id).await.map_err(explain)?;
-            println!("用户 {} 的一次性密码：{}（登录后必须修改）", issued.username, issued.one_time_password);
-        }
-        UserCommand::Disable { username } => {
-            let id = find(username.clone()).await?;
-            app.set_user_disabled(&by, id, true).await.map_err(explain)?;
-            println!("已停用用户 {username}");
-        }
-        UserCommand::Enable { username } => {
-            let id = find(username.clone()).await?;
-            app.set_user_disabled(&by, id, false).await.map_err(explain)?;
-            println!("已启用用户 {username}");
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

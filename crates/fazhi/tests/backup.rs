@@ -119,14 +119,15 @@ fn login(a: &ureq::Agent, base: &str, user: &str) -> String {
     format!("fazhi_session={s}")
 }
 
-/// The admin issues an API token for the demo petition desk (`xinfang`) on the tokens page.
+/// The admin issues an API token for the demo's 12345 integration account (`duijie12345`, at
+/// the petition desk; tokens belong to integration accounts) on the tokens page.
 /// Returns (token, admin session cookie, admin CSRF token).
 fn token_for_desk(a: &ureq::Agent, base: &str) -> (String, String, String) {
     let admin = login(a, base, "admin");
     let page = a.get(format!("{base}/tokens")).header("Cookie", &admin).call().unwrap().into_body().read_to_string();
     let page = page.unwrap();
     let csrf = csrf_in(&page);
-    let at = page.find("（xinfang，").expect("xinfang listed");
+    let at = page.find("（duijie12345，").expect("the integration account listed");
     let user_id = page[..at].rsplit("<option value=\"").next().unwrap().split('"').next().unwrap().to_owned();
     let form = format!("csrf={csrf}&name=drill&user_id={user_id}");
     let r = a

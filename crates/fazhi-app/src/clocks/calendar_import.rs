@@ -12,7 +12,6 @@
 
 use std::sync::Arc;
 
-use fazhi_domain::access::SETTINGS_MANAGE;
 use fazhi_domain::calendar::{
     Shortfall, WorkCalendar, YearDiff, YearSchedule, diff_year, holiday_law, parse_schedules, statutory_shortfalls,
 };
@@ -25,7 +24,7 @@ use sha2::{Digest, Sha256};
 use super::calendar::{BATCH, build, invalid};
 use crate::ledger::Change;
 use crate::org::By;
-use crate::{App, AppError, AppResult, require};
+use crate::{App, AppError, AppResult};
 
 /// Longest override reason accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -177,7 +176,7 @@ impl App {
     /// [`AppError::Forbidden`] when the policy refuses; [`AppError::Invalid`] naming the
     /// lines at fault (`schedule`); [`AppError::Internal`] for database failures.
     pub async fn preview_calendar_import(&self, by: &By<'_>, text: &str) -> AppResult<ImportPreview> {
-        require(by.who, SETTINGS_MANAGE)?;
+        crate::require_installation(by.who)?;
         let schedules = parse(text)?;
         // The version first: a calendar imported between the two reads makes the token
         // stale (refused at confirmation), never a preview of the wrong base accepted.
@@ -243,7 +242,7 @@ impl App {
         text: &str,
         confirm: &ImportConfirm<'_>,
     ) -> AppResult<ImportOutcome> {
-        require(by.who, SETTINGS_MANAGE)?;
+        crate::require_installation(by.who)?;
         let schedules = parse(text)?;
         let text = canonical(&schedules);
         let previewed = confirm

@@ -9,13 +9,13 @@
 //! date, which drifts every day, is left as recorded until the clock resumes.
 
 use fazhi_domain::OrgId;
-use fazhi_domain::access::{Principal, SETTINGS_MANAGE};
+use fazhi_domain::access::Principal;
 use fazhi_domain::deadline::DeadlineClock;
 use fazhi_store::clocks::{self as store, ClockRow, ClockStatus, NewNotification};
 use fazhi_store::org as org_store;
 
 use crate::audit::Actor;
-use crate::{App, AppResult, require};
+use crate::{App, AppResult};
 
 use super::calendar::{BATCH, moves_due, paused};
 use super::{Evaluated, ScanReport, parse_clock};
@@ -30,7 +30,7 @@ impl App {
     /// [`AppError::Internal`](crate::AppError::Internal) for database failures.
     pub async fn scan_clocks(&self, who: &Principal) -> AppResult<ScanReport> {
         // Every street's clocks: the scheduler's (or the operator's) task.
-        require(who, SETTINGS_MANAGE)?;
+        crate::require_installation(who)?;
         let actor = Actor {
             username: who.system.map_or("system", |s| s.name()),
             user_id: who.system.is_none().then_some(who.user_id),

@@ -44,7 +44,7 @@ pub mod views;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use fazhi_domain::access::{Principal, SETTINGS_MANAGE};
+use fazhi_domain::access::Principal;
 use fazhi_domain::record::{Kind, MEDIATION_COMMITTEE, RECEPTION, RECEPTION_DAY};
 use fazhi_domain::{OrgId, UserId};
 use fazhi_ledger::diff;
@@ -55,7 +55,7 @@ use fazhi_store::reconcile::EntryFacts;
 use serde_json::{Map, Value};
 
 use crate::ctx::Record;
-use crate::{App, AppResult, require};
+use crate::{App, AppResult};
 
 /// Rows read per query.
 const BATCH: i64 = 500;
@@ -345,7 +345,7 @@ impl App {
     /// [`crate::AppError::Forbidden`] without the installation-settings permission (an
     /// installation-wide task); [`crate::AppError::Internal`] for database failures.
     pub async fn verify_records(&self, who: &Principal, mut progress: impl FnMut(u64)) -> AppResult<RecordReport> {
-        require(who, SETTINGS_MANAGE)?;
+        crate::require_installation(who)?;
         let mut tx = self.store.begin_snapshot().await?;
         let tx = &mut tx;
         let mut acc = Acc::default();

@@ -43,6 +43,10 @@ pub struct UserView {
     pub created_at: i64,
     /// Granted role ids (`user_role`), ascending.
     pub roles: Vec<i64>,
+    /// `integration` for an integration account; absent for a person (so the views of
+    /// accounts recorded before kinds existed are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 impl From<&UserRecord> for UserView {
@@ -57,6 +61,7 @@ impl From<&UserRecord> for UserView {
             disabled: u.disabled,
             created_at: u.created_at,
             roles: u.roles.clone(),
+            kind: (u.kind != "person").then(|| u.kind.clone()),
         }
     }
 }
@@ -70,6 +75,9 @@ pub struct RoleView {
     pub scope: String,
     pub builtin: bool,
     pub permissions: Vec<String>,
+    /// The owning org node of a custom role; absent for built-in and pre-0017 roles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<i64>,
 }
 
 impl From<&RoleRecord> for RoleView {
@@ -81,6 +89,7 @@ impl From<&RoleRecord> for RoleView {
             scope: r.scope.clone(),
             builtin: r.builtin,
             permissions: r.permissions.clone(),
+            org_id: r.org_id,
         }
     }
 }

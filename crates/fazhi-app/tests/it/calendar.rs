@@ -93,7 +93,7 @@ async fn a_failed_import_leaves_schedule_and_clocks_as_they_were() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-12-18"));
-        let admin = who(&app, "admin").await;
+        let admin = who(&app, "sysadmin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         let ids = start_clocks(&app, &by).await;
         import(&app, &by, &BASE_2027).await.unwrap();
@@ -144,7 +144,7 @@ async fn every_moved_clock_has_a_ledger_entry_and_verify_stays_clean() {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-12-18"));
         app.seed_demo_petitions(12).await.unwrap();
-        let admin = who(&app, "admin").await;
+        let admin = who(&app, "sysadmin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         start_clocks(&app, &by).await;
         for text in [&*BASE_2027, &*CHANGED_2027] {
@@ -182,7 +182,7 @@ async fn a_second_node_uses_the_new_calendar_and_never_reverts_it() {
     for db in fazhi_testkit::engines().await {
         let (a, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-12-18"));
-        let admin = who(&a, "admin").await;
+        let admin = who(&a, "sysadmin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         // Node B: its own calendar in memory, loaded before the import.
         let b = App::new(a.store.clone(), clock.clone(), a.security);
@@ -232,7 +232,7 @@ async fn a_scan_moves_no_due_date_without_a_ledger_entry() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-12-18"));
-        let admin = who(&app, "admin").await;
+        let admin = who(&app, "sysadmin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         import(&app, &by, &BASE_2027).await.unwrap();
         let ids = start_clocks(&app, &by).await;
@@ -294,7 +294,7 @@ async fn import_moves_thousands_of_open_clocks_in_one_transaction() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-12-18"));
-        let admin = who(&app, "admin").await;
+        let admin = who(&app, "sysadmin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         let nodes =
             fazhi_store::org::list_nodes(&app.store.read, Some(&fazhi_domain::access::ScopeFilter::All)).await.unwrap();

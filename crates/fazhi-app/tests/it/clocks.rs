@@ -105,7 +105,7 @@ async fn unknown_year_then_import_recomputes() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-12-18"));
-        let admin = who(&app, "admin").await;
+        let admin = who(&app, "sysadmin").await;
         let by = By { who: &admin, username: "admin", source_addr: "" };
         let street = org_id(&app, "万兴街道").await;
         let t = ClockTarget { record_type: "org_node", record_id: street.0.to_string(), org: street, owner: None };

@@ -15,7 +15,21 @@ use fazhi_store::petitions::PetitionQuery;
 
 use super::{demo, op, org_id, who};
 
-const ROLES: [&str; 9] = ["admin", "zhuren", "fenguan", "shenhe", "zhifa", "xinfang", "wangge", "guwen", "ducha"];
+const ROLES: [&str; 13] = [
+    "admin",
+    "anquan",
+    "shenji",
+    "sysadmin",
+    "zhuren",
+    "fenguan",
+    "shenhe",
+    "zhifa",
+    "xinfang",
+    "wangge",
+    "guwen",
+    "ducha",
+    "duijie12345",
+];
 
 async fn principals(app: &fazhi_app::App) -> Vec<(String, Principal)> {
     let mut out = Vec::new();

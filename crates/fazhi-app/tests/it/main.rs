@@ -29,6 +29,7 @@ mod petitions;
 mod reconcile;
 mod reconcile_rows;
 mod search;
+mod separation;
 
 const T0: i64 = 1_780_000_000_000;
 
@@ -73,7 +74,7 @@ async fn wrong_password_and_unknown_user_get_the_same_message() {
             assert!(matches!(e, AppError::Unauthenticated(m) if m == BAD_CREDENTIALS), "{e:?}");
         }
         assert!(app.login(" Admin ", DEMO_PASSWORD, "10.0.0.1").await.is_ok());
-        let audit = app.list_audit(&who(&app, "admin").await, 50).await.unwrap();
+        let audit = app.list_audit(&who(&app, "shenji").await, 50).await.unwrap();
         assert!(audit.iter().any(|r| r.kind == "login_failed"));
         assert!(audit.iter().any(|r| r.kind == "login"));
     }
@@ -110,7 +111,7 @@ async fn lockout_per_account_and_per_address() {
         let e = app.login("xinfang", DEMO_PASSWORD, "10.7.7.7").await.unwrap_err();
         assert!(matches!(&e, AppError::Unauthenticated(m) if m.contains("锁定")), "{e:?}");
         let kinds: Vec<String> =
-            app.list_audit(&who(&app, "admin").await, 200).await.unwrap().into_iter().map(|r| r.kind).collect();
+            app.list_audit(&who(&app, "shenji").await, 200).await.unwrap().into_iter().map(|r| r.kind).collect();
         assert!(kinds.iter().any(|k| k == "lockout"), "{kinds:?}");
     }
 }
@@ -301,7 +302,13 @@ async fn user_management_within_scope() {
             mobile: "".into(),
             org_id: Some(community.0),
         };
-        let issued = app.create_user(&by(&admin), &draft, &[worker_role.id.0]).await.unwrap();
+        // 三员分立: the 系统管理员 creates the account, the 安全管理员 gives it its role.
+        let e = app.create_user(&by(&admin), &draft, &[worker_role.id.0]).await.unwrap_err();
+        assert!(matches!(&e, AppError::Invalid(f) if f.get("roles").is_some()), "{e:?}");
+        let issued = app.create_user(&by(&admin), &draft, &[]).await.unwrap();
+        let anquan = who(&app, "anquan").await;
+        let placed = UserDraft { username: String::new(), ..draft.clone() };
+        app.update_user(&by(&anquan), issued.user_id, &placed, &[worker_role.id.0]).await.unwrap();
         assert_eq!(issued.username, "li.si");
         let s = app.login("li.si", &issued.one_time_password, "1.1.1.1").await.unwrap();
         assert!(s.must_change_password);
@@ -324,7 +331,8 @@ async fn user_management_within_scope() {
             scope: DataScope::All.code().into(),
             permissions: vec!["org.read".into()],
         };
-        let e = app.create_role(&by(&admin), &wide).await.unwrap_err();
+        assert!(matches!(app.create_role(&by(&admin), &wide).await, Err(AppError::Forbidden(_))));
+        let e = app.create_role(&by(&anquan), &wide).await.unwrap_err();
         assert!(matches!(&e, AppError::Invalid(f) if f.get("scope").is_some()), "{e:?}");
         assert_eq!(user_store::count_users(&app.store.read).await.unwrap(), users_before);
 
@@ -367,17 +375,18 @@ async fn api_tokens_act_as_their_account_and_can_be_revoked() {
     for db in engines().await {
         let (app, _) = demo(db.store.clone()).await;
         let admin = who(&app, "admin").await;
-        let xinfang = user_store::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+        let duijie = user_store::get_by_username(&app.store.read, "duijie12345").await.unwrap().unwrap();
         let e = app.issue_token(&by(&admin), None, "").await.unwrap_err();
         assert!(matches!(&e, AppError::Invalid(f) if f.get("name").is_some() && f.get("user_id").is_some()));
-        let (id, token) = app.issue_token(&by(&admin), Some(xinfang.id), "12345 热线对接").await.unwrap();
+        let (id, token) = app.issue_token(&by(&admin), Some(duijie.id), "12345 热线对接").await.unwrap();
         assert!(token.starts_with("fzt_"));
         let (_, p) = app.bearer(&token).await.unwrap();
-        assert_eq!(p.user_id, xinfang.user_id());
+        assert_eq!(p.user_id, duijie.user_id());
         assert!(app.bearer("fzt_wrong").await.is_err());
         app.revoke_token(&by(&admin), id).await.unwrap();
         assert!(app.bearer(&token).await.is_err());
-        assert_eq!(app.list_tokens(&admin).await.unwrap().len(), 1);
+        // The demo's own token and the revoked one.
+        assert_eq!(app.list_tokens(&admin).await.unwrap().len(), 2);
     }
 }
 
@@ -388,6 +397,7 @@ async fn access_changes_take_effect_on_the_next_request() {
     for db in engines().await {
         let (app, _clock) = demo(db.store.clone()).await;
         let admin = who(&app, "admin").await;
+        let anquan = who(&app, "anquan").await;
         let s = app.login("xinfang", DEMO_PASSWORD, "127.0.0.1").await.unwrap();
         let info = app.session(&s.token).await.unwrap();
         assert!(info.principal.has(fazhi_domain::access::PETITION_READ));
@@ -401,14 +411,16 @@ async fn access_changes_take_effect_on_the_next_request() {
             mobile: u.mobile.clone().unwrap_or_default(),
             org_id: Some(u.org_id),
         };
-        app.update_user(&by(&admin), u.user_id(), &draft, &[]).await.unwrap();
+        app.update_user(&by(&anquan), u.user_id(), &draft, &[]).await.unwrap();
         let after = app.session(&s.token).await.unwrap();
         assert!(!after.principal.has(fazhi_domain::access::PETITION_READ), "roles change at once");
 
-        // Disabled: the session ends at once; so does an API token of the user.
-        let (_, token) = app.issue_token(&by(&admin), Some(u.id), "测试").await.unwrap();
+        // Disabled: the session ends at once; so does an API token of an integration account.
+        let duijie = user_store::get_by_username(&app.store.read, "duijie12345").await.unwrap().unwrap();
+        let (_, token) = app.issue_token(&by(&admin), Some(duijie.id), "测试").await.unwrap();
         assert!(app.bearer(&token).await.is_ok());
         app.set_user_disabled(&by(&admin), u.user_id(), true).await.unwrap();
+        app.set_user_disabled(&by(&admin), duijie.user_id(), true).await.unwrap();
         assert!(app.session(&s.token).await.is_err());
         assert!(app.bearer(&token).await.is_err());
     }

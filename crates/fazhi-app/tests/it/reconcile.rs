@@ -71,14 +71,19 @@ async fn a_clean_demo_and_ordinary_use_report_nothing() {
         assert!(r.partial.is_empty(), "the demo is written by this version: {:?}", r.partial);
         let admin = who(&app, "admin").await;
         let by = by(&admin);
+        let sec = who(&app, "anquan").await;
+        let by_sec = By { who: &sec, username: "anquan", source_addr: "127.0.0.1" };
 
-        // Accounts: create, change roles and node, password change, reset, disable, enable.
+        // Accounts: create, change roles and node, password change, reset, disable, enable
+        // (三员分立: the 系统管理员 keeps the account, the 安全管理员 its roles).
         let community = org_id(&app, "万兴里社区").await;
-        let issued = app.create_user(&by, &draft("li.si", community), &[role_id(&app, "community_worker").await]).await;
-        let issued = issued.unwrap();
+        let issued = app.create_user(&by, &draft("li.si", community), &[]).await.unwrap();
+        let worker = [role_id(&app, "community_worker").await];
+        app.update_user(&by_sec, issued.user_id, &draft("li.si", community), &worker).await.unwrap();
         let other = org_id(&app, "兴南社区").await;
+        app.update_user(&by, issued.user_id, &draft("li.si", other), &worker).await.unwrap();
         let roles = [role_id(&app, "community_worker").await, role_id(&app, "legal_counsel").await];
-        app.update_user(&by, issued.user_id, &draft("li.si", other), &roles).await.unwrap();
+        app.update_user(&by_sec, issued.user_id, &draft("li.si", other), &roles).await.unwrap();
         let s = app.login("li.si", &issued.one_time_password, "10.0.0.5").await.unwrap();
         let info = app.session(&s.token).await.unwrap();
         app.change_password(&info, &issued.one_time_password, "Lisi-2026-ok!", "Lisi-2026-ok!", "").await.unwrap();
@@ -93,10 +98,10 @@ async fn a_clean_demo_and_ordinary_use_report_nothing() {
             scope: "subtree".into(),
             permissions: vec!["org.read".into()],
         };
-        let rid = app.create_role(&by, &role).await.unwrap();
+        let rid = app.create_role(&by_sec, &role).await.unwrap();
         let wider = fazhi_app::roles::RoleDraft { permissions: vec!["org.read".into(), "user.read".into()], ..role };
-        app.update_role(&by, rid, &wider).await.unwrap();
-        let (tid, _) = app.issue_token(&by, Some(uid(&app, "xinfang").await), "12345 热线对接").await.unwrap();
+        app.update_role(&by_sec, rid, &wider).await.unwrap();
+        let (tid, _) = app.issue_token(&by, Some(uid(&app, "duijie12345").await), "12345 热线对接").await.unwrap();
         app.revoke_token(&by, tid).await.unwrap();
 
         // The org tree: create, rename, move, delete, a webhook.
@@ -199,7 +204,8 @@ async fn a_forged_api_token_is_named() {
     for db in fazhi_testkit::engines().await {
         let (app, _) = demo(db.store.clone()).await;
         let admin = who(&app, "admin").await;
-        let xinfang = uid(&app, "xinfang").await;
+        // The demo's integration account (tokens belong to integration accounts only).
+        let xinfang = uid(&app, "duijie12345").await;
         let (tid, _) = app.issue_token(&by(&admin), Some(xinfang), "对接").await.unwrap();
         let forged = fazhi_app::secrets::sha256_hex("fzt_forged");
         exec(&app, format!("update api_token set token_hash = '{forged}' where id = {tid}")).await;
@@ -233,7 +239,7 @@ async fn a_forged_api_token_is_named() {
 async fn a_widened_role_is_named() {
     for db in fazhi_testkit::engines().await {
         let (app, _) = demo(db.store.clone()).await;
-        let admin = who(&app, "admin").await;
+        let admin = who(&app, "anquan").await;
         let role = fazhi_app::roles::RoleDraft {
             name: "台账查看".into(),
             description: String::new(),

@@ -187,25 +187,32 @@ async fn an_attachment_repointed_or_deleted_is_named() {
 async fn audit_lines_edited_deleted_or_inserted_are_named() {
     for db in fazhi_testkit::engines().await {
         let (app, _) = demo(db.store.clone()).await;
+        // The demo's own lines (its integration account and token) come first.
+        let base = scalar(&app, "select count(*) from audit_event").await;
+        let (two, three, four) = (base + 2, base + 3, base + 4);
         for i in 1..=4 {
             app.login("admin", DEMO_PASSWORD, &format!("10.0.0.{i}")).await.unwrap();
         }
-        assert_eq!(app.anchor_audit().await.unwrap(), Some(4));
+        assert_eq!(app.anchor_audit().await.unwrap(), Some(four));
         assert!(said(&app).await.is_empty());
 
         // An edited line breaks its link.
-        exec(&app, "update audit_event set source_addr = '10.9.9.9' where seq = 2").await;
-        expect(&said(&app).await, &[&["audit_event", "第 2 条", "哈希链不符"]]);
-        exec(&app, "update audit_event set source_addr = '10.0.0.2' where seq = 2").await;
+        exec(&app, format!("update audit_event set source_addr = '10.9.9.9' where seq = {two}")).await;
+        expect(&said(&app).await, &[&["audit_event", &format!("第 {two} 条"), "哈希链不符"]]);
+        exec(&app, format!("update audit_event set source_addr = '10.0.0.2' where seq = {two}")).await;
         assert!(said(&app).await.is_empty());
 
         // The anchored end cut off, the head wound back to match: the anchor still counts it.
-        exec(&app, "delete from audit_event where seq = 4").await;
-        exec(&app, "update audit_head set seq = 3, chain = (select chain from audit_event where seq = 3)").await;
-        expect(&said(&app).await, &[&["audit_event", "第 4 条不存在"]]);
+        exec(&app, format!("delete from audit_event where seq = {four}")).await;
+        exec(
+            &app,
+            format!("update audit_head set seq = {three}, chain = (select chain from audit_event where seq = {three})"),
+        )
+        .await;
+        expect(&said(&app).await, &[&["audit_event", &format!("第 {four} 条不存在")]]);
 
         // A line in the middle deleted, and one inserted without a place in the chain.
-        exec(&app, "delete from audit_event where seq = 2").await;
+        exec(&app, format!("delete from audit_event where seq = {two}")).await;
         exec(
             &app,
             "insert into audit_event (at, kind, username, source_addr, detail) \
@@ -216,8 +223,8 @@ async fn audit_lines_edited_deleted_or_inserted_are_named() {
         expect(
             &said(&app).await,
             &[
-                &["audit_event", "第 4 条不存在"],
-                &["audit_event", "第 2 条不存在"],
+                &["audit_event", &format!("第 {four} 条不存在")],
+                &["audit_event", &format!("第 {two} 条不存在")],
                 &["audit_event", &format!("id {inserted} "), "不在哈希链中"],
             ],
         );

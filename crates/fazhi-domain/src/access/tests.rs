@@ -140,12 +140,49 @@ fn widest_scope_per_permission_wins() {
 
 #[test]
 fn grants_never_exceed_the_granter() {
-    let admin_a = user(1, 2, &["admin"]);
-    assert!(may_grant(&admin_a, DataScope::Subtree).is_ok());
-    assert!(may_grant(&admin_a, DataScope::Own).is_ok());
-    assert_eq!(may_grant(&admin_a, DataScope::All), Err(DenyReason::OutOfScope(DataScope::Subtree)));
+    let security_a = user(1, 2, &["security_admin"]);
+    assert!(may_grant(&security_a, DataScope::Subtree).is_ok());
+    assert!(may_grant(&security_a, DataScope::Own).is_ok());
+    assert_eq!(may_grant(&security_a, DataScope::All), Err(DenyReason::OutOfScope(DataScope::Subtree)));
+    // 三员分立: the 系统管理员 assigns no roles at all.
+    assert_eq!(may_grant(&user(1, 2, &["admin"]), DataScope::Own), Err(DenyReason::NoPermission(ROLE_ASSIGN)));
     assert!(may_grant(&user(2, 4, &["enforcement_officer"]), DataScope::Own).is_err());
     assert!(may_grant(&sysadmin(), DataScope::All).is_ok());
+}
+
+#[test]
+fn a_role_definition_stays_under_its_author() {
+    let security_a = user(1, 2, &["security_admin"]);
+    assert!(may_define(&security_a, &[USER_READ], DataScope::Subtree).is_ok());
+    assert_eq!(may_define(&security_a, &[PETITION_READ], DataScope::Org), Err(DenyReason::NoPermission(PETITION_READ)));
+    assert_eq!(may_define(&security_a, &[USER_READ], DataScope::All), Err(DenyReason::OutOfScope(DataScope::Subtree)));
+    assert_eq!(may_define(&user(1, 2, &["admin"]), &[], DataScope::Own), Err(DenyReason::NoPermission(ROLE_MANAGE)));
+    // A leader who is also 安全管理员 writes what the leader holds, no wider.
+    let both = user(7, 2, &["principal", "security_admin"]);
+    assert!(may_define(&both, &[PETITION_READ, PETITION_SUPERVISE], DataScope::Subtree).is_ok());
+    let worker_and_security = user(3, 5, &["petition_worker", "security_admin"]);
+    assert_eq!(
+        may_define(&worker_and_security, &[PETITION_HANDLE], DataScope::Subtree),
+        Err(DenyReason::OutOfScope(DataScope::Org))
+    );
+}
+
+#[test]
+fn installation_settings_need_the_whole_installation() {
+    assert_eq!(require_installation(&user(1, 2, &["admin"])), Err(DenyReason::OutOfScope(DataScope::Subtree)));
+    assert_eq!(require_installation(&user(1, 1, &["admin"])), Err(DenyReason::OutOfScope(DataScope::Subtree)));
+    assert!(require_installation(&user(1, 1, &["installation_admin"])).is_ok());
+    assert_eq!(require_installation(&user(7, 2, &["principal"])), Err(DenyReason::NoPermission(SETTINGS_MANAGE)));
+}
+
+#[test]
+fn the_administrators_hold_no_business_permission_and_business_roles_no_audit() {
+    for r in builtin_roles() {
+        let admin = ["admin", "installation_admin", "security_admin", "auditor"].contains(&r.code);
+        assert!(!admin || r.permissions.iter().all(|p| !p.def().is_business()), "{}", r.code);
+        assert_eq!(r.permissions.contains(&AUDIT_READ), r.code == "auditor", "{}", r.code);
+        assert!(r.code == "security_admin" || !r.permissions.contains(&ROLE_ASSIGN), "{}", r.code);
+    }
 }
 
 #[test]

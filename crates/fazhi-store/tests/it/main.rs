@@ -200,6 +200,7 @@ async fn roles_users_sessions_and_tokens() {
             description: "",
             scope: DataScope::Org,
             builtin: false,
+            org_id: Some(t.dept),
         };
         let rid = roles::insert_role(&mut tx, &f, &perms, 1).await.unwrap();
         users::set_roles(&mut tx, u, &[rid]).await.unwrap();

@@ -63,6 +63,8 @@ pub struct UserOut {
     pub org_name: String,
     pub disabled: bool,
     pub must_change_password: bool,
+    /// `person` or `integration` (no password login; API tokens only).
+    pub kind: String,
 }
 
 impl From<UserRow> for UserOut {
@@ -76,6 +78,7 @@ impl From<UserRow> for UserOut {
             org_name: u.org_name,
             disabled: u.disabled,
             must_change_password: u.must_change_password,
+            kind: u.kind,
         }
     }
 }
@@ -105,15 +108,18 @@ pub struct NewUserBody {
     #[serde(default)]
     pub mobile: String,
     pub org_id: i64,
-    /// Role ids to assign.
+    /// Role ids to assign (needs `role.assign`: 三员分立, the 安全管理员 assigns roles).
     #[serde(default)]
     pub roles: Vec<i64>,
+    /// An integration account: no password login, API tokens only (default: a person).
+    #[serde(default)]
+    pub integration: bool,
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct CreatedUserOut {
     pub user: UserOut,
-    /// Shown once; the user must change it at first login.
+    /// Shown once; the user must change it at first login. Empty for an integration account.
     pub one_time_password: String,
 }
 
@@ -212,7 +218,12 @@ async fn create_user(
         mobile: body.mobile,
         org_id: Some(body.org_id),
     };
-    let issued = state.app.create_user(&by(&c, &addr), &draft, &body.roles).await?;
-    let user = state.app.user_detail(&c.principal, issued.user_id).await?.user.into();
-    Ok((StatusCode::CREATED, Json(CreatedUserOut { user, one_time_password: issued.one_time_password })))
+    let (id, one_time_password) = if body.integration {
+        (state.app.create_integration(&by(&c, &addr), &draft, &body.roles).await?, String::new())
+    } else {
+        let issued = state.app.create_user(&by(&c, &addr), &draft, &body.roles).await?;
+        (issued.user_id, issued.one_time_password)
+    };
+    let user = state.app.user_detail(&c.principal, id).await?.user.into();
+    Ok((StatusCode::CREATED, Json(CreatedUserOut { user, one_time_password })))
 }

@@ -320,6 +320,6 @@ async fn year(State(state): State<AppState>, Staff(s): Staff, PagePath(year): Pa
         law: y.law.unwrap_or("（本程序未收录该年度适用的版本）").to_owned(),
         entries,
         shortfalls: y.shortfalls.iter().map(|s| s.message.clone()).collect(),
-        can_import: s.principal.has(SETTINGS_MANAGE),
+        can_import: fazhi_domain::access::require_installation(&s.principal).is_ok(),
     })
 }

@@ -142,7 +142,7 @@ async fn clocks(State(state): State<AppState>, Staff(s): Staff, Query(d): Query<
     render(&ClocksPage {
         chrome: Chrome::new(&s, "期限监督", "/clocks").with_notice(d.done.as_deref()),
         lines,
-        can_scan: s.principal.has(SETTINGS_MANAGE),
+        can_scan: fazhi_domain::access::require_installation(&s.principal).is_ok(),
     })
 }
 

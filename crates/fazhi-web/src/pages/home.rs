@@ -54,7 +54,10 @@ async fn home(axum::extract::State(state): axum::extract::State<AppState>, Staff
             })
         })
         .collect();
-    let missing_year =
-        if s.principal.has(fazhi_domain::access::SETTINGS_MANAGE) { state.app.calendar_status().1 } else { None };
+    let missing_year = if fazhi_domain::access::require_installation(&s.principal).is_ok() {
+        state.app.calendar_status().1
+    } else {
+        None
+    };
     render(&HomePage { chrome: Chrome::new(&s, "工作台", "/"), grants, missing_year })
 }

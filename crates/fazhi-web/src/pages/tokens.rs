@@ -55,7 +55,9 @@ async fn page(
     done: Option<&str>,
 ) -> Result<ListPage, AppError> {
     let tokens = state.app.list_tokens(&s.principal).await?;
-    let users = state.app.list_users(&s.principal, &UserQuery { limit: 1000, ..Default::default() }).await?;
+    // Tokens belong to integration accounts only (the app refuses a person's account).
+    let mut users = state.app.list_users(&s.principal, &UserQuery { limit: 1000, ..Default::default() }).await?;
+    users.retain(UserRow::is_integration);
     Ok(ListPage {
         chrome: Chrome::new(s, "接口令牌", "/tokens").with_notice(done),
         tokens,

@@ -12,7 +12,7 @@ use fazhi_app::org::By;
 use fazhi_app::roles::RoleRow;
 use fazhi_app::users::Issued;
 use fazhi_app::users::{UserQuery, UserRow};
-use fazhi_domain::access::{Decision, USER_MANAGE, authorize, may_grant};
+use fazhi_domain::access::{Decision, ROLE_ASSIGN, USER_MANAGE, authorize, may_grant};
 use fazhi_domain::user::UserDraft;
 use fazhi_domain::{FieldErrors, UserId};
 
@@ -86,6 +86,9 @@ struct UserForm {
     org_id: String,
     #[serde(default)]
     roles: Vec<String>,
+    /// "1" for an integration account (the new-user form only).
+    #[serde(default)]
+    integration: String,
 }
 
 impl UserForm {
@@ -111,13 +114,34 @@ impl UserForm {
     }
 }
 
-/// A role as a checkbox: the ones beyond the admin's reach are shown but disabled.
+/// A role as a checkbox: the ones beyond the assigner's reach are shown but disabled (and
+/// kept as they are through [`Fields::kept`]).
 struct RoleChoice {
     id: i64,
     name: String,
     scope: &'static str,
     description: String,
     grantable: bool,
+}
+
+/// What the shared user fields may change (三员分立): the 系统管理员 edits the account, the
+/// 安全管理员 the roles; what one may not change is submitted as it is.
+struct Fields {
+    edit_profile: bool,
+    assign: bool,
+    /// Role ids held that the form shows no enabled checkbox for: submitted unchanged.
+    kept: Vec<i64>,
+}
+
+impl Fields {
+    fn new(form: &UserForm, roles: &[RoleChoice], edit_profile: bool, assign: bool) -> Self {
+        let kept = form
+            .role_ids()
+            .into_iter()
+            .filter(|id| !assign || !roles.iter().any(|r| r.id == *id && r.grantable))
+            .collect();
+        Self { edit_profile, assign, kept }
+    }
 }
 
 fn role_choices(s: &SessionInfo, roles: &[RoleRow]) -> Vec<RoleChoice> {
@@ -141,6 +165,7 @@ struct FormPage {
     errors: FieldErrors,
     orgs: Vec<NodeOption>,
     roles: Vec<RoleChoice>,
+    fields: Fields,
 }
 
 async fn form_page(
@@ -151,8 +176,10 @@ async fn form_page(
 ) -> Result<FormPage, AppError> {
     let kinds = state.app.org_kinds().await?;
     let orgs = options(&state.app.org_manageable_for_users(&s.principal).await?, &kinds);
-    let roles = role_choices(s, &state.app.list_roles(&s.principal).await?);
-    Ok(FormPage { chrome: Chrome::new(s, "新建用户", "/users"), form, errors, orgs, roles })
+    let assign = s.principal.has(ROLE_ASSIGN);
+    let roles = if assign { role_choices(s, &state.app.list_roles(&s.principal).await?) } else { Vec::new() };
+    let fields = Fields::new(&form, &roles, true, assign);
+    Ok(FormPage { chrome: Chrome::new(s, "新建用户", "/users"), form, errors, orgs, roles, fields })
 }
 
 async fn new_page(State(state): State<AppState>, Staff(s): Staff) -> PageResult {
@@ -177,6 +204,15 @@ async fn create(
     CsrfForm(f): CsrfForm<UserForm>,
 ) -> PageResult {
     let by = By { who: &s.principal, username: &s.username, source_addr: &addr };
+    if f.integration == "1" {
+        return match state.app.create_integration(&by, &f.draft(), &f.role_ids()).await {
+            Ok(id) => Ok(Redirect::to(&format!("/users/{}?done=user_created", id.0)).into_response()),
+            Err(AppError::Invalid(errors)) => {
+                render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &s, f, errors).await?)
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     match state.app.create_user(&by, &f.draft(), &f.role_ids()).await {
         Ok(issued) => {
             render(&IssuedPage {
@@ -197,6 +233,8 @@ struct DetailPage {
     user: UserRow,
     current_roles: Vec<RoleRow>,
     can_manage: bool,
+    can_assign: bool,
+    fields: Fields,
     is_self: bool,
     form: UserForm,
     errors: FieldErrors,
@@ -217,22 +255,25 @@ async fn detail_page(
 ) -> Result<DetailPage, AppError> {
     let d = state.app.user_detail(&s.principal, id).await?;
     let can_manage = authorize(&s.principal, USER_MANAGE, &fazhi_app::users::user_ref(&d.user)) == Decision::Allow;
-    let (orgs, roles) = if can_manage {
-        let kinds = state.app.org_kinds().await?;
-        (
-            options(&state.app.org_manageable_for_users(&s.principal).await?, &kinds),
-            role_choices(s, &state.app.list_roles(&s.principal).await?),
-        )
+    let is_self = d.user.id == s.user_id.0;
+    let user_ref = fazhi_app::users::user_ref(&d.user);
+    // Nobody changes their own roles: the app refuses it, the page offers no checkbox.
+    let can_assign = !is_self && authorize(&s.principal, ROLE_ASSIGN, &user_ref) == Decision::Allow;
+    let orgs = if can_manage {
+        options(&state.app.org_manageable_for_users(&s.principal).await?, &state.app.org_kinds().await?)
     } else {
-        (Vec::new(), Vec::new())
+        Vec::new()
     };
+    let roles = if can_assign { role_choices(s, &state.app.list_roles(&s.principal).await?) } else { Vec::new() };
     let form = form.unwrap_or_else(|| UserForm {
         username: d.user.username.clone(),
         display_name: d.user.display_name.clone(),
         mobile: d.user.mobile.clone().unwrap_or_default(),
         org_id: d.user.org_id.to_string(),
         roles: d.roles.iter().map(|r| r.id.0.to_string()).collect(),
+        integration: String::new(),
     });
+    let fields = Fields::new(&form, &roles, can_manage, can_assign);
     let timeline = super::ledger::timeline(
         state
             .app
@@ -242,10 +283,12 @@ async fn detail_page(
     Ok(DetailPage {
         timeline,
         chrome: Chrome::new(s, format!("用户：{}", d.user.display_name), "/users").with_notice(done),
-        is_self: d.user.id == s.user_id.0,
+        is_self,
         user: d.user,
         current_roles: d.roles,
         can_manage,
+        can_assign,
+        fields,
         form,
         errors,
         orgs,

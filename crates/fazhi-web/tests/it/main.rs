@@ -104,6 +104,34 @@ impl Client {
     }
 }
 
+/// An API token (issued by the street's 系统管理员) of a new integration account on the
+/// admin's street holding a role the operator defines with `permissions` at 本级及下级:
+/// tokens belong to integration accounts, never to people (issue 13).
+async fn integration_token(app: &App, username: &str, permissions: &[&str]) -> (fazhi_domain::TokenId, String) {
+    use fazhi_domain::access::{Principal, SystemActor};
+    let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
+    // The operator on the admin's street: the role belongs to that street.
+    let op = Principal::system(SystemActor::Operator, fazhi_domain::OrgId(admin.org_id), admin.path());
+    let by_op = fazhi_app::org::By { who: &op, username: "system", source_addr: "" };
+    let role = fazhi_app::roles::RoleDraft {
+        name: format!("对接 {username}"),
+        description: String::new(),
+        scope: "subtree".into(),
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    let rid = app.create_role(&by_op, &role).await.unwrap();
+    let draft = fazhi_domain::user::UserDraft {
+        username: username.into(),
+        display_name: format!("对接 {username}"),
+        mobile: String::new(),
+        org_id: Some(admin.org_id),
+    };
+    let id = app.create_integration(&by_op, &draft, &[rid.0]).await.unwrap();
+    let p = app.principal(admin.user_id()).await.unwrap();
+    let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
+    app.issue_token(&by, Some(id.0), username).await.unwrap()
+}
+
 async fn setup(store: fazhi_store::Store) -> (Router, Arc<ManualClock>, App) {
     let clock = Arc::new(ManualClock::new(1_780_000_000_000));
     let app = App::new(store, clock.clone(), SecurityPolicy::default());
@@ -359,7 +387,7 @@ async fn api_tokens_errors_and_openapi() {
         let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
         let p = app.principal(admin.user_id()).await.unwrap();
         let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
-        let (tid, token) = app.issue_token(&by, Some(admin.id), "测试").await.unwrap();
+        let (tid, token) = integration_token(&app, "duijie.users", &["org.read", "user.read", "user.manage"]).await;
 
         let (s, j) = api(&router, "GET", "/api/v1/users", None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -524,5 +552,44 @@ async fn the_official_name_is_set_in_the_org_form() {
         let node = fazhi_store::org::get_node(&app.store.read, fazhi_domain::OrgId(street)).await.unwrap().unwrap();
         assert_eq!((node.official_name.as_deref(), node.official_name()), (None, "万兴街道"), "empty: the name");
         assert!(c.get(&path).await.body.contains("未另设，用机构名称"));
+    }
+}
+
+/// 三员分立 on the user page: the 系统管理员 edits the account without touching its roles, the
+/// 安全管理员 assigns roles without touching the account, and nobody sees their own roles as
+/// checkboxes (the app refuses them anyway).
+#[tokio::test]
+async fn the_user_page_splits_account_and_roles() {
+    for db in fazhi_testkit::engines().await {
+        let (router, _, app) = setup(db.store.clone()).await;
+        let zhifa = fazhi_store::users::get_by_username(&app.store.read, "zhifa").await.unwrap().unwrap();
+        let roles_of = |app: &App, id| {
+            let app = app.clone();
+            async move { fazhi_store::users::role_ids_of(&app.store.read, id).await.unwrap() }
+        };
+        let before = roles_of(&app, zhifa.user_id()).await;
+        let path = format!("/users/{}", zhifa.id);
+
+        let mut admin = Client::new(router.clone());
+        admin.login("admin", DEMO_PASSWORD).await;
+        let page = admin.get(&path).await.body;
+        assert!(!page.contains("type=\"checkbox\" name=\"roles\""), "no role checkboxes for the 系统管理员");
+        let csrf = Client::csrf_of(&page);
+        let org = zhifa.org_id.to_string();
+        let mut form = vec![("csrf", csrf.as_str()), ("display_name", "周改名"), ("mobile", ""), ("org_id", &org)];
+        let ids: Vec<String> = before.iter().map(|r| r.0.to_string()).collect();
+        form.extend(ids.iter().map(|i| ("roles", i.as_str())));
+        let r = admin.post(&path, &form, ORIGIN).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(roles_of(&app, zhifa.user_id()).await, before, "roles kept as they were");
+
+        let mut anquan = Client::new(router.clone());
+        anquan.login("anquan", DEMO_PASSWORD).await;
+        let page = anquan.get(&path).await.body;
+        assert!(page.contains("type=\"checkbox\" name=\"roles\""), "role checkboxes for the 安全管理员");
+        assert!(!page.contains("name=\"display_name\" value=\"周改名\" maxlength"), "the name is not editable");
+        let me = fazhi_store::users::get_by_username(&app.store.read, "anquan").await.unwrap().unwrap();
+        let own = anquan.get(&format!("/users/{}", me.id)).await.body;
+        assert!(!own.contains("type=\"checkbox\" name=\"roles\""), "no checkboxes for one's own roles");
     }
 }

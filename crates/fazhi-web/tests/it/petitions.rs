@@ -188,9 +188,13 @@ async fn portal_submission_with_a_per_address_limit() {
     }
 }
 
-/// An API token of the petition desk's account, issued by the admin.
+/// An API token of the demo's 12345 integration account (信访办, like the petition desk),
+/// issued by the admin: tokens belong to integration accounts, never to people.
 async fn xinfang_token(app: &fazhi_app::App, label: &str) -> String {
-    let xinfang = fazhi_store::users::get_by_username(&app.store.read, "xinfang").await.unwrap().unwrap();
+    let xinfang = fazhi_store::users::get_by_username(&app.store.read, fazhi_app::bootstrap::DEMO_INTEGRATION)
+        .await
+        .unwrap()
+        .unwrap();
     let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
     let p = app.principal(admin.user_id()).await.unwrap();
     let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };

@@ -151,7 +151,9 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap();
         app.start_clock(&by, t, "disclosure.reply", day).await.unwrap();
         clock.set(at("2026-10-27"));
-        app.schedule_scan_now(&p).await.unwrap();
+        // A scan touches every street: the installation's 系统管理员 asks for it.
+        let sysadmin = fazhi_store::users::get_by_username(&app.store.read, "sysadmin").await.unwrap().unwrap();
+        app.schedule_scan_now(&app.principal(sysadmin.user_id()).await.unwrap()).await.unwrap();
         app.run_jobs("test").await.unwrap();
 
         let mut c = Client::new(router.clone());
@@ -170,8 +172,10 @@ async fn inbox_badge_deadlines_and_calendar_pages() {
         assert!(!c.get("/").await.body.contains("class=\"badge\""));
         assert_eq!(c.get("/calendar").await.status, StatusCode::FORBIDDEN, "only admins manage the calendar");
 
+        // The calendar is installation-wide: a street's 系统管理员 may look, only the
+        // installation's may import.
         let mut a = Client::new(router);
-        a.login("admin", DEMO_PASSWORD).await;
+        a.login("sysadmin", DEMO_PASSWORD).await;
         let page = a.get("/calendar").await;
         assert!(page.body.contains("2026"));
         let csrf = Client::csrf_of(&page.body);

@@ -62,10 +62,7 @@ async fn search_page_highlights_within_scope() {
 async fn search_api_returns_json_in_scope() {
     for db in fazhi_testkit::engines().await {
         let (router, _, app) = setup(db.store.clone()).await;
-        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
-        let p = app.principal(admin.user_id()).await.unwrap();
-        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
-        let (_, token) = app.issue_token(&by, Some(admin.id), "检索").await.unwrap();
+        let (_, token) = super::integration_token(&app, "duijie.search", &["org.read", "user.read"]).await;
 
         let (s, j) = api(&router, "GET", &format!("/api/v1/search?{}", qs("社区")), None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
