@@ -52,8 +52,8 @@ async fn the_preview_lists_the_moved_deadline_and_changes_nothing() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-09-30"));
-        let admin = who(&app, "admin").await;
-        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let admin = who(&app, "sysadmin").await;
+        let by = By { who: &admin, username: "sysadmin", source_addr: "" };
         let id = objection_clock(&app, &by).await;
         let before = snapshot(&app).await;
         assert_eq!(before.0.iter().find(|c| c.0 == id).unwrap().1.as_deref(), Some("2026-10-13"));
@@ -81,8 +81,8 @@ async fn an_incomplete_year_needs_the_override_and_a_reason_and_then_recomputes(
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-09-30"));
-        let admin = who(&app, "admin").await;
-        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let admin = who(&app, "sysadmin").await;
+        let by = By { who: &admin, username: "sysadmin", source_addr: "" };
         let id = objection_clock(&app, &by).await;
         let before = snapshot(&app).await;
         let token = app.preview_calendar_import(&by, ONE_LINE_2026).await.unwrap().token;
@@ -124,7 +124,7 @@ async fn an_incomplete_year_needs_the_override_and_a_reason_and_then_recomputes(
 
         // The year as in force now: imported by admin over the built-in one, lacking 春节.
         let y = app.calendar_year(2026).await.unwrap();
-        assert!(matches!(&y.origin, YearOrigin::Imported { by, replaces_builtin: true, .. } if by == "admin"));
+        assert!(matches!(&y.origin, YearOrigin::Imported { by, replaces_builtin: true, .. } if by == "sysadmin"));
         assert_eq!(y.version, out.version);
         assert_eq!(y.schedule.entries().len(), 1);
         assert!(!y.shortfalls.is_empty());
@@ -136,8 +136,8 @@ async fn a_stale_or_altered_confirmation_is_refused() {
     for db in fazhi_testkit::engines().await {
         let (app, clock) = demo(db.store.clone()).await;
         clock.set(at("2026-11-02"));
-        let admin = who(&app, "admin").await;
-        let by = By { who: &admin, username: "admin", source_addr: "" };
+        let admin = who(&app, "sysadmin").await;
+        let by = By { who: &admin, username: "sysadmin", source_addr: "" };
         assert_eq!(app.calendar_status().1, Some(2027), "warned from 1 November");
         assert_eq!(app.warn_if_next_year_missing(), Some(2027));
         let text = year_2027("测试用安排");

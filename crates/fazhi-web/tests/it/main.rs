@@ -451,10 +451,8 @@ async fn api_tokens_errors_and_openapi() {
 async fn api_rejections_are_the_error_body() {
     for db in fazhi_testkit::engines().await {
         let (router, _, app) = setup(db.store.clone()).await;
-        let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await.unwrap().unwrap();
-        let p = app.principal(admin.user_id()).await.unwrap();
-        let by = fazhi_app::org::By { who: &p, username: "admin", source_addr: "" };
-        let (_, token) = app.issue_token(&by, Some(admin.id), "模糊测试").await.unwrap();
+        let perms = ["org.read", "org.manage", "user.read", "user.manage", "petitions.read", "petitions.handle"];
+        let (_, token) = integration_token(&app, "fuzz.api", &perms).await;
         let t = Some(token.as_str());
         for (path, field) in [
             ("/api/v1/users?org_id=9223372036854775808", "org_id"),
