@@ -102,16 +102,22 @@ impl App {
             .collect())
     }
 
-    /// Fills in the facts of the petition hits: 编号, 收到日期, state, community.
+    /// Fills in the facts of the petition hits (编号, 收到日期, state, community), reading
+    /// the items in one query.
     ///
     /// # Errors
     /// Database errors.
     pub(crate) async fn petition_hit_facts(&self, hits: &mut [SearchHit]) -> AppResult<()> {
+        let ids: Vec<i64> =
+            hits.iter().filter(|h| h.record_type == PETITION.code).filter_map(|h| h.record_id.parse().ok()).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let rows = store::by_ids(&self.store.read, &ids).await?;
         let tree = self.org_snapshot().await?;
         for h in hits.iter_mut().filter(|h| h.record_type == PETITION.code) {
-            let Ok(id) = h.record_id.parse::<i64>() else { continue };
-            if let Some(row) = store::get(&self.store.read, id).await? {
-                h.facts = facts(&tree, &row);
+            if let Some(row) = rows.iter().find(|r| r.id.to_string() == h.record_id) {
+                h.facts = facts(&tree, row);
             }
         }
         Ok(())
