@@ -4,6 +4,7 @@
 
 mod backup_cmd;
 mod calendar_cmd;
+mod cli_zh;
 mod config;
 mod datadir;
 mod ledger_cmd;
@@ -115,7 +116,24 @@ struct InitArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The command line is read in Chinese (cli_zh): help, headings and errors.
+    let matches = match cli_zh::localize(<Cli as clap::CommandFactory>::command()).try_get_matches() {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("{}", cli_zh::message(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", cli_zh::message(&e));
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
