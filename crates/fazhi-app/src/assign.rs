@@ -107,6 +107,46 @@ impl App {
                 errs.add("roles", format!("对接账户不能持有管理权限（角色「{}」含「{}」）", r.name, p.label()));
             }
         }
+        if errs.get("roles").is_none() {
+            let wanted: Vec<&RoleRow> = all.iter().filter(|r| ids.contains(&r.id)).collect();
+            if let Some(m) = combined_duties(&wanted) {
+                errs.add("roles", m);
+            }
+        }
         Ok(ids)
     }
+}
+
+/// The duty a permission belongs to under 三员分立 (GB/T 22239-2019 8.1.4.2 权限分离): system
+/// administration, security administration, audit, or business work; reading the org tree,
+/// the accounts and the roles belongs to none.
+fn duty(p: Permission) -> Option<&'static str> {
+    use fazhi_domain::access::{ORG_MANAGE, USER_MANAGE};
+    match p {
+        p if [USER_MANAGE, ORG_MANAGE, TOKEN_MANAGE, SETTINGS_MANAGE].contains(&p) => Some("系统管理"),
+        p if [ROLE_MANAGE, ROLE_ASSIGN].contains(&p) => Some("安全管理"),
+        p if p == AUDIT_READ => Some("审计"),
+        p if p.def().module == "org" => None,
+        _ => Some("业务"),
+    }
+}
+
+/// The refusal when the roles of one account combine two duties: one person would then
+/// both create accounts and grant them, or grant and audit, or administer and work on the
+/// records administered (三员分立).
+fn combined_duties(roles: &[&RoleRow]) -> Option<String> {
+    let mut seen: Vec<(&'static str, &str)> = Vec::new();
+    for r in roles {
+        for p in &r.permissions {
+            if let Some(d) = duty(*p)
+                && !seen.iter().any(|(x, _)| *x == d)
+            {
+                seen.push((d, r.name.as_str()));
+            }
+        }
+    }
+    let [(a, ra), (b, rb), ..] = seen.as_slice() else { return None };
+    Some(format!(
+        "三员分立：{a}（角色「{ra}」）与{b}（角色「{rb}」）不能由同一账户兼任；系统管理员、安全管理员、审计管理员和业务人员应为不同账户"
+    ))
 }

@@ -103,6 +103,23 @@ impl App {
             return Err(errs.into());
         };
         check(by.who, TOKEN_MANAGE, &user_ref(&target))?;
+        // A token acts as its account: whoever issues one hands over every permission the
+        // account holds, and sees the token. Privilege ceiling, as for a role's definition
+        // (`access::may_define`): the issuer holds each of them at least as widely. The
+        // 系统管理员 issues a directory sync's token; the 12345 desk's is the operator's
+        // (`fazhi user token`), never a way into business data for one administrator.
+        let holder = self.principal(target.user_id()).await?;
+        if let Some((p, s)) = holder.permissions().find(|(p, s)| by.who.scope_of(*p).is_none_or(|mine| mine < *s)) {
+            return Err(AppError::Invalid(FieldErrors::single(
+                "user_id",
+                format!(
+                    "对接账户「{}」持有「{}」（{}），超出您本人的权限：令牌代表该账户的全部权限，只能由持有这些权限的人或运维人员（fazhi user token）签发",
+                    target.display_name,
+                    p.label(),
+                    s.label()
+                ),
+            )));
+        }
         let token = value.map_or_else(|| format!("{TOKEN_PREFIX}{}", random_hex(24)), str::to_owned);
         let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
         let mut tx = self.store.begin().await?;
@@ -112,7 +129,7 @@ impl App {
             &name,
             &sha256_hex(&token),
             &prefix,
-            by.who.user_id,
+            by.who.user(),
             self.now(),
         )
         .await?;

@@ -82,3 +82,21 @@ mod tests {
         }
     }
 }
+
+/// An identifier of another system (a 12345 工单 number, a 信访平台 number) in one stored
+/// form: full-width letters and digits folded (NFKC), ASCII letters upper case, no spaces —
+/// so `ＧＤ２０２６１１３０００１` and ` gd20261130001 ` name the same record as `GD20261130001`.
+pub fn identifier(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    raw.nfkc().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+#[cfg(test)]
+mod identifier_tests {
+    #[test]
+    fn one_form_for_one_number() {
+        for raw in ["GD20261130001", "ＧＤ２０２６１１３０００１", " gd20261130001 ", "GD 2026 1130 001"] {
+            assert_eq!(super::identifier(raw), "GD20261130001", "{raw:?}");
+        }
+    }
+}

@@ -293,7 +293,7 @@ pub struct TokenRow {
     pub revoked_at: Option<i64>,
 }
 
-/// Inserts token.
+/// Inserts a token issued by `by` (`None`: the operator of the binary).
 ///
 /// # Errors
 /// [`crate::StoreError`] when the database fails (a unique violation is `StoreError::Duplicate`).
@@ -303,7 +303,7 @@ pub async fn insert_token(
     name: &str,
     hash: &str,
     prefix: &str,
-    by: UserId,
+    by: Option<UserId>,
     now: Millis,
 ) -> Result<TokenId> {
     const SQL: &str = "insert into api_token (user_id, name, token_hash, prefix, created_by, created_at) \
@@ -313,7 +313,7 @@ pub async fn insert_token(
         .bind(name)
         .bind(hash)
         .bind(prefix)
-        .bind(by.0)
+        .bind(by.map(|u| u.0))
         .bind(now)
         .fetch_one(e)
         .await)?;

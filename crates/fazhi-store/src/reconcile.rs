@@ -53,7 +53,8 @@ pub struct TokenRecord {
     pub name: String,
     pub token_hash: String,
     pub prefix: String,
-    pub created_by: i64,
+    /// `None`: issued by the operator of the binary.
+    pub created_by: Option<i64>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }

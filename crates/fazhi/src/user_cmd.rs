@@ -45,6 +45,15 @@ pub enum UserCommand {
     Disable { username: String },
     /// Re-enable a disabled user.
     Enable { username: String },
+    /// Issue an API token for an integration account and print it (shown once). The
+    /// operator's path for an account holding business permissions, which no single
+    /// administrator may hand over through the web (privilege ceiling).
+    Token {
+        username: String,
+        /// What the token is for (令牌用途).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 pub async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
@@ -97,6 +106,11 @@ pub async fn user(cfg: Config, cmd: UserCommand) -> anyhow::Result<()> {
             let id = find(username.clone()).await?;
             app.set_user_disabled(&by, id, true).await.map_err(explain)?;
             println!("已停用用户 {username}");
+        }
+        UserCommand::Token { username, name } => {
+            let id = find(username.clone()).await?;
+            let (_, token) = app.issue_token(&by, Some(id.0), &name).await.map_err(explain)?;
+            println!("对接账户 {username} 的接口令牌（只显示这一次）：{token}");
         }
         UserCommand::Enable { username } => {
             let id = find(username.clone()).await?;

@@ -360,7 +360,10 @@ impl App {
         }
         let accepted_elsewhere =
             e.take(bounded_text("accepted_elsewhere", "已由其他机关受理的情况", &d.accepted_elsewhere, 0, 200));
-        let external_no = e.take(bounded_text("external_no", "外部编号", &d.external_no, 0, 64));
+        // One stored form, so a retried push typed another way finds its item (issue 13).
+        let external_no = e
+            .take(bounded_text("external_no", "外部编号", &d.external_no, 0, 64))
+            .map(|n| fazhi_domain::text::identifier(&n));
         let org = OrgId(d.org_id.unwrap_or(ctx.by.who.org_id.0));
         match ctx.authorize_create(&PETITION, PETITION_HANDLE, org).await {
             Ok(_) => {}

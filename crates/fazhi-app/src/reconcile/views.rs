@@ -101,7 +101,9 @@ pub struct TokenView {
     pub name: String,
     pub token_hash_sha256: String,
     pub prefix: String,
-    pub created_by: i64,
+    /// `None`: issued by the operator of the binary (serialized as before when issued by an
+    /// account, so earlier entries still vouch for their tokens).
+    pub created_by: Option<i64>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }

@@ -362,5 +362,11 @@ async fn bulk_import_is_all_or_nothing() {
         assert_eq!(ok.len(), 2);
         let (_, clocks) = app.petition(&worker, ok[0].id).await.unwrap();
         assert_eq!(clocks.len(), 1, "each imported item has its notice clock");
+        // The same source number typed another way (full width, lower case, spaces) is the
+        // same source record: a retry finds its item.
+        for typed in ["ＸＦ－１", " xf-1 ", "XF- 1"] {
+            let again = app.import_petitions(&by, &[pushed(typed)]).await.unwrap();
+            assert!(again[0].existing && again[0].id == ok[0].id, "{typed:?}");
+        }
     }
 }

@@ -101,7 +101,9 @@ async fn a_clean_demo_and_ordinary_use_report_nothing() {
         let rid = app.create_role(&by_sec, &role).await.unwrap();
         let wider = fazhi_app::roles::RoleDraft { permissions: vec!["org.read".into(), "user.read".into()], ..role };
         app.update_role(&by_sec, rid, &wider).await.unwrap();
-        let (tid, _) = app.issue_token(&by, Some(uid(&app, "duijie12345").await), "12345 热线对接").await.unwrap();
+        let operator = super::op();
+        let by_op = super::by(&operator);
+        let (tid, _) = app.issue_token(&by_op, Some(uid(&app, "duijie12345").await), "12345 热线对接").await.unwrap();
         app.revoke_token(&by, tid).await.unwrap();
 
         // The org tree: create, rename, move, delete, a webhook.
@@ -206,7 +208,7 @@ async fn a_forged_api_token_is_named() {
         let admin = who(&app, "admin").await;
         // The demo's integration account (tokens belong to integration accounts only).
         let xinfang = uid(&app, "duijie12345").await;
-        let (tid, _) = app.issue_token(&by(&admin), Some(xinfang), "对接").await.unwrap();
+        let (tid, _) = app.issue_token(&by(&super::op()), Some(xinfang), "对接").await.unwrap();
         let forged = fazhi_app::secrets::sha256_hex("fzt_forged");
         exec(&app, format!("update api_token set token_hash = '{forged}' where id = {tid}")).await;
         exec(

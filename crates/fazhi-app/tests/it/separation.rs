@@ -111,13 +111,12 @@ async fn a_role_grants_only_what_its_author_holds() {
         let wide = RoleDraft { scope: DataScope::All.code().into(), ..ok.clone() };
         let e = app.create_role(&by(&anquan), &RoleDraft { name: "全部查阅".into(), ..wide }).await.unwrap_err();
         assert!(matches!(&e, AppError::Invalid(f) if f.get("scope").is_some()), "{e:?}");
-        // A leader who is also 安全管理员 may write what the leader holds.
+        // A leader cannot also be 安全管理员 (三员分立), not even by the operator.
         let zhuren = user(&app, "zhuren").await;
         let wanted = [role(&app, "principal").await.0, role(&app, "security_admin").await.0];
         let operator = op();
-        app.update_user(&by(&operator), zhuren.user_id(), &same(&zhuren), &wanted).await.unwrap();
-        let both = who(&app, "zhuren").await;
-        app.create_role(&by(&both), &reader).await.unwrap();
+        let e = app.update_user(&by(&operator), zhuren.user_id(), &same(&zhuren), &wanted).await.unwrap_err();
+        assert!(matches!(&e, AppError::Invalid(f) if f.get("roles").unwrap().contains("三员分立")), "{e:?}");
     }
 }
 
@@ -138,7 +137,7 @@ async fn tokens_belong_to_integration_accounts_only() {
         assert!(app.login(&duijie.username, DEMO_PASSWORD, "10.0.0.1").await.is_err());
         assert!(matches!(app.reset_password(&by(&admin), duijie.user_id()).await, Err(AppError::Refused(_))));
         // A person's token from before 0017 is refused at use.
-        let (_, tok) = app.issue_token(&by(&admin), Some(duijie.id), "对接").await.unwrap();
+        let (_, tok) = app.issue_token(&by(&op()), Some(duijie.id), "对接").await.unwrap();
         fazhi_store::run!(&app.store.write, |e| sqlx::query("update app_user set kind = 'person' where id = $1")
             .bind(duijie.id)
             .execute(e)
@@ -248,5 +247,40 @@ async fn the_auditor_reads_the_audit_trail_and_the_system_admin_does_not() {
         // Street B's auditor does not see street A.
         let b = app.list_audit(&who(&app, "xfshenji").await, 50).await.unwrap();
         assert!(b.iter().all(|r| r.username != "admin"));
+    }
+}
+
+/// One account never combines the duties of 三员分立 (系统管理 / 安全管理 / 审计 / 业务), by any
+/// assigner, the operator included; and no administrator hands over business permissions
+/// through a token (privilege ceiling on tokens: the desk's token is the operator's).
+#[tokio::test]
+async fn duties_are_not_combined_and_tokens_stay_under_the_ceiling() {
+    for db in engines().await {
+        let (app, _) = demo(db.store.clone()).await;
+        let anquan = who(&app, "anquan").await;
+        let fenguan = user(&app, "fenguan").await;
+        let combo = vec![role(&app, "admin").await.0, role(&app, "security_admin").await.0];
+        for wanted in [combo.clone(), vec![role(&app, "admin").await.0, role(&app, "principal").await.0]] {
+            let e = app.update_user(&by(&anquan), fenguan.user_id(), &same(&fenguan), &wanted).await.unwrap_err();
+            assert!(
+                matches!(&e, AppError::Invalid(f) if f.get("roles").is_some_and(|m| m.contains("三员分立"))),
+                "{e:?}"
+            );
+        }
+        let operator = op();
+        let e = app.update_user(&by(&operator), fenguan.user_id(), &same(&fenguan), &combo).await.unwrap_err();
+        assert!(matches!(&e, AppError::Invalid(_)), "the operator too: {e:?}");
+        let auditor = vec![role(&app, "auditor").await.0, role(&app, "principal").await.0];
+        assert!(app.update_user(&by(&operator), fenguan.user_id(), &same(&fenguan), &auditor).await.is_err());
+
+        // The 系统管理员 may not issue a token for the 12345 desk account (business data).
+        let admin = who(&app, "admin").await;
+        let desk = user(&app, fazhi_app::bootstrap::DEMO_INTEGRATION).await;
+        let e = app.issue_token(&by(&admin), Some(desk.id), "越权").await.unwrap_err();
+        assert!(
+            matches!(&e, AppError::Invalid(f) if f.get("user_id").is_some_and(|m| m.contains("超出您本人的权限"))),
+            "{e:?}"
+        );
+        app.issue_token(&by(&operator), Some(desk.id), "运维签发").await.unwrap();
     }
 }

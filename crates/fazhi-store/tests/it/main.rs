@@ -241,7 +241,7 @@ async fn roles_users_sessions_and_tokens() {
 
         // Tokens.
         let mut tx = s.begin().await.unwrap();
-        let tid = auth::insert_token(&mut tx, u, "12345 对接", "th", "fz_abcd", u, 5).await.unwrap();
+        let tid = auth::insert_token(&mut tx, u, "12345 对接", "th", "fz_abcd", Some(u), 5).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(auth::find_token(&s.read, "th").await.unwrap().unwrap().id, tid.0);
         let mut tx = s.begin().await.unwrap();

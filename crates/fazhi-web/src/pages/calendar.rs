@@ -36,6 +36,8 @@ struct CalendarPage {
     chrome: Chrome,
     years: Vec<i32>,
     missing: Option<i32>,
+    /// The viewer can import (installation reach): the form is shown.
+    can_import: bool,
     schedule: String,
     errors: FieldErrors,
 }
@@ -48,10 +50,14 @@ fn calendar_page(
     done: Option<&str>,
 ) -> CalendarPage {
     let (years, missing) = state.app.calendar_status();
+    // The warning and the import form are for whoever can import (installation reach).
+    let can_import = fazhi_domain::access::require_installation(&s.principal).is_ok();
+    let missing = missing.filter(|_| can_import);
     CalendarPage {
         chrome: Chrome::new(s, "节假日日历", "/calendar").with_notice(done),
         years,
         missing,
+        can_import,
         schedule,
         errors,
     }
