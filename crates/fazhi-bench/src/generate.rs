@@ -382,11 +382,22 @@ pub async fn generate(args: &GenArgs) -> anyhow::Result<Manifest> {
     let session = app.session(&s.token).await?;
     app.change_password(&session, &one_time, BENCH_PASSWORD, BENCH_PASSWORD, "bench").await?;
     app.logout(&session, "bench").await?;
-    // Tokens record who issued them: the installation's administrator does.
-    let admin = fazhi_store::users::get_by_username(&app.store.read, "admin").await?.context("管理员")?;
-    let admin_who = app.principal(admin.user_id()).await?;
-    let admin_by = By { who: &admin_who, username: "admin", source_addr: "bench" };
-    let (_, api_token) = app.issue_token(&admin_by, Some(login_id.0), "压力测试").await?;
+    // The API scenarios' account: an integration account beside the desk worker with the
+    // same roles (tokens belong to integration accounts; one holding business permissions
+    // gets its token from the operator, as `fazhi user token` does).
+    let desk = fazhi_store::users::get_user(&app.store.read, login_id).await?.context("信访工作人员")?;
+    let roles: Vec<i64> =
+        fazhi_store::users::role_ids_of(&app.store.read, login_id).await?.into_iter().map(|r| r.0).collect();
+    let op = operator();
+    let op_by = By { who: &op, username: "system", source_addr: "bench" };
+    let draft = fazhi_domain::user::UserDraft {
+        username: "bench.api".into(),
+        display_name: "压力测试对接".into(),
+        mobile: String::new(),
+        org_id: Some(desk.org_id),
+    };
+    let api_account = app.create_integration(&op_by, &draft, &roles).await?;
+    let (_, api_token) = app.issue_token(&op_by, Some(api_account.0), "压力测试").await?;
 
     app.scan_clocks(&operator()).await?;
     app.checkpoint_all().await?;
