@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod mediation;
 pub mod org;
+pub mod petition_facts;
 pub mod petitions;
 pub mod receptions;
 pub mod reconcile;

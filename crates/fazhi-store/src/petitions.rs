@@ -220,25 +220,6 @@ pub async fn recent_of_petitioner<'a>(ex: impl Into<Exec<'a>>, key: &str, since:
     })?)
 }
 
-/// The items with the given ids (those that exist), in no particular order.
-///
-/// # Errors
-/// [`crate::StoreError`] when the database fails.
-pub async fn by_ids<'a>(ex: impl Into<Exec<'a>>, ids: &[i64]) -> Result<Vec<PetitionRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(run!(ex.into(), |e| {
-        let mut qb = QueryBuilder::new(format!("select {COLS} from petition where id in ("));
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        qb.push(")");
-        qb.build_query_as().fetch_all(e).await
-    })?)
-}
-
 /// Items naming a petitioner by identifier: the petitioner key (the first petitioner's
 /// 身份证号, else phone) or any petitioner's `field` (`id_number` or `phone`) equal to
 /// `value`, newest first, at most `limit`. `value` is a stored form (digits, `X`, `-`: no

@@ -6,7 +6,7 @@ use fazhi_domain::access::{Decision, Principal, authorize};
 use fazhi_domain::identity::{CitizenId, Phone};
 use fazhi_domain::petition::TrackingCode;
 use fazhi_domain::record::PETITION;
-use fazhi_store::petitions::{self as store, PetitionRow};
+use fazhi_store::petitions as store;
 use fazhi_store::search::{MARK_END, MARK_START, SearchHit};
 
 use super::petition_ref;
@@ -113,7 +113,7 @@ impl App {
         if ids.is_empty() {
             return Ok(());
         }
-        let rows = store::by_ids(&self.store.read, &ids).await?;
+        let rows = fazhi_store::petition_facts::facts_of(&self.store.read, &ids).await?;
         let tree = self.org_snapshot().await?;
         for h in hits.iter_mut().filter(|h| h.record_type == PETITION.code) {
             if let Some(row) = rows.iter().find(|r| r.id.to_string() == h.record_id) {
@@ -164,7 +164,7 @@ impl App {
 }
 
 /// "编号 450 · 收到 2026-09-21 · 已受理 · 万兴里社区".
-fn facts(tree: &OrgTree, r: &PetitionRow) -> String {
+fn facts(tree: &OrgTree, r: &fazhi_store::petition_facts::PetitionFacts) -> String {
     let place = r.handler_org_id.or(r.community_id).unwrap_or(r.org_id);
     let place = tree.get(place).map_or_else(String::new, |n| format!(" · {}", n.name));
     format!("编号 {} · 收到 {} · {}{place}", r.id, r.received_on, r.state.label())

@@ -55,6 +55,16 @@ pub(super) async fn portal_page(
     State(state): State<AppState>,
     jar: axum_extra::extract::cookie::CookieJar,
 ) -> PageResult {
+    fresh_portal(&state, jar, None).await
+}
+
+/// The portal with a fresh form (its own CSRF cookie and submission nonce), and the tracking
+/// code of the submission just made, if any.
+async fn fresh_portal(
+    state: &AppState,
+    jar: axum_extra::extract::cookie::CookieJar,
+    code: Option<String>,
+) -> PageResult {
     let csrf = fazhi_app::secrets::random_hex(16);
     let jar =
         jar.add(crate::session::cookie(crate::session::LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
@@ -68,7 +78,7 @@ pub(super) async fn portal_page(
         },
         errors: FieldErrors::new(),
         refusal: None,
-        code: None,
+        code,
     };
     Ok((jar, render(&page)?).into_response())
 }
@@ -86,22 +96,7 @@ pub(super) async fn portal_submitted(
     let Some(code) = jar.get(PORTAL_CODE_COOKIE).map(|c| c.value().to_owned()) else {
         return Ok(Redirect::to("/petition").into_response());
     };
-    let csrf = fazhi_app::secrets::random_hex(16);
-    let jar =
-        jar.add(crate::session::cookie(crate::session::LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
-    let page = PortalPage {
-        csrf,
-        streets: state.app.portal_streets().await?,
-        form: IntakeForm {
-            category: "claim".into(),
-            submission: fazhi_app::secrets::random_hex(16),
-            ..Default::default()
-        },
-        errors: FieldErrors::new(),
-        refusal: None,
-        code: Some(code),
-    };
-    Ok((jar, render(&page)?).into_response())
+    fresh_portal(&state, jar, Some(code)).await
 }
 
 #[derive(Debug, serde::Deserialize)]
